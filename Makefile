@@ -1,0 +1,54 @@
+# Two commands: `make run` serves the product with demo data; `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_CITIES ?= 2000
+
+.PHONY: install run test lint format typecheck worker bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=true $(BIN)/python manage.py migrate --no-input
+	DEBUG=true $(BIN)/python manage.py load_demo --cities $(DEMO_CITIES)
+	DEBUG=true $(BIN)/python manage.py run_scoring --wait
+	@set -e; \
+	if [ -n "$$CELERY_BROKER_URL" ]; then \
+		DEBUG=true $(BIN)/celery -A citymatch worker --loglevel=info --concurrency=2 & \
+		worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	fi; \
+	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy .
+
+worker: install
+	$(BIN)/celery -A citymatch worker --loglevel=info
+
+bench: install
+	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/api.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BestPracticesConfig(AppConfig):
+    name = "bestpractices"
+    verbose_name = "Best-practice catalogue"

@@ -1,0 +1,272 @@
+"""City profiles, the taxonomies they are described with, and the organizations that support them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .countries import COUNTRIES, REGIONS, region_of
+from .querysets import CityQuerySet, OrganizationQuerySet
+
+LEVEL_VALIDATORS = [MinValueValidator(0), MaxValueValidator(3)]
+language_code_validator = RegexValidator(
+    r"^[a-z]{2}$", "Use a two-letter ISO 639-1 code in lower case, such as 'en'."
+)
+
+
+class PolicyArea(models.Model):
+    """A field of municipal policy in which cities cooperate (waste, air, water…)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    sdg_targets = models.JSONField(
+        default=list, blank=True, help_text='UN SDG targets, e.g. ["11.6"].'
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order in lists and in scoring."
+    )
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sector(models.Model):
+    """An ISIC Rev.4 section (A–U)."""
+
+    code = models.CharField(max_length=1, unique=True, validators=[RegexValidator(r"^[A-U]$")])
+    name = models.CharField(max_length=200)
+    relevant_areas = models.ManyToManyField(
+        PolicyArea,
+        through="SectorRelevance",
+        related_name="relevant_sectors",
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.name}"
+
+
+class SectorRelevance(models.Model):
+    """One cell of the 0/1 sector→policy-area table R of the scoring model (a row means 1)."""
+
+    sector = models.ForeignKey(Sector, on_delete=models.CASCADE, related_name="relevances")
+    policy_area = models.ForeignKey(PolicyArea, on_delete=models.CASCADE, related_name="relevances")
+
+    class Meta:
+        ordering = ["sector__code", "policy_area__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sector", "policy_area"], name="unique_sector_relevance"
+            )
+        ]
+        verbose_name = "sector relevance"
+
+    def __str__(self) -> str:
+        return f"{self.sector.code} → {self.policy_area.code}"
+
+
+class City(models.Model):
+    class Role(models.TextChoices):
+        DONOR = "donor", "Donor"
+        RECIPIENT = "recipient", "Recipient"
+        BOTH = "both", "Donor and recipient"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    country = models.CharField(max_length=2, choices=COUNTRIES, help_text="ISO 3166-1 alpha-2.")
+    region = models.CharField(max_length=2, choices=REGIONS, editable=False, db_index=True)
+    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    population = models.PositiveBigIntegerField(validators=[MinValueValidator(1)])
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.BOTH)
+    languages = models.JSONField(
+        default=list, blank=True, help_text="Working languages, ISO 639-1 codes."
+    )
+    has_international_department = models.BooleanField(default=False)
+    international_staff = models.PositiveIntegerField(default=0)
+    years_of_cooperation = models.PositiveIntegerField(default=0)
+    absorptive_capacity = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(5)],
+        help_text="How much outside help the administration can absorb, 0–5.",
+    )
+    cooperation_budget_usd = models.PositiveBigIntegerField(
+        default=0, help_text="Yearly budget the city can give to cooperation (USD)."
+    )
+    cofunding_usd = models.PositiveBigIntegerField(
+        default=0, help_text="Co-funding the city can bring as a recipient (USD)."
+    )
+    is_synthetic = models.BooleanField(
+        default=False,
+        help_text="Cooperation fields generated for demonstration, not taken from the city.",
+    )
+    geonames_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    sources = models.TextField(blank=True, help_text="Public sources the profile is written from.")
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="edited_cities", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "country"]
+        verbose_name_plural = "cities"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "country"], name="unique_city_name_country"),
+            models.CheckConstraint(condition=Q(population__gt=0), name="city_population_positive"),
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90), name="city_latitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180), name="city_longitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(absorptive_capacity__lte=5), name="city_absorptive_capacity_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["donor", "recipient", "both"]), name="city_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["country"]), models.Index(fields=["population"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+    def save(self, *args, **kwargs) -> None:
+        # The region always follows the country, so the two can never disagree.
+        self.region = region_of(self.country)
+        if self.languages:
+            self.languages = sorted({code.strip().lower() for code in self.languages})
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("city-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_donor(self) -> bool:
+        return self.role in {self.Role.DONOR, self.Role.BOTH}
+
+    @property
+    def is_recipient(self) -> bool:
+        return self.role in {self.Role.RECIPIENT, self.Role.BOTH}
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        if not isinstance(self.languages, list):
+            errors["languages"] = ["Give a list of ISO 639-1 codes."]
+        else:
+            for code in self.languages:
+                try:
+                    language_code_validator(code)
+                except ValidationError as exc:
+                    errors.setdefault("languages", []).extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+
+
+class CityAreaLevel(models.Model):
+    """What a city offers (expertise) and needs in one policy area, each 0–3."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="area_levels")
+    policy_area = models.ForeignKey(PolicyArea, on_delete=models.PROTECT, related_name="+")
+    expertise = models.PositiveSmallIntegerField(
+        default=0,
+        validators=LEVEL_VALIDATORS,
+        help_text="0 none, 1 some, 2 proven, 3 leading.",
+    )
+    need = models.PositiveSmallIntegerField(
+        default=0,
+        validators=LEVEL_VALIDATORS,
+        help_text="0 none, 1 low, 2 medium, 3 high.",
+    )
+
+    class Meta:
+        ordering = ["policy_area__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "policy_area"], name="unique_city_area_level"),
+            models.CheckConstraint(condition=Q(expertise__lte=3), name="area_expertise_range"),
+            models.CheckConstraint(condition=Q(need__lte=3), name="area_need_range"),
+        ]
+        verbose_name = "expertise and need"
+        verbose_name_plural = "expertise and needs"
+
+    def __str__(self) -> str:
+        return f"{self.city}: {self.policy_area.code} E{self.expertise} N{self.need}"
+
+
+class CitySector(models.Model):
+    """The share of one ISIC section in a city's economy (shares are normalised in scoring)."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="sector_shares")
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="+")
+    share = models.FloatField(validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["sector__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "sector"], name="unique_city_sector"),
+            models.CheckConstraint(condition=Q(share__gte=0), name="city_sector_share_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city}: {self.sector.code} {self.share:g}"
+
+
+class Organization(models.Model):
+    """An agency, bank, network, NGO, company or university that supports city cooperation."""
+
+    class Kind(models.TextChoices):
+        NATIONAL_AGENCY = "national_agency", "National development agency"
+        MULTILATERAL_BANK = "multilateral_bank", "Multilateral development bank"
+        CITY_NETWORK = "city_network", "City network"
+        NGO = "ngo", "NGO"
+        COMPANY = "company", "Company"
+        UNIVERSITY = "university", "University or research institute"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=220, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    countries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ISO 3166-1 alpha-2 codes of the countries it supports; empty means worldwide.",
+    )
+    policy_areas = models.ManyToManyField(PolicyArea, related_name="organizations", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        known = {code for code, _ in COUNTRIES}
+        if not isinstance(self.countries, list):
+            raise ValidationError({"countries": "Give a list of ISO 3166-1 alpha-2 codes."})
+        unknown = [code for code in self.countries if code not in known]
+        if unknown:
+            raise ValidationError({"countries": f"Unknown country codes: {', '.join(unknown)}."})
+
+    def covers_country(self, country: str) -> bool:
+        return not self.countries or country in self.countries

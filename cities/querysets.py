@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Prefetch
+
+
+class CityQuerySet(models.QuerySet):
+    def with_profile(self) -> CityQuerySet:
+        """Everything a full profile shows, in a fixed number of queries."""
+        from .models import CityAreaLevel, CitySector
+
+        return self.prefetch_related(
+            Prefetch(
+                "area_levels",
+                queryset=CityAreaLevel.objects.select_related("policy_area").order_by(
+                    "policy_area__position"
+                ),
+            ),
+            Prefetch(
+                "sector_shares",
+                queryset=CitySector.objects.select_related("sector").order_by("sector__code"),
+            ),
+        )
+
+    def editable_by(self, user) -> CityQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(editors=user)
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def for_list(self) -> OrganizationQuerySet:
+        return self.prefetch_related("policy_areas")

@@ -1,0 +1,1 @@
+"""Signal handlers: how changes elsewhere reach the matching engine."""
