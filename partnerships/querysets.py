@@ -10,8 +10,14 @@ class MatchRunQuerySet(models.QuerySet):
 
 class MatchQuerySet(models.QuerySet):
     def for_list(self) -> MatchQuerySet:
-        """Every list of matches (pages, API, CSV) reads through this: two cities per row."""
-        return self.select_related("donor", "recipient")
+        """Every list of matches (pages, API, CSV) reads through this: two cities per row.
+
+        One query whatever the page size: both cities come in the same join. A profile's
+        free-text sources can be long and no list shows them, so they stay in the database.
+        """
+        return self.select_related("donor", "recipient").defer(
+            "donor__sources", "recipient__sources"
+        )
 
     def of_active_run(self) -> MatchQuerySet:
         return self.filter(run__is_active=True)
