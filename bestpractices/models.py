@@ -1,0 +1,396 @@
+"""The best-practice catalogue: what a city did, step by step, with evidence, figures and lessons.
+
+Only published practices are public and count in scoring. Every write goes through
+``bestpractices.services``, which keeps the search vector, the revisions and the status history.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from cities.models import City, Organization, PolicyArea, Sector
+
+from .markup import render_markdown
+from .querysets import BestPracticeQuerySet
+
+YEAR_VALIDATORS = [MinValueValidator(1900), MaxValueValidator(2100)]
+CAPACITY_VALIDATORS = [MinValueValidator(0), MaxValueValidator(5)]
+# A DOI as registered by Crossref/DataCite: "10.", a registrant code, "/", a suffix.
+DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
+DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
+
+
+def _range_error(low, high) -> bool:
+    return low is not None and high is not None and low > high
+
+
+class BestPractice(models.Model):
+    class Scale(models.TextChoices):
+        PILOT = "pilot", "Pilot"
+        DISTRICT = "district", "District"
+        CITYWIDE = "citywide", "Citywide"
+        NATIONAL = "national", "National"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted for review"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    city = models.ForeignKey(
+        City,
+        on_delete=models.CASCADE,
+        related_name="best_practices",
+        help_text="The city that implemented the practice.",
+    )
+    policy_areas = models.ManyToManyField(PolicyArea, related_name="best_practices")
+    sectors = models.ManyToManyField(Sector, related_name="best_practices", blank=True)
+    summary = models.TextField(max_length=1000, help_text="Two or three sentences.")
+    body = models.TextField(blank=True, help_text="The full story, in Markdown.")
+    # Rendered from ``body`` on every save and sanitised: the only user HTML a page shows.
+    body_html = models.TextField(blank=True, editable=False)
+    scale = models.CharField(max_length=10, choices=Scale.choices, default=Scale.CITYWIDE)
+    start_year = models.PositiveSmallIntegerField(null=True, blank=True, validators=YEAR_VALIDATORS)
+    end_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=YEAR_VALIDATORS, help_text="Empty while it runs."
+    )
+    cost_usd = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Total cost in USD, when known as one amount."
+    )
+    cost_min_usd = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Lower end of the cost range (USD)."
+    )
+    cost_max_usd = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Upper end of the cost range (USD)."
+    )
+    funding_sources = models.TextField(blank=True)
+    partners = models.ManyToManyField(
+        Organization, through="PracticePartner", related_name="best_practices", blank=True
+    )
+    context = models.TextField(
+        blank=True, help_text="Why it worked there: local conditions, who drove it."
+    )
+    # Transferability: which cities could adopt it.
+    population_min = models.PositiveBigIntegerField(null=True, blank=True)
+    population_max = models.PositiveBigIntegerField(null=True, blank=True)
+    min_absorptive_capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=CAPACITY_VALIDATORS,
+        help_text="Absorptive capacity (0–5) the adopting administration needs.",
+    )
+    min_budget_usd = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Co-funding (USD) the adopting city should be able to bring.",
+    )
+    preconditions = models.TextField(blank=True, help_text="What must be in place first.")
+    contact = models.CharField(max_length=300, blank=True)
+    # Key figures agencies compare across practices (per year where it says so).
+    co2_avoided_t_per_year = models.FloatField(
+        "CO₂ avoided (t/yr)", null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    energy_saved_mwh_per_year = models.FloatField(
+        "energy saved (MWh/yr)", null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    waste_diverted_t_per_year = models.FloatField(
+        "waste diverted (t/yr)", null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    people_served = models.PositiveBigIntegerField(null=True, blank=True)
+    jobs_created = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="best_practices",
+        editable=False,
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Weighted tsvector (A title, B summary, C body, steps, lessons) kept by the services;
+    # stays empty on SQLite, where search falls back to plain matching.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = BestPracticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="practice_search_gin"),
+            models.Index(fields=["status", "city"], name="practice_status_city"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "published", "archived"]),
+                name="practice_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(scale__in=["pilot", "district", "citywide", "national"]),
+                name="practice_scale_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_year__isnull=True)
+                | Q(start_year__isnull=True)
+                | Q(end_year__gte=models.F("start_year")),
+                name="practice_years_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_min_usd__isnull=True)
+                | Q(cost_max_usd__isnull=True)
+                | Q(cost_max_usd__gte=models.F("cost_min_usd")),
+                name="practice_cost_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(population_min__isnull=True)
+                | Q(population_max__isnull=True)
+                | Q(population_max__gte=models.F("population_min")),
+                name="practice_population_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.body_html = render_markdown(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("practice-detail", kwargs={"slug": self.slug})
+
+    @property
+    def cost(self) -> float | None:
+        """The cost scoring uses: the amount, else the midpoint of the range."""
+        if self.cost_usd is not None:
+            return float(self.cost_usd)
+        if self.cost_min_usd is not None and self.cost_max_usd is not None:
+            return (self.cost_min_usd + self.cost_max_usd) / 2
+        return None
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def has_transferability(self) -> bool:
+        return bool(self.preconditions.strip()) or any(
+            value is not None
+            for value in (
+                self.population_min,
+                self.population_max,
+                self.min_absorptive_capacity,
+                self.min_budget_usd,
+            )
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if _range_error(self.start_year, self.end_year):
+            errors["end_year"] = "The end year cannot be before the start year."
+        if self.cost_usd is not None and (
+            self.cost_min_usd is not None or self.cost_max_usd is not None
+        ):
+            errors["cost_usd"] = "Give either one amount or a range, not both."
+        elif (self.cost_min_usd is None) != (self.cost_max_usd is None):
+            field = "cost_max_usd" if self.cost_max_usd is None else "cost_min_usd"
+            errors[field] = "A cost range needs both a lower and an upper end."
+        elif _range_error(self.cost_min_usd, self.cost_max_usd):
+            errors["cost_max_usd"] = "The upper end cannot be below the lower end."
+        if _range_error(self.population_min, self.population_max):
+            errors["population_max"] = "The largest population cannot be below the smallest."
+        if errors:
+            raise ValidationError(errors)
+
+
+class PracticePartner(models.Model):
+    """An organization that took part, and how (public-private partnerships are common)."""
+
+    class Role(models.TextChoices):
+        FUNDER = "funder", "Funder"
+        TECHNICAL = "technical", "Technical partner"
+        IMPLEMENTER = "implementer", "Implementer"
+        PRIVATE = "private", "Private partner (PPP)"
+        RESEARCH = "research", "Research partner"
+        NETWORK = "network", "Network or facilitator"
+
+    practice = models.ForeignKey(
+        BestPractice, on_delete=models.CASCADE, related_name="partner_links"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="practice_links"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.TECHNICAL)
+
+    class Meta:
+        ordering = ["organization__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "organization"], name="unique_practice_partner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_role_display()})"
+
+
+class Evidence(models.Model):
+    """A source the practice rests on: a peer-reviewed paper, a report or a data set."""
+
+    class Kind(models.TextChoices):
+        PEER_REVIEWED = "peer_reviewed", "Peer-reviewed"
+        REPORT = "report", "Report"
+        DATASET = "dataset", "Data set"
+
+    practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="evidence")
+    position = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=400)
+    doi = models.CharField("DOI", max_length=200, blank=True, help_text="For example 10.1016/…")
+    url = models.URLField("URL", max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True, validators=YEAR_VALIDATORS)
+    kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.REPORT)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def link(self) -> str:
+        return self.doi_url or self.url
+
+    def clean(self) -> None:
+        super().clean()
+        doi = self.doi.strip()
+        for prefix in DOI_PREFIXES:
+            if doi.lower().startswith(prefix):
+                doi = doi[len(prefix) :].strip()
+        self.doi = doi
+        if doi and not DOI_PATTERN.match(doi):
+            raise ValidationError({"doi": "Enter a DOI such as 10.1016/j.wasman.2010.01.001."})
+        if self.url and not self.url.lower().startswith(("http://", "https://")):
+            raise ValidationError({"url": "Enter an http:// or https:// address."})
+
+
+class ActionStep(models.Model):
+    """One concrete measure, in order; together the steps are the practice's action list."""
+
+    practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    duration = models.CharField(max_length=100, blank=True, help_text="For example: 6 months.")
+    responsible = models.CharField(max_length=200, blank=True, help_text="Who carried it out.")
+    evidence = models.ManyToManyField(
+        Evidence,
+        related_name="steps",
+        blank=True,
+        help_text="The practice's own evidence this step rests on.",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}"
+
+
+class Outcome(models.Model):
+    """A measured result: an indicator, its baseline and the result reached."""
+
+    practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="outcomes")
+    position = models.PositiveSmallIntegerField(default=1)
+    indicator = models.CharField(max_length=200)
+    baseline = models.FloatField(null=True, blank=True)
+    result = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True, validators=YEAR_VALIDATORS)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.indicator
+
+
+class Lesson(models.Model):
+    """A challenge or a mistake, told honestly so that other cities can avoid it."""
+
+    practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="lessons")
+    position = models.PositiveSmallIntegerField(default=1)
+    what_went_wrong = models.TextField()
+    do_differently = models.TextField("what they would do differently", blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.what_went_wrong[:80]
+
+
+class StatusChange(models.Model):
+    """Who moved a practice through the curation workflow, when, and why."""
+
+    practice = models.ForeignKey(
+        BestPractice, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=10, choices=BestPractice.Status.choices)
+    to_status = models.CharField(max_length=10, choices=BestPractice.Status.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.practice}: {self.from_status} → {self.to_status}"
+
+
+class PracticeRevision(models.Model):
+    """A snapshot of a practice and its steps, evidence, outcomes and lessons after a change."""
+
+    practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    summary = models.CharField(max_length=300, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "number"], name="unique_revision_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice} r{self.number}"

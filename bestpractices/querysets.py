@@ -1,0 +1,131 @@
+"""Who may see which practice, and the one queryset method behind each list."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models.functions import Coalesce
+
+from cities.permissions import is_curator
+
+PUBLISHED = "published"
+SEARCH_CONFIG = "english"
+
+
+class BestPracticeQuerySet(models.QuerySet):
+    def published(self) -> BestPracticeQuerySet:
+        return self.filter(status=PUBLISHED)
+
+    def visible_to(self, user) -> BestPracticeQuerySet:
+        """Published practices for everyone; authors also see their own; curators see all."""
+        if is_curator(user):
+            return self
+        if user.is_authenticated:
+            return self.filter(Q(status=PUBLISHED) | Q(author=user))
+        return self.published()
+
+    def with_cost(self) -> BestPracticeQuerySet:
+        """``cost_estimate``: the amount, else the midpoint of the range (what scoring uses)."""
+        midpoint = (models.F("cost_min_usd") + models.F("cost_max_usd")) / 2.0
+        return self.annotate(
+            cost_estimate=Coalesce(models.F("cost_usd"), midpoint, output_field=models.FloatField())
+        )
+
+    def for_list(self) -> BestPracticeQuerySet:
+        """Every list of practices (page, API, admin) reads through this.
+
+        A fixed number of queries whatever the page size: the practices with their city, then
+        one query each for policy areas, sectors, partners, steps (and the evidence ids each
+        step cites), evidence, outcomes and lessons. The search vector is deferred: lists never
+        show it and it is the widest column.
+        """
+        from .models import ActionStep, PracticePartner
+
+        return (
+            self.select_related("city", "author")
+            .defer("search_vector")
+            .with_cost()
+            .prefetch_related(
+                "policy_areas",
+                "sectors",
+                Prefetch(
+                    "partner_links",
+                    queryset=PracticePartner.objects.select_related("organization"),
+                ),
+                Prefetch(
+                    "steps",
+                    queryset=ActionStep.objects.prefetch_related(
+                        # Only the ids: a step shows which of the practice's sources it cites.
+                        Prefetch("evidence", queryset=_evidence_ids())
+                    ),
+                ),
+                "evidence",
+                "outcomes",
+                "lessons",
+            )
+        )
+
+    def for_cards(self) -> BestPracticeQuerySet:
+        """The lighter list the catalogue page shows: no steps, evidence or lessons."""
+        return (
+            self.select_related("city")
+            .defer("search_vector", "body", "body_html")
+            .with_cost()
+            .prefetch_related("policy_areas")
+        )
+
+    def with_evidence_flag(self) -> BestPracticeQuerySet:
+        from .models import Evidence
+
+        return self.annotate(has_evidence=Exists(Evidence.objects.filter(practice=OuterRef("pk"))))
+
+    def search(self, text: str) -> BestPracticeQuerySet:
+        """Full-text search, best match first.
+
+        PostgreSQL: the stored weighted vector (A title, B summary, C body, steps, lessons)
+        against a web-style query (quotes, OR, -word) with English stemming, ranked. SQLite:
+        every word must appear in one of those texts, in any case.
+        """
+        text = text.strip()
+        if not text:
+            return self
+        if settings.USING_POSTGRES:
+            from django.contrib.postgres.search import SearchQuery, SearchRank
+
+            query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+            return (
+                self.filter(search_vector=query)
+                .annotate(rank=SearchRank(models.F("search_vector"), query))
+                .order_by("-rank", "title", "id")
+            )
+        return self._plain_search(text)
+
+    def _plain_search(self, text: str) -> BestPracticeQuerySet:
+        from .models import ActionStep, Lesson
+
+        queryset = self
+        for word in text.split()[:10]:
+            word = word.strip("\"'")
+            if not word:
+                continue
+            in_steps = ActionStep.objects.filter(practice=OuterRef("pk")).filter(
+                Q(title__icontains=word) | Q(detail__icontains=word)
+            )
+            in_lessons = Lesson.objects.filter(practice=OuterRef("pk")).filter(
+                Q(what_went_wrong__icontains=word) | Q(do_differently__icontains=word)
+            )
+            queryset = queryset.filter(
+                Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(body__icontains=word)
+                | Exists(in_steps)
+                | Exists(in_lessons)
+            )
+        return queryset
+
+
+def _evidence_ids():
+    from .models import Evidence
+
+    return Evidence.objects.only("id", "position", "practice_id")
