@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 
 from bestpractices.models import ActionStep, BestPractice, Evidence, Lesson, Outcome
+from bestpractices.services import PracticeContent
 from cities.models import PolicyArea, Sector
 from tests.factories import CityFactory, UserFactory
 
@@ -52,3 +53,44 @@ class BestPracticeFactory(factory.django.DjangoModelFactory):
         Lesson.objects.create(practice=obj, position=1, what_went_wrong="Sorting was poor.")
         obj.preconditions = "A collection service"
         obj.save()
+
+
+def complete_content(city, **fields) -> PracticeContent:
+    """Content that passes the publication checklist."""
+    return PracticeContent(
+        fields={
+            "title": "Landfill gas to electricity",
+            "city": city,
+            "summary": "Methane from closed landfills drives engines that feed the grid.",
+            "body": "Gas wells were drilled into the **landfill**.",
+            "scale": "citywide",
+            "start_year": 2006,
+            "end_year": 2014,
+            "cost_usd": 12_000_000,
+            "preconditions": "A closed landfill with a gas collection system.",
+            **fields,
+        },
+        policy_areas=list(PolicyArea.objects.filter(code__in=["waste", "energy"])),
+        sectors=list(Sector.objects.filter(code__in=["D", "E"])),
+        partners=[],
+        steps=[
+            {"title": "Drill gas wells", "detail": "Forty wells.", "evidence_refs": [1]},
+            {"title": "Install engines", "duration": "1 year", "evidence_refs": [1, 2]},
+        ],
+        evidence=[
+            {"title": "Monitoring report", "kind": "report", "year": 2012},
+            {
+                "title": "Peer-reviewed study",
+                "doi": "10.1016/j.wasman.2010.01.001",
+                "year": 2010,
+                "kind": "peer_reviewed",
+            },
+        ],
+        outcomes=[{"indicator": "Electricity generated", "result": 7.5, "unit": "MW"}],
+        lessons=[
+            {
+                "what_went_wrong": "Gas yields were lower than modelled.",
+                "do_differently": "Measure the gas before sizing the engines.",
+            }
+        ],
+    )

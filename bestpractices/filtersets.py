@@ -1,0 +1,158 @@
+"""Filters of the catalogue: one FilterSet for the web page and the API (same query string).
+
+Without ``status`` a list shows published practices only. With it, curators see practices of
+that status; everyone else sees only their own (and, for ``published``, the public ones).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, F, OuterRef, QuerySet
+
+from cities.countries import COUNTRIES
+from cities.filtersets import FlagFilter, IntegerFilter, policy_area_filter, sector_filter
+
+from .models import BestPractice, Evidence
+
+# Query-string name → column, for ordering and for the key-figure minimums.
+KEY_FIGURES = {
+    "co2_avoided": "co2_avoided_t_per_year",
+    "energy_saved": "energy_saved_mwh_per_year",
+    "waste_diverted": "waste_diverted_t_per_year",
+    "people_served": "people_served",
+    "jobs_created": "jobs_created",
+}
+ORDERINGS = {
+    "title": "title",
+    "start_year": "start_year",
+    "cost": "cost_estimate",
+    "published_at": "published_at",
+    "updated_at": "updated_at",
+    **KEY_FIGURES,
+}
+
+
+class FigureFilter(django_filters.NumberFilter):
+    """A lower bound on a key figure (figures are never negative)."""
+
+    field_class = forms.FloatField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 1e15)
+        kwargs.setdefault("lookup_expr", "gte")
+        super().__init__(*args, **kwargs)
+
+
+class PracticeOrderingFilter(django_filters.OrderingFilter):
+    """Orders by the chosen column, practices without that figure last, then by title and id
+    so that pages never repeat or skip a practice."""
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        if not value:
+            return qs
+        ordering = []
+        for param in value:
+            column = F(self.param_map[param.lstrip("-")])
+            ordering.append(
+                column.desc(nulls_last=True)
+                if param.startswith("-")
+                else column.asc(nulls_last=True)
+            )
+        return qs.order_by(*ordering, "title", "id")
+
+
+class BestPracticeFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=200,
+        label="Search",
+        help_text=(
+            "Words to find in the title, summary, story, steps and lessons; best matches first. "
+            'Quotes find a phrase, "or" either word, a leading "-" excludes a word.'
+        ),
+    )
+    city = IntegerFilter(
+        field_name="city_id", min_value=1, label="City", help_text="Id of the implementing city."
+    )
+    country = django_filters.ChoiceFilter(
+        field_name="city__country",
+        choices=COUNTRIES,
+        help_text="ISO 3166-1 alpha-2 code of the implementing city's country.",
+    )
+    policy_area = policy_area_filter(
+        field_name="policy_areas", label="Policy area", help_text="Policy area code."
+    )
+    sector = sector_filter(
+        field_name="sectors", label="Economic sector", help_text="ISIC section letter (A–U)."
+    )
+    scale = django_filters.ChoiceFilter(
+        choices=BestPractice.Scale.choices, help_text="pilot, district, citywide or national."
+    )
+    cost_max = IntegerFilter(
+        method="filter_cost_max",
+        label="Cost at most (USD)",
+        help_text="Practices whose cost (the amount, or the middle of the range) is at most this.",
+    )
+    has_evidence = FlagFilter(
+        method="filter_has_evidence",
+        label="Has evidence",
+        help_text="true: only practices that cite evidence; false: only those that do not.",
+    )
+    co2_avoided_min = FigureFilter(
+        field_name="co2_avoided_t_per_year", label="CO₂ avoided at least (t/yr)"
+    )
+    energy_saved_min = FigureFilter(
+        field_name="energy_saved_mwh_per_year", label="Energy saved at least (MWh/yr)"
+    )
+    waste_diverted_min = FigureFilter(
+        field_name="waste_diverted_t_per_year", label="Waste diverted at least (t/yr)"
+    )
+    people_served_min = FigureFilter(field_name="people_served", label="People served at least")
+    jobs_created_min = FigureFilter(field_name="jobs_created", label="Jobs created at least")
+    status = django_filters.ChoiceFilter(
+        choices=BestPractice.Status.choices,
+        method="filter_status",
+        help_text=(
+            "Curators: practices in this status. Others: their own practices in this status "
+            "(published: all published practices). Without it, published practices only."
+        ),
+    )
+    ordering = PracticeOrderingFilter(
+        fields=[(column, name) for name, column in ORDERINGS.items()],
+        label="Sort by",
+        help_text=(
+            "title, start_year, cost, published_at, updated_at, co2_avoided, energy_saved, "
+            "waste_diverted, people_served or jobs_created; a leading - sorts descending. "
+            "Default: best match with q, else title."
+        ),
+    )
+
+    class Meta:
+        model = BestPractice
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.filter(status=BestPractice.Status.PUBLISHED)
+        return queryset
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        user = getattr(self.request, "user", None)
+        if user is None:
+            return queryset.none()
+        return queryset.visible_to(user).filter(status=value)
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.search(value)
+
+    def filter_cost_max(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        if "cost_estimate" not in queryset.query.annotations:
+            queryset = queryset.with_cost()
+        return queryset.filter(cost_estimate__lte=value)
+
+    def filter_has_evidence(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        cited = Exists(Evidence.objects.filter(practice=OuterRef("pk")))
+        return queryset.filter(cited if value else ~cited)
