@@ -221,3 +221,48 @@ class Match(models.Model):
     @property
     def components(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in COMPONENTS}
+
+
+class RunInputs(models.Model):
+    """The arrays a run scores, frozen when it starts so every shard sees the same profiles.
+
+    Kept out of ``MatchRun`` so that lists of runs never load megabytes of arrays; deleted when
+    the run ends.
+    """
+
+    run = models.OneToOneField(
+        MatchRun, on_delete=models.CASCADE, primary_key=True, related_name="inputs"
+    )
+    data = models.BinaryField(help_text="numpy npz of the engine's CityArrays.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "run inputs"
+
+    def __str__(self) -> str:
+        return f"Inputs of run {self.run_id}"
+
+
+class RunShard(models.Model):
+    """One slice of a run's recipients (rows ``first_row``…``stop_row - 1`` of its arrays).
+
+    A shard task locks its row, replaces its result and sets ``done``, so running a shard twice
+    stores one result and counts once towards the run's progress.
+    """
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    first_row = models.PositiveIntegerField()
+    stop_row = models.PositiveIntegerField()
+    done = models.BooleanField(default=False)
+    result = models.BinaryField(null=True, blank=True, help_text="numpy npz of the block result.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="unique_run_shard"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.run_id} shard {self.index}"
