@@ -1,0 +1,157 @@
+"""Forms of the city pages: the profile an editor keeps current."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import City, PolicyArea, Sector, language_code_validator
+
+EXPERTISE_CHOICES = [(0, "0 · none"), (1, "1 · some"), (2, "2 · proven"), (3, "3 · leading")]
+NEED_CHOICES = [(0, "0 · none"), (1, "1 · low"), (2, "2 · medium"), (3, "3 · high")]
+
+
+class CityProfileForm(forms.ModelForm):
+    """The profile of one city, with a grid of expertise/need levels and sector shares.
+
+    The taxonomies are passed in (already loaded by the view) so that building the form costs
+    no query. ``profile_levels()`` and ``sector_shares()`` give the grid's cleaned values in the
+    shape of the API (``{"waste": 3}``, ``{"E": 0.2}``).
+    """
+
+    languages = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Working languages",
+        help_text="Two-letter ISO 639-1 codes separated by commas, such as: en, fr, vi.",
+    )
+
+    class Meta:
+        model = City
+        fields = [
+            "role",
+            "population",
+            "latitude",
+            "longitude",
+            "languages",
+            "has_international_department",
+            "international_staff",
+            "years_of_cooperation",
+            "absorptive_capacity",
+            "cooperation_budget_usd",
+            "cofunding_usd",
+            "sources",
+        ]
+        labels = {
+            "has_international_department": "Has an international-cooperation department",
+            "international_staff": "Staff working on international cooperation",
+            "years_of_cooperation": "Years of cooperation experience",
+            "cooperation_budget_usd": "Yearly cooperation budget (USD)",
+            "cofunding_usd": "Co-funding as a recipient (USD)",
+        }
+        help_texts = {
+            "role": "Donor: shares know-how; recipient: looks for help; or both.",
+            "population": "Inhabitants of the city.",
+            "latitude": "Decimal degrees, −90 (south) to 90 (north).",
+            "longitude": "Decimal degrees, −180 (west) to 180 (east).",
+            "international_staff": "People on the international team.",
+            "sources": "Public sources the profile is written from (one per line).",
+        }
+        widgets = {"sources": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(
+        self,
+        *args,
+        policy_areas: Sequence[PolicyArea],
+        sectors: Sequence[Sector],
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy_areas = list(policy_areas)
+        self.sectors = list(sectors)
+        if not self.is_bound and self.instance.pk:
+            self.initial["languages"] = ", ".join(self.instance.languages or [])
+        levels = self._stored_levels()
+        shares = self._stored_shares()
+        for area in self.policy_areas:
+            expertise, need = levels.get(area.code, (0, 0))
+            self.fields[f"expertise_{area.code}"] = forms.TypedChoiceField(
+                choices=EXPERTISE_CHOICES,
+                coerce=int,
+                initial=expertise,
+                label=f"Expertise in {area.name}",
+            )
+            self.fields[f"need_{area.code}"] = forms.TypedChoiceField(
+                choices=NEED_CHOICES, coerce=int, initial=need, label=f"Need in {area.name}"
+            )
+        for sector in self.sectors:
+            self.fields[f"sector_{sector.code}"] = forms.DecimalField(
+                required=False,
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                initial=shares.get(sector.code),
+                label=f"{sector.code}: {sector.name} (% of the economy)",
+            )
+
+    def _stored_levels(self) -> dict[str, tuple[int, int]]:
+        if not self.instance.pk:
+            return {}
+        return {
+            row.policy_area.code: (row.expertise, row.need)
+            for row in self.instance.area_levels.all()
+        }
+
+    def _stored_shares(self) -> dict[str, float]:
+        if not self.instance.pk:
+            return {}
+        return {
+            row.sector.code: round(row.share * 100, 2) for row in self.instance.sector_shares.all()
+        }
+
+    def clean_languages(self) -> list[str]:
+        raw = self.cleaned_data.get("languages") or ""
+        codes: list[str] = []
+        for part in raw.replace(";", ",").replace(" ", ",").split(","):
+            code = part.strip().lower()
+            if not code:
+                continue
+            try:
+                language_code_validator(code)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"“{part.strip()}” is not a two-letter code. " + exc.messages[0]
+                ) from exc
+            if code not in codes:
+                codes.append(code)
+        return codes
+
+    # The grid, for the template: one row per policy area, both selects side by side.
+    def area_rows(self) -> list[tuple[PolicyArea, forms.BoundField, forms.BoundField]]:
+        return [
+            (area, self[f"expertise_{area.code}"], self[f"need_{area.code}"])
+            for area in self.policy_areas
+        ]
+
+    def sector_fields(self) -> list[forms.BoundField]:
+        return [self[f"sector_{sector.code}"] for sector in self.sectors]
+
+    def profile_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.Meta.fields]
+
+    def profile_levels(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(expertise, needs) as ``{code: level}`` for every policy area."""
+        expertise = {a.code: self.cleaned_data[f"expertise_{a.code}"] for a in self.policy_areas}
+        needs = {a.code: self.cleaned_data[f"need_{a.code}"] for a in self.policy_areas}
+        return expertise, needs
+
+    def sector_shares(self) -> dict[str, float]:
+        """``{letter: share}`` with shares as fractions; empty and zero sectors are left out."""
+        shares: dict[str, float] = {}
+        for sector in self.sectors:
+            percent = self.cleaned_data.get(f"sector_{sector.code}")
+            if percent:
+                shares[sector.code] = float(percent) / 100
+        return shares

@@ -1,0 +1,102 @@
+"""City pages that need nothing above ``cities``: the city list and the profile form.
+
+The city page itself shows matches, so ``partnerships.views`` serves it (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django_filters import FilterSet
+from django_filters.widgets import BooleanWidget
+
+from . import services
+from .filtersets import CityFilterSet
+from .forms import CityProfileForm
+from .models import City, PolicyArea, Sector
+from .permissions import can_edit_city
+
+PAGE_SIZE = 25
+SAVED_MESSAGE = "Saved. Your matches are being updated…"
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> dict:
+    """The page asked for (an out-of-range number gives the last page) and its page links."""
+    page: Page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    page_range = list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+    return {"page": page, "page_range": page_range}
+
+
+def filter_form_for_people(filterset: FilterSet) -> forms.Form:
+    """The FilterSet's form with "Any" instead of "---------"/"Unknown" for an unset filter.
+
+    The API reads the same FilterSet; only the labels a person sees change here.
+    """
+    for field in filterset.form.fields.values():
+        if isinstance(field.widget, BooleanWidget):
+            field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+        elif isinstance(field, forms.ModelChoiceField):
+            field.empty_label = "Any"
+        elif isinstance(field, forms.ChoiceField) and field.choices and field.choices[0][0] == "":
+            field.choices = [("", "Any"), *field.choices[1:]]
+    return filterset.form
+
+
+@login_required
+def city_list(request: HttpRequest) -> HttpResponse:
+    filterset = CityFilterSet(request.GET, queryset=City.objects.for_list())
+    valid = filterset.is_valid()
+    cities = filterset.qs if valid else City.objects.none()
+    ctx = {
+        "form": filter_form_for_people(filterset),
+        "filters_valid": valid,
+        "filtered": any(value for key, value in request.GET.items() if key != "page"),
+        **paginate(request, cities),
+    }
+    return render(request, "cities/city_list.html", ctx)
+
+
+@login_required
+def city_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    city = get_object_or_404(City.objects.with_profile(), slug=slug)
+    if not can_edit_city(request.user, city):
+        raise PermissionDenied("Only the editors of this city and administrators may edit it.")
+    form = CityProfileForm(
+        request.POST or None,
+        instance=city,
+        policy_areas=PolicyArea.objects.all(),
+        sectors=Sector.objects.all(),
+    )
+    if request.method == "POST" and form.is_valid() and _saved(request, form, city):
+        messages.success(request, SAVED_MESSAGE)
+        return redirect(city)
+    return render(request, "cities/city_edit.html", {"city": city, "form": form})
+
+
+def _saved(request: HttpRequest, form: CityProfileForm, city: City) -> bool:
+    """Save through the service, which sends the rescoring signal once the write commits.
+
+    The service checks the profile again; what it refuses is shown on the form.
+    """
+    expertise, needs = form.profile_levels()
+    try:
+        services.update_city_profile(
+            city=city,
+            fields={name: form.cleaned_data[name] for name in CityProfileForm.Meta.fields},
+            expertise=expertise,
+            needs=needs,
+            sectors=form.sector_shares(),
+            user=request.user,
+            trigger="form",
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return False
+    return True
