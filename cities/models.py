@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -10,12 +12,19 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .countries import COUNTRIES, REGIONS, region_of
+from .languages import normalise_languages, unknown_languages
 from .querysets import CityQuerySet, OrganizationQuerySet
 
 LEVEL_VALIDATORS = [MinValueValidator(0), MaxValueValidator(3)]
 language_code_validator = RegexValidator(
     r"^[a-z]{2}$", "Use a two-letter ISO 639-1 code in lower case, such as 'en'."
 )
+
+
+def validate_finite(value: float) -> None:
+    # NaN passes every range check (all its comparisons are false), so it is refused here.
+    if not math.isfinite(value):
+        raise ValidationError("Enter a finite number.", code="not_finite")
 
 
 class PolicyArea(models.Model):
@@ -86,8 +95,12 @@ class City(models.Model):
     slug = models.SlugField(max_length=220, unique=True)
     country = models.CharField(max_length=2, choices=COUNTRIES, help_text="ISO 3166-1 alpha-2.")
     region = models.CharField(max_length=2, choices=REGIONS, editable=False, db_index=True)
-    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    latitude = models.FloatField(
+        validators=[validate_finite, MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        validators=[validate_finite, MinValueValidator(-180), MaxValueValidator(180)]
+    )
     population = models.PositiveBigIntegerField(validators=[MinValueValidator(1)])
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.BOTH)
     languages = models.JSONField(
@@ -148,8 +161,8 @@ class City(models.Model):
     def save(self, *args, **kwargs) -> None:
         # The region always follows the country, so the two can never disagree.
         self.region = region_of(self.country)
-        if self.languages:
-            self.languages = sorted({code.strip().lower() for code in self.languages})
+        if self.languages and all(isinstance(code, str) for code in self.languages):
+            self.languages = normalise_languages(self.languages)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -165,17 +178,16 @@ class City(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, list[str]] = {}
-        if not isinstance(self.languages, list):
-            errors["languages"] = ["Give a list of ISO 639-1 codes."]
-        else:
-            for code in self.languages:
-                try:
-                    language_code_validator(code)
-                except ValidationError as exc:
-                    errors.setdefault("languages", []).extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
+        if not isinstance(self.languages, list) or not all(
+            isinstance(code, str) for code in self.languages
+        ):
+            raise ValidationError({"languages": 'Give a list of ISO 639-1 codes, e.g. ["en"].'})
+        self.languages = normalise_languages(self.languages)
+        unknown = unknown_languages(self.languages)
+        if unknown:
+            raise ValidationError(
+                {"languages": f"Not ISO 639-1 language codes: {', '.join(unknown)}."}
+            )
 
 
 class CityAreaLevel(models.Model):
@@ -213,7 +225,7 @@ class CitySector(models.Model):
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="sector_shares")
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="+")
-    share = models.FloatField(validators=[MinValueValidator(0)])
+    share = models.FloatField(validators=[validate_finite, MinValueValidator(0)])
 
     class Meta:
         ordering = ["sector__code"]
@@ -262,7 +274,9 @@ class Organization(models.Model):
     def clean(self) -> None:
         super().clean()
         known = {code for code, _ in COUNTRIES}
-        if not isinstance(self.countries, list):
+        if not isinstance(self.countries, list) or not all(
+            isinstance(code, str) for code in self.countries
+        ):
             raise ValidationError({"countries": "Give a list of ISO 3166-1 alpha-2 codes."})
         unknown = [code for code in self.countries if code not in known]
         if unknown:

@@ -1,0 +1,45 @@
+"""Progress bars (tqdm) for management commands that call the importer, exporter or loader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+from tqdm import tqdm
+
+STAGE_LABELS = {
+    "check": "Checking rows",
+    "compare": "Comparing with stored cities",
+    "write": "Writing cities",
+    "export": "Exporting cities",
+    "demo": "Loading demo cities",
+}
+
+
+@contextmanager
+def progress_bars(stream: IO[str], *, disable: bool = False) -> Iterator:
+    """A ``progress(stage, done, total)`` callback drawing one bar per stage on ``stream``."""
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[stage] = tqdm(
+                total=total,
+                desc=STAGE_LABELS.get(stage, stage),
+                unit=" rows",
+                file=stream,
+                disable=disable,
+                mininterval=0.5,
+                dynamic_ncols=True,
+            )
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()

@@ -1,0 +1,280 @@
+"""Writes to city profiles: every page, API view, admin and command goes through these.
+
+A profile is a city row plus its expertise/need levels (``{"waste": 3}``) and sector shares
+(``{"E": 0.2}``). Each write is one transaction, and ``city_profiles_changed`` is sent only
+once it has committed, so a listener never rescores a profile that was rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import City, CityAreaLevel, CitySector, PolicyArea, Sector
+from .signals import city_profiles_changed
+
+logger = logging.getLogger(__name__)
+
+# Characters that NFKD normalisation does not reduce to ASCII, so slugify() would drop them.
+_SLUG_TRANSLITERATION = str.maketrans(
+    {
+        "Đ": "D",
+        "đ": "d",
+        "Ø": "O",
+        "ø": "o",
+        "Ł": "L",
+        "ł": "l",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "ß": "ss",
+        "Þ": "Th",
+        "þ": "th",
+        "ı": "i",
+        "Ħ": "H",
+        "ħ": "h",
+        "ʻ": "",
+        "ʼ": "",
+    }
+)
+
+
+def notify_profiles_changed(*, city_ids: Iterable[int], trigger: str) -> None:
+    """Send ``city_profiles_changed`` once the current transaction commits (at once if none)."""
+    ids = sorted(set(city_ids))
+    if not ids:
+        return
+    transaction.on_commit(
+        lambda: city_profiles_changed.send(sender=City, city_ids=ids, trigger=trigger)
+    )
+
+
+def base_slug(name: str, country: str) -> str:
+    """``kitakyushu-jp``: the name in ASCII plus the country, before any collision suffix."""
+    name_part = slugify(name.translate(_SLUG_TRANSLITERATION)) or "city"
+    return f"{name_part[:200]}-{country.lower()}"
+
+
+def unique_slug(name: str, country: str, *, taken: set[str]) -> str:
+    """The base slug, or the first free ``-2``, ``-3``… after it; adds the result to ``taken``.
+
+    Deterministic: the same name, country and set of taken slugs always give the same slug.
+    """
+    base = base_slug(name, country)
+    slug, suffix = base, 2
+    while slug in taken:
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    taken.add(slug)
+    return slug
+
+
+def taken_slugs_like(bases: Iterable[str]) -> set[str]:
+    """Slugs in the database equal to one of ``bases`` or to a suffixed form of it."""
+    bases = set(bases)
+    if not bases:
+        return set()
+    from django.db.models import Q
+
+    query = Q(slug__in=bases)
+    for base in bases:
+        query |= Q(slug__startswith=f"{base}-")
+    return set(City.objects.filter(query).values_list("slug", flat=True))
+
+
+def create_city(
+    *,
+    expertise: Mapping[str, int] | None = None,
+    needs: Mapping[str, int] | None = None,
+    sectors: Mapping[str, float] | None = None,
+    user: Any = None,
+    trigger: str,
+    **fields: Any,
+) -> City:
+    """Create a city with its profile. ``fields`` are City model fields (name, country…).
+
+    The slug is derived from name and country. A user who is not an admin (an agency user)
+    becomes an editor of the city created, so they can correct it later.
+    Raises ValidationError (keyed by field) and writes nothing when anything is invalid.
+    """
+    fields.pop("slug", None)
+    city = City(**fields)
+    with transaction.atomic():
+        city.slug = unique_slug(
+            city.name, city.country, taken=taken_slugs_like([base_slug(city.name, city.country)])
+        )
+        _save_profile(city=city, expertise=expertise, needs=needs, sectors=sectors)
+        if user is not None and user.is_authenticated and not user.is_staff:
+            city.editors.add(user)
+        notify_profiles_changed(city_ids=[city.pk], trigger=trigger)
+    logger.info("City %s created by %s (%s)", city, _who(user), trigger)
+    return city
+
+
+def update_city_profile(
+    *,
+    city: City,
+    fields: Mapping[str, Any] | None = None,
+    expertise: Mapping[str, int] | None = None,
+    needs: Mapping[str, int] | None = None,
+    sectors: Mapping[str, float] | None = None,
+    user: Any = None,
+    trigger: str,
+) -> City:
+    """Change a city's fields and, where given, replace its expertise, needs or sectors.
+
+    ``expertise``/``needs`` replace the whole column: an area left out goes to 0. ``None``
+    leaves that part of the profile as it is. Name and country may change; the slug does not,
+    so links to the city keep working.
+    """
+    for name, value in (fields or {}).items():
+        if name == "slug":
+            continue
+        setattr(city, name, value)
+    with transaction.atomic():
+        _save_profile(city=city, expertise=expertise, needs=needs, sectors=sectors)
+        notify_profiles_changed(city_ids=[city.pk], trigger=trigger)
+    logger.info("City %s updated by %s (%s)", city, _who(user), trigger)
+    return city
+
+
+def update_city(
+    *,
+    city: City,
+    expertise: Mapping[str, int] | None = None,
+    needs: Mapping[str, int] | None = None,
+    sectors: Mapping[str, float] | None = None,
+    user: Any = None,
+    trigger: str,
+    **fields: Any,
+) -> City:
+    """``update_city_profile`` with the fields as keyword arguments (the API's shape)."""
+    return update_city_profile(
+        city=city,
+        fields=fields,
+        expertise=expertise,
+        needs=needs,
+        sectors=sectors,
+        user=user,
+        trigger=trigger,
+    )
+
+
+def delete_city(*, city: City, user: Any = None) -> None:
+    """Delete a city; its levels, shares and matches go with it."""
+    label = str(city)
+    city.delete()
+    logger.info("City %s deleted by %s", label, _who(user))
+
+
+def set_city_editors(*, city: City, users: Iterable[Any]) -> None:
+    """Make exactly ``users`` the editors of ``city``."""
+    city.editors.set(list(users))
+
+
+def _save_profile(
+    *,
+    city: City,
+    expertise: Mapping[str, int] | None,
+    needs: Mapping[str, int] | None,
+    sectors: Mapping[str, float] | None,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        city.full_clean(exclude=["editors"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    areas = {area.code: area for area in PolicyArea.objects.all()}
+    expertise = _clean_levels(expertise, "expertise", areas, errors)
+    needs = _clean_levels(needs, "needs", areas, errors)
+    shares = _clean_shares(sectors, errors)
+    if errors:
+        raise ValidationError(errors)
+    city.save()
+    if expertise is not None or needs is not None:
+        _write_levels(city=city, areas=areas, expertise=expertise, needs=needs)
+    if shares is not None:
+        _write_shares(city=city, shares=shares)
+
+
+def _clean_levels(
+    levels: Mapping[str, int] | None,
+    field: str,
+    areas: Mapping[str, PolicyArea],
+    errors: dict[str, list[str]],
+) -> dict[str, int] | None:
+    if levels is None:
+        return None
+    cleaned: dict[str, int] = {}
+    for code, level in levels.items():
+        if code not in areas:
+            errors.setdefault(field, []).append(f"Unknown policy area “{code}”.")
+        elif isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 3:
+            errors.setdefault(field, []).append(f"{code}: the level must be 0, 1, 2 or 3.")
+        else:
+            cleaned[code] = level
+    return cleaned
+
+
+def _clean_shares(
+    shares: Mapping[str, float] | None, errors: dict[str, list[str]]
+) -> dict[str, float] | None:
+    if shares is None:
+        return None
+    known = set(Sector.objects.values_list("code", flat=True))
+    cleaned: dict[str, float] = {}
+    for code, share in shares.items():
+        if code not in known:
+            errors.setdefault("sectors", []).append(f"Unknown ISIC section “{code}”.")
+            continue
+        try:
+            value = float(share)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            errors.setdefault("sectors", []).append(f"{code}: the share must be a number ≥ 0.")
+        elif value > 0:
+            cleaned[code] = value
+    return cleaned
+
+
+def _write_levels(
+    *,
+    city: City,
+    areas: Mapping[str, PolicyArea],
+    expertise: Mapping[str, int] | None,
+    needs: Mapping[str, int] | None,
+) -> None:
+    current = {
+        row.policy_area_id: (row.expertise, row.need)
+        for row in CityAreaLevel.objects.filter(city=city)
+    }
+    rows = []
+    for code, area in areas.items():
+        old_expertise, old_need = current.get(area.pk, (0, 0))
+        new_expertise = expertise.get(code, 0) if expertise is not None else old_expertise
+        new_need = needs.get(code, 0) if needs is not None else old_need
+        if new_expertise or new_need:
+            rows.append(
+                CityAreaLevel(city=city, policy_area=area, expertise=new_expertise, need=new_need)
+            )
+    CityAreaLevel.objects.filter(city=city).delete()
+    CityAreaLevel.objects.bulk_create(rows)
+
+
+def _write_shares(*, city: City, shares: Mapping[str, float]) -> None:
+    sectors = {sector.code: sector for sector in Sector.objects.filter(code__in=list(shares))}
+    CitySector.objects.filter(city=city).delete()
+    CitySector.objects.bulk_create(
+        CitySector(city=city, sector=sectors[code], share=share) for code, share in shares.items()
+    )
+
+
+def _who(user: Any) -> str:
+    return getattr(user, "username", None) or "the system"
