@@ -266,3 +266,465 @@ class RunShard(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.run_id} shard {self.index}"
+
+
+# --- Cooperation: expressions of interest, partnerships, projects, programmes ---------------
+#
+# A match is where cooperation starts: one city tells the other it is interested, the two agree
+# a partnership, run one or two projects, scale them, widen to new areas, and join programmes
+# that link many cities. Services for all of it live in ``partnerships/cooperation/``.
+
+NON_NEGATIVE = [MinValueValidator(0)]
+
+
+class Programme(models.Model):
+    """A network led by an organization (a national agency, a city network) linking many cities.
+
+    Its eligibility rules are checked by ``cooperation.programmes.eligibility``; a rule left
+    empty (no minimum population, no countries, no areas, no co-funding) lets every city pass.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=220, unique=True)
+    organization = models.ForeignKey(
+        "cities.Organization", on_delete=models.PROTECT, related_name="programmes"
+    )
+    description = models.TextField(blank=True)
+    policy_areas = models.ManyToManyField(
+        "cities.PolicyArea", related_name="programmes", blank=True
+    )
+    funding_usd = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Funds the programme has for its partnerships (USD)."
+    )
+    funding_note = models.CharField(
+        max_length=300, blank=True, help_text="What the funds pay for, and on what terms."
+    )
+    min_population = models.PositiveBigIntegerField(null=True, blank=True)
+    countries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ISO 3166-1 alpha-2 codes of the countries it covers; empty means worldwide.",
+    )
+    min_cofunding_usd = models.PositiveBigIntegerField(
+        default=0, help_text="Co-funding a member city must bring (USD)."
+    )
+    requires_adopted_plan = models.BooleanField(
+        default=False, help_text="Members must have adopted a plan (climate, waste…) of their own."
+    )
+    members = models.ManyToManyField(
+        "cities.City", through="ProgrammeMembership", related_name="programmes", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("programme-detail", kwargs={"slug": self.slug})
+
+    def covers_country(self, country: str) -> bool:
+        return not self.countries or country in self.countries
+
+
+class ProgrammeMembership(models.Model):
+    """A city's application to a programme, and its membership once accepted.
+
+    The application records whether the city has adopted a plan, which is what the programme's
+    "adopted plan" rule reads.
+    """
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        MEMBER = "member", "Member"
+        LEFT = "left", "Left"
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="memberships")
+    city = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="programme_memberships"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPLIED)
+    has_adopted_plan = models.BooleanField(default=False)
+    plan_title = models.CharField(
+        max_length=200, blank=True, help_text="The adopted plan, e.g. 'Climate action plan 2030'."
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["programme", "city__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "city"], name="unique_programme_city")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city} in {self.programme} ({self.status})"
+
+
+class Partnership(models.Model):
+    """Two cities cooperating: donor and recipient, or peers (``donor`` is then simply city A)."""
+
+    class Kind(models.TextChoices):
+        DONOR_RECIPIENT = "donor_recipient", "Donor and recipient"
+        PEERS = "peers", "Peers"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        AGREED = "agreed", "Agreed"
+        PILOT = "pilot", "Pilot"
+        SCALING = "scaling", "Scaling up"
+        EXPANDED = "expanded", "Expanded to new areas"
+        CONCLUDED = "concluded", "Concluded"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    class Outcome(models.TextChoices):
+        GOOD = "good", "Good"
+        MIXED = "mixed", "Mixed"
+        POOR = "poor", "Poor"
+
+    # Cooperating now: these mark their match ``existing_partnership`` in every run.
+    ACTIVE = (Status.AGREED, Status.PILOT, Status.SCALING, Status.EXPANDED)
+    # Finished for good: nothing moves them any more.
+    CLOSED = (Status.CONCLUDED, Status.ENDED)
+
+    donor = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="partnerships_as_donor"
+    )
+    recipient = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="partnerships_as_recipient"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DONOR_RECIPIENT)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    status_reason = models.TextField(
+        blank=True, help_text="Why it was paused or ended (required for those states)."
+    )
+    # Where a pause returns to when the partnership resumes.
+    paused_from = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    outcome = models.CharField(
+        max_length=5,
+        choices=Outcome.choices,
+        blank=True,
+        help_text="How it went, given when it concludes; good outcomes count as the donor's "
+        "experience in scoring.",
+    )
+    policy_areas = models.ManyToManyField(
+        "cities.PolicyArea", related_name="partnerships", blank=True
+    )
+    # Runs are dropped as new ones arrive, and a foreign key to ``Match`` would stop their fast
+    # bulk delete: the match is kept as its id and a snapshot of what it said.
+    match_ref = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Id of the match it started from (may be gone)."
+    )
+    match_snapshot = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The match's score, components and explanation when the partnership started.",
+    )
+    reasons = models.TextField(
+        blank=True, help_text="Why this partner was chosen, kept for later councils."
+    )
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="partnerships",
+    )
+    organizations = models.ManyToManyField(
+        "cities.Organization",
+        through="PartnershipOrganization",
+        related_name="partnerships",
+        blank=True,
+    )
+    agreed_on = models.DateField(null=True, blank=True)
+    review_on = models.DateField(
+        null=True, blank=True, help_text="When the cooperation agreement is due for review."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(donor=models.F("recipient")), name="partnership_two_cities"
+            ),
+            # One open partnership per pair in this direction; the services also refuse the
+            # reverse direction.
+            models.UniqueConstraint(
+                fields=["donor", "recipient"],
+                condition=~Q(status__in=["concluded", "ended"]),
+                name="one_open_partnership_per_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["donor", "status"], name="partnership_donor_status"),
+            models.Index(fields=["recipient", "status"], name="partnership_recipient_status"),
+        ]
+
+    def __str__(self) -> str:
+        joiner = " and " if self.kind == self.Kind.PEERS else " → "
+        return f"{self.donor}{joiner}{self.recipient}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnership-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED
+
+    @property
+    def city_ids(self) -> tuple[int, int]:
+        return (self.donor_id, self.recipient_id)
+
+
+class PartnershipOrganization(models.Model):
+    """An organization supporting a partnership, and how."""
+
+    class Role(models.TextChoices):
+        FUNDING = "funding", "Funding"
+        TECHNICAL = "technical", "Technical support"
+        PRIVATE = "private", "Private partner"
+        NETWORK = "network", "Network or programme"
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="organization_links"
+    )
+    organization = models.ForeignKey(
+        "cities.Organization", on_delete=models.CASCADE, related_name="partnership_links"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.TECHNICAL)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["organization__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "organization"], name="unique_partnership_organization"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_role_display()})"
+
+
+class PartnershipEvent(models.Model):
+    """One dated change of a partnership and who made it: its history."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        EDITED = "edited", "Details edited"
+        ORGANIZATION = "organization", "Organizations changed"
+        LEDGER = "ledger", "Ledger entry"
+        PROJECT = "project", "Project changed"
+        REVIEWED = "reviewed", "Reviewed"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    from_status = models.CharField(max_length=10, choices=Partnership.Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Partnership.Status.choices, blank=True)
+    note = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.partnership}: {self.get_action_display()}"
+
+
+class LedgerEntry(models.Model):
+    """What one side of a partnership contributes or gains: the reciprocity ledger."""
+
+    class Kind(models.TextChoices):
+        STAFF_DAYS = "staff_days", "Staff days"
+        MONEY = "money", "Money"
+        KNOW_HOW = "know_how", "Know-how"
+        BUSINESS = "business", "Business"
+        LESSONS = "lessons", "Lessons"
+
+    class Direction(models.TextChoices):
+        CONTRIBUTES = "contributes", "Contributes"
+        GAINS = "gains", "Gains"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="ledger")
+    city = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    direction = models.CharField(max_length=12, choices=Direction.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE
+    )
+    unit = models.CharField(max_length=20, blank=True, help_text="days, USD, contracts…")
+    description = models.CharField(max_length=300)
+    occurred_on = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.city} {self.direction} {self.get_kind_display()}"
+
+
+class Project(models.Model):
+    """One project inside a partnership: start with one or two, then scale."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="projects")
+    title = models.CharField(max_length=200)
+    policy_area = models.ForeignKey(
+        "cities.PolicyArea", on_delete=models.PROTECT, related_name="projects"
+    )
+    practice = models.ForeignKey(
+        "bestpractices.BestPractice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="projects",
+        help_text="The published best practice the project follows.",
+    )
+    summary = models.TextField(blank=True)
+    budget_usd = models.PositiveBigIntegerField(null=True, blank=True)
+    funding_source = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    outcomes = models.TextField(blank=True, help_text="What the project achieved, in words.")
+    lessons = models.TextField(blank=True, help_text="What went wrong, and what to do differently.")
+    practice_draft = models.ForeignKey(
+        "bestpractices.BestPractice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The catalogue draft proposed from this project.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProjectFigure(models.Model):
+    """A measured outcome of a project (the catalogue's outcome fields, so drafts inherit it)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="figures")
+    indicator = models.CharField(max_length=200)
+    baseline = models.FloatField(null=True, blank=True)
+    result = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.indicator
+
+
+class Milestone(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(max_length=200)
+    due_on = models.DateField()
+    done = models.BooleanField(default=False)
+    done_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ExpressionOfInterest(models.Model):
+    """One city telling another, from a match, that it would like to cooperate."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    class Role(models.TextChoices):
+        DONOR = "donor", "As donor"
+        RECIPIENT = "recipient", "As recipient"
+        PEER = "peer", "As peer"
+
+    # Interest that still counts towards "both sides interested".
+    STANDING = (Status.OPEN, Status.ACCEPTED)
+
+    from_city = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="interest_sent"
+    )
+    to_city = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="interest_received"
+    )
+    from_role = models.CharField(max_length=10, choices=Role.choices)
+    match_ref = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Id of the match it was sent from (may be gone)."
+    )
+    message = models.TextField(max_length=2000, help_text="Why this partner.")
+    policy_areas = models.ManyToManyField("cities.PolicyArea", related_name="+", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decline_reason = models.TextField(blank=True)
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.SET_NULL, null=True, blank=True, related_name="interests"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "expressions of interest"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_city=models.F("to_city")), name="interest_two_cities"
+            ),
+            models.UniqueConstraint(
+                fields=["from_city", "to_city"],
+                condition=Q(status="open"),
+                name="one_open_interest_per_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["from_city", "to_city", "status"], name="interest_pair_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_city} → {self.to_city} ({self.status})"
