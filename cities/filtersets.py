@@ -9,12 +9,12 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django_filters.widgets import BooleanWidget
 
 from .countries import COUNTRIES, REGIONS
-from .models import City, CitySector, PolicyArea, Sector
+from .models import City, CitySector, Organization, PolicyArea, Sector
 
 # The largest value a 64-bit integer column holds: bigger numbers are refused as bad input
 # rather than reaching the database.
@@ -180,3 +180,62 @@ class CityFilterSet(django_filters.FilterSet):
 
     def filter_language(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(**speaks(value))
+
+
+class PolicyAreaFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Code or name",
+        help_text="Part of the policy area's code or name (case-insensitive).",
+    )
+
+    class Meta:
+        model = PolicyArea
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class SectorFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        field_name="name",
+        lookup_expr="icontains",
+        label="Name",
+        help_text="Part of the sector's name (case-insensitive).",
+    )
+
+    class Meta:
+        model = Sector
+        fields: list[str] = []
+
+
+class OrganizationFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        field_name="name",
+        lookup_expr="icontains",
+        label="Name",
+        help_text="Part of the organization's name (case-insensitive).",
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=Organization.Kind.choices, help_text="Kind of organization."
+    )
+    country = django_filters.ChoiceFilter(
+        choices=COUNTRIES,
+        method="filter_country",
+        help_text="ISO 3166-1 alpha-2 code: organizations that support this country (or "
+        "work worldwide).",
+    )
+    policy_area = policy_area_filter(
+        field_name="policy_areas",
+        label="Policy area",
+        help_text="Policy area code the organization works in.",
+    )
+
+    class Meta:
+        model = Organization
+        fields: list[str] = []
+
+    def filter_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # countries is a JSON list of codes; an empty list means the whole world.
+        return queryset.filter(Q(countries__icontains=f'"{value}"') | Q(countries=[]))

@@ -177,9 +177,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a missing sign-in a 401 (DRF answers 403
+    # when the first class is session authentication).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -206,6 +208,7 @@ REST_FRAMEWORK = {
         "user": env_rate("API_THROTTLE_USER", "1200/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "citymatch.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -221,6 +224,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a "status" or a "role": name each choice set after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "MatchRunStatusEnum": "partnerships.models.MatchRun.Status",
+        "BestPracticeStatusEnum": "bestpractices.models.BestPractice.Status",
+        "CityRoleEnum": "cities.models.City.Role",
+        "ServiceStatusEnum": "citymatch.api.views.SERVICE_STATES",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ Without ``run`` the list shows the active run, so readers always see one complet
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import django_filters
 from django import forms
 from django.db.models import F, Q, QuerySet
@@ -139,10 +141,13 @@ class MatchFilterSet(django_filters.FilterSet):
         help_text="true: leave out pairs of cities that already have a partnership.",
     )
     run = django_filters.ModelChoiceFilter(
-        queryset=MatchRun.objects.only("id", "status", "is_active"),
+        # Only a finished run: readers never see the partial results of one in progress.
+        queryset=MatchRun.objects.filter(status=MatchRun.Status.SUCCEEDED).only(
+            "id", "status", "is_active"
+        ),
         method="filter_run",
         label="Run",
-        help_text="Id of a match run; without it, the active run.",
+        help_text="Id of a succeeded match run; without it, the active run.",
     )
     ordering = MatchOrderingFilter(
         fields=MATCH_ORDERINGS,
@@ -196,3 +201,79 @@ class MatchFilterSet(django_filters.FilterSet):
 
     def filter_run(self, queryset: QuerySet, name: str, value: MatchRun) -> QuerySet:
         return queryset.filter(run=value)
+
+    def filter_list(self, matches: Iterable[Match]) -> list[Match]:
+        """The same filters and ordering over matches scored on the fly.
+
+        Those matches are not stored, so no queryset can filter them; the rules below mirror
+        the filter methods above one for one. ``run`` has no meaning here and is ignored.
+        """
+        data = self.form.cleaned_data
+        tests: list[Callable[[Match], bool]] = []
+        if q := data.get("q"):
+            needle = q.casefold()
+            tests.append(
+                lambda m: needle in m.donor.name.casefold() or needle in m.recipient.name.casefold()
+            )
+        if (donor := data.get("donor")) is not None:
+            tests.append(lambda m: m.donor_id == donor)
+        if (recipient := data.get("recipient")) is not None:
+            tests.append(lambda m: m.recipient_id == recipient)
+        if (city := data.get("city")) is not None:
+            tests.append(lambda m: city in (m.donor_id, m.recipient_id))
+        for side in ("donor", "recipient"):
+            for field in ("country", "region"):
+                if value := data.get(f"{side}_{field}"):
+                    tests.append(
+                        lambda m, side=side, field=field, value=value: (
+                            getattr(getattr(m, side), field) == value
+                        )
+                    )
+        if area := data.get("policy_area"):
+            tests.append(lambda m: any(top.get("area") == area.code for top in m.top_areas))
+        if sector := data.get("sector"):
+            city_ids = set(cities_with_sector(sector).values_list("city_id", flat=True))
+            tests.append(lambda m: m.donor_id in city_ids or m.recipient_id in city_ids)
+        if (min_score := data.get("min_score")) is not None:
+            tests.append(lambda m: m.score >= min_score)
+        if (max_score := data.get("max_score")) is not None:
+            tests.append(lambda m: m.score <= max_score)
+        if (ratio := data.get("size_ratio_max")) is not None:
+            tests.append(lambda m: m.size_ratio <= ratio)
+        if language := data.get("language"):
+            tests.append(
+                lambda m: language in m.donor.languages and language in m.recipient.languages
+            )
+        if data.get("exclude_existing"):
+            tests.append(lambda m: not m.existing_partnership)
+        kept = [match for match in matches if all(test(match) for test in tests)]
+        return self.order_list(kept, data.get("ordering"))
+
+    def order_list(self, matches: list[Match], ordering: list[str] | None) -> list[Match]:
+        """Sort like MatchOrderingFilter: given fields (nulls last), then score, then ids."""
+        fields = [param.lstrip("-") for param in ordering or []]
+        keys = [*(ordering or []), *([] if "score" in fields else ["-score"])]
+        # Stable sorts from the last key to the first give the combined order.
+        matches = sorted(matches, key=lambda m: (m.recipient_id, m.donor_id))
+        for param in reversed(keys):
+            field = param.lstrip("-")
+            descending = param.startswith("-")
+            present = [m for m in matches if getattr(m, field) is not None]
+            missing = [m for m in matches if getattr(m, field) is None]
+            present.sort(key=lambda m, field=field: getattr(m, field), reverse=descending)
+            matches = present + missing
+        return matches
+
+
+class MatchRunFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=MatchRun.Status.choices, help_text="queued, running, succeeded or failed."
+    )
+    trigger = django_filters.ChoiceFilter(
+        choices=MatchRun.Trigger.choices, help_text="What started the run."
+    )
+    is_active = FlagFilter(help_text="true: only the active run (the one lists show).")
+
+    class Meta:
+        model = MatchRun
+        fields: list[str] = []

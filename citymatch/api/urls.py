@@ -1,3 +1,32 @@
-from django.urls import path  # noqa: F401
+"""The REST API of API.md: one router for the resources, plus schema, docs, health and tokens."""
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from cities.api.views import CityViewSet, OrganizationViewSet, PolicyAreaViewSet, SectorViewSet
+from partnerships.api.views import CityMatchesView, MatchRunViewSet, MatchViewSet
+
+from .views import APIRootView, HealthView, TokenView
+
+# Names are reversed as "api:<basename>-list"; the namespace keeps "city-detail" and
+# "match-detail" free for the web pages.
+app_name = "api"
+
+router = DefaultRouter()
+router.APIRootView = APIRootView
+router.register("policy-areas", PolicyAreaViewSet, basename="policy-area")
+router.register("sectors", SectorViewSet, basename="sector")
+router.register("cities", CityViewSet, basename="city")
+router.register("matches", MatchViewSet, basename="match")
+router.register("match-runs", MatchRunViewSet, basename="match-run")
+router.register("organizations", OrganizationViewSet, basename="organization")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("health/", HealthView.as_view(), name="health"),
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("cities/<int:pk>/matches/", CityMatchesView.as_view(), name="city-matches"),
+    *router.urls,
+]

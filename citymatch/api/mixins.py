@@ -1,0 +1,67 @@
+"""Behaviour every CityMatch list shares: filters from a FilterSet, CSV export, JSON errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from .renderers import CSVLayout, CSVRenderer, csv_lines
+
+# Rows serialised at once while streaming a CSV file: big enough to keep the number of queries
+# low (a chunk of cities costs three), small enough to keep memory flat on huge lists.
+CSV_CHUNK_SIZE = 1000
+
+
+class CSVExportMixin:
+    """``?format=csv`` on a list streams every row that matches the filters, unpaginated."""
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+    # The filters live in the resource's FilterSet (shared with the web page), ordering too.
+    filter_backends = [DjangoFilterBackend]
+    csv_filename = "export"
+    csv_layout = CSVLayout()
+
+    def wants_csv(self) -> bool:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return isinstance(renderer, CSVRenderer)
+
+    def list(self, request, *args, **kwargs):
+        if self.wants_csv():
+            return self.csv_response(self.filter_queryset(self.get_queryset()))
+        return super().list(request, *args, **kwargs)
+
+    def csv_response(self, objects: QuerySet | Iterable) -> StreamingHttpResponse:
+        header = self.csv_layout.header(self.get_serializer())
+        response = StreamingHttpResponse(
+            csv_lines(header, self.csv_rows(objects)), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = (
+            f'attachment; filename="citymatch-{self.csv_filename}-{stamp}.csv"'
+        )
+        return response
+
+    def csv_rows(self, objects: QuerySet | Iterable) -> Iterator[dict]:
+        if isinstance(objects, QuerySet):
+            # chunk_size lets prefetch_related work chunk by chunk on the iterator.
+            objects = objects.iterator(chunk_size=CSV_CHUNK_SIZE)
+        iterator = iter(objects)
+        while chunk := list(islice(iterator, CSV_CHUNK_SIZE)):
+            for item in self.get_serializer(chunk, many=True).data:
+                yield self.csv_layout.row(item)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error is a message for a person or a program, never a spreadsheet: answer it in
+        # JSON even when CSV was asked for.
+        if isinstance(response, Response) and response.status_code >= 400 and self.wants_csv():
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

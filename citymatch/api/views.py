@@ -1,0 +1,124 @@
+"""Views of the API that belong to no app: the root, health and token sign-in."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import routers, serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+OK = "ok"
+DOWN = "unavailable"
+NOT_CONFIGURED = "not configured"
+SERVICE_STATES = [OK, DOWN]
+
+
+def database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return DOWN
+    return OK
+
+
+def cache_status() -> str:
+    probe = secrets.token_hex(8)
+    try:
+        cache.set("health-probe", probe, timeout=10)
+        return OK if cache.get("health-probe") == probe else DOWN
+    except Exception:  # any client error of the cache backend means it is unusable
+        return DOWN
+
+
+def broker_status() -> str:
+    if not settings.CELERY_BROKER_URL:
+        return NOT_CONFIGURED
+    from citymatch.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+    except Exception:  # kombu raises the transport's own errors
+        return DOWN
+    return OK
+
+
+health_response = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=SERVICE_STATES),
+        "database": serializers.ChoiceField(choices=SERVICE_STATES),
+        "cache": serializers.ChoiceField(choices=SERVICE_STATES),
+        "broker": serializers.ChoiceField(choices=[OK, DOWN, NOT_CONFIGURED]),
+    },
+)
+
+
+class HealthView(APIView):
+    """Whether the services CityMatch needs answer; 503 when one of them does not."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    # Monitoring polls this often; it must not use up anyone's request budget.
+    throttle_classes: list = []
+
+    @extend_schema(
+        responses={200: health_response, 503: health_response},
+        examples=[
+            OpenApiExample(
+                "Healthy",
+                value={"status": OK, "database": OK, "cache": OK, "broker": NOT_CONFIGURED},
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        checks = {"database": database_status(), "cache": cache_status(), "broker": broker_status()}
+        healthy = DOWN not in checks.values()
+        return Response(
+            {"status": OK if healthy else DOWN, **checks},
+            status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+
+
+class APIRootView(routers.APIRootView):
+    """The CityMatch API: links to every resource (public; the resources say who may read)."""
+
+    permission_classes = [AllowAny]
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (``Authorization: Token <key>``)."""
+
+    @extend_schema(
+        request=inline_serializer(
+            "TokenRequest",
+            {"username": serializers.CharField(), "password": serializers.CharField()},
+        ),
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        examples=[
+            OpenApiExample(
+                "Sign in",
+                value={"username": "agency-bot", "password": "a long passphrase"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Token",
+                value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"},
+                response_only=True,
+            ),
+        ],
+        auth=[],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)

@@ -1,0 +1,59 @@
+"""/api/health/: database, cache and broker, 503 when the database is down."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import OperationalError
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_reports_each_service(api_client, settings):
+    settings.CELERY_BROKER_URL = ""
+    response = api_client.get("/api/health/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "broker": "not configured",
+    }
+
+
+def test_database_down_is_503(api_client, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", refuse)
+    response = api_client.get("/api/health/")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unavailable"
+    assert response.json()["status"] == "unavailable"
+
+
+def test_cache_down_is_503(api_client, monkeypatch):
+    from django.core.cache import cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "set", broken)
+    response = api_client.get("/api/health/")
+    assert response.status_code == 503
+    assert response.json()["cache"] == "unavailable"
+
+
+def test_unreachable_broker_is_reported(api_client, settings):
+    # Nothing listens on port 1: the broker check must fail fast, not hang.
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    from citymatch.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    try:
+        response = api_client.get("/api/health/")
+    finally:
+        app.conf.broker_url = previous
+    assert response.status_code == 503
+    assert response.json()["broker"] == "unavailable"
