@@ -129,3 +129,85 @@ def _evidence_ids():
     from .models import Evidence
 
     return Evidence.objects.only("id", "position", "practice_id")
+
+
+def detail_queryset() -> BestPracticeQuerySet:
+    """A practice page: everything it shows, in a fixed number of queries."""
+    from .models import ActionStep, BestPractice, PracticePartner
+
+    return (
+        BestPractice.objects.select_related("city", "author")
+        .defer("search_vector")
+        .prefetch_related(
+            "policy_areas",
+            "sectors",
+            Prefetch(
+                "partner_links", queryset=PracticePartner.objects.select_related("organization")
+            ),
+            Prefetch("steps", queryset=ActionStep.objects.prefetch_related("evidence")),
+            "evidence",
+            "outcomes",
+            "lessons",
+        )
+    )
+
+
+def similar_practices(practice, *, limit: int = 5) -> list:
+    """Published practices sharing the most policy areas with this one (one query)."""
+    from .models import BestPractice
+
+    area_ids = [area.pk for area in practice.policy_areas.all()]
+    if not area_ids:
+        return []
+    return list(
+        BestPractice.objects.published()
+        .exclude(pk=practice.pk)
+        .filter(policy_areas__in=area_ids)
+        # Counted over the filtered join: the number of areas shared with this practice.
+        .annotate(shared=models.Count("policy_areas"))
+        .select_related("city")
+        .only("title", "slug", "summary", "city__name", "city__country", "city__slug")
+        .order_by("-shared", "title", "id")[:limit]
+    )
+
+
+def cities_that_could_use(practice, *, limit: int = 10) -> list:
+    """Recipient cities that need help (level 2 or more) in the practice's areas and fit its
+    transferability (population range, absorptive capacity, co-funding); most need first.
+
+    Two queries: the cities, then their matching needs to show why each was chosen.
+    """
+    from cities.models import City, CityAreaLevel
+
+    area_ids = [area.pk for area in practice.policy_areas.all()]
+    if not area_ids:
+        return []
+    matching_need = Q(area_levels__policy_area__in=area_ids, area_levels__need__gte=2)
+    cities = City.objects.filter(role__in=[City.Role.RECIPIENT, City.Role.BOTH]).exclude(
+        pk=practice.city_id
+    )
+    if practice.population_min is not None:
+        cities = cities.filter(population__gte=practice.population_min)
+    if practice.population_max is not None:
+        cities = cities.filter(population__lte=practice.population_max)
+    if practice.min_absorptive_capacity is not None:
+        cities = cities.filter(absorptive_capacity__gte=practice.min_absorptive_capacity)
+    if practice.min_budget_usd is not None:
+        cities = cities.filter(cofunding_usd__gte=practice.min_budget_usd)
+    return list(
+        cities.annotate(
+            need_total=models.Sum("area_levels__need", filter=matching_need),
+        )
+        .filter(need_total__isnull=False)
+        .only("name", "slug", "country", "population", "is_synthetic")
+        .order_by("-need_total", "-population", "id")
+        .prefetch_related(
+            Prefetch(
+                "area_levels",
+                queryset=CityAreaLevel.objects.filter(policy_area__in=area_ids, need__gte=2)
+                .select_related("policy_area")
+                .order_by("-need", "policy_area__position"),
+                to_attr="matching_needs",
+            )
+        )[:limit]
+    )

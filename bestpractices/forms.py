@@ -1,0 +1,307 @@
+"""Forms of the catalogue pages: a practice with its steps, evidence, outcomes, lessons, partners.
+
+``PracticeForms`` bundles the practice form and its five formsets, so that a view checks them
+together, hands their content to the services, and shows every error beside its field, with
+everything the author typed still in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from cities.models import City, Organization, PolicyArea, Sector
+
+from .models import ActionStep, BestPractice, Evidence, Lesson, Outcome, PracticePartner
+from .revisions import PRACTICE_FIELDS, take_snapshot
+from .services import PracticeContent
+
+
+class CityChoiceField(forms.ModelChoiceField):
+    """Any city is accepted; the drop-down lists the curated cities, the user's own and the
+    current one (the full GeoNames set has tens of thousands)."""
+
+    def label_from_instance(self, obj: City) -> str:
+        return f"{obj.name} ({obj.country})"
+
+
+class BestPracticeForm(forms.ModelForm):
+    city = CityChoiceField(
+        queryset=City.objects.all(),
+        label="Implementing city",
+        help_text="The city that carried out the practice.",
+    )
+    policy_areas = forms.ModelMultipleChoiceField(
+        queryset=PolicyArea.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Choose at least one.",
+    )
+    sectors = forms.ModelMultipleChoiceField(
+        queryset=Sector.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Economic sectors involved",
+    )
+
+    class Meta:
+        model = BestPractice
+        fields = ["city", "policy_areas", "sectors", *PRACTICE_FIELDS]
+        labels = {
+            "body": "Story",
+            "cost_usd": "Cost (USD)",
+            "cost_min_usd": "or cost from (USD)",
+            "cost_max_usd": "to (USD)",
+            "population_min": "Suits cities from (population)",
+            "population_max": "to (population)",
+            "min_absorptive_capacity": "Absorptive capacity needed (0–5)",
+            "min_budget_usd": "Co-funding needed (USD)",
+            "people_served": "People served",
+            "jobs_created": "Jobs created",
+        }
+        help_texts = {
+            "body": "Markdown: **bold**, lists, links. HTML is removed.",
+            "cost_usd": "One amount, or leave empty and give a range.",
+            "contact": "A name, office or e-mail address for questions.",
+        }
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "body": forms.Textarea(attrs={"rows": 10}),
+            "funding_sources": forms.Textarea(attrs={"rows": 2}),
+            "context": forms.Textarea(attrs={"rows": 4}),
+            "preconditions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, city_slug: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        shown = Q(is_synthetic=False)
+        if user.is_authenticated:
+            shown |= Q(editors=user)
+        if self.instance.city_id:
+            shown |= Q(pk=self.instance.city_id)
+        if city_slug:
+            preset = City.objects.filter(slug=city_slug).first()
+            if preset is not None:
+                shown |= Q(pk=preset.pk)
+                self.initial.setdefault("city", preset.pk)
+        field = self.fields["city"]
+        cities = City.objects.filter(shown).distinct().order_by("name", "country")
+        field.widget.choices = [("", "Choose a city")] + [
+            (city.pk, field.label_from_instance(city)) for city in cities.only("name", "country")
+        ]
+
+    # Which fields each part of the page shows, in order.
+    SECTIONS = {
+        "about": ["title", "city", "summary", "body", "scale", "start_year", "end_year"],
+        "areas": ["policy_areas", "sectors"],
+        "cost": ["cost_usd", "cost_min_usd", "cost_max_usd", "funding_sources", "contact"],
+        "figures": [
+            "co2_avoided_t_per_year",
+            "energy_saved_mwh_per_year",
+            "waste_diverted_t_per_year",
+            "people_served",
+            "jobs_created",
+        ],
+        "context": [
+            "context",
+            "population_min",
+            "population_max",
+            "min_absorptive_capacity",
+            "min_budget_usd",
+            "preconditions",
+        ],
+    }
+
+    def section(self, name: str) -> list[forms.BoundField]:
+        return [self[field] for field in self.SECTIONS[name]]
+
+    def about_fields(self):
+        return self.section("about")
+
+    def area_fields(self):
+        return self.section("areas")
+
+    def cost_fields(self):
+        return self.section("cost")
+
+    def figure_fields(self):
+        return self.section("figures")
+
+    def context_fields(self):
+        return self.section("context")
+
+
+class StepForm(forms.ModelForm):
+    evidence_refs = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Evidence it rests on",
+        help_text="Numbers of the sources listed under Evidence, e.g. 1, 3.",
+    )
+
+    class Meta:
+        model = ActionStep
+        fields = ["title", "detail", "duration", "responsible"]
+        widgets = {"detail": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_evidence_refs(self) -> list[int]:
+        text = self.cleaned_data["evidence_refs"].replace(";", ",")
+        numbers = []
+        for part in filter(None, (piece.strip() for piece in text.split(","))):
+            if not part.isdigit() or int(part) < 1:
+                raise ValidationError(f"“{part}” is not a source number; write e.g. 1, 3.")
+            numbers.append(int(part))
+        return sorted(set(numbers))
+
+
+class EvidenceForm(forms.ModelForm):
+    url = forms.URLField(label="URL", max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Evidence
+        fields = ["title", "doi", "url", "year", "kind"]
+
+
+class OutcomeForm(forms.ModelForm):
+    class Meta:
+        model = Outcome
+        fields = ["indicator", "baseline", "result", "unit", "year"]
+
+
+class LessonForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = ["what_went_wrong", "do_differently"]
+        widgets = {
+            "what_went_wrong": forms.Textarea(attrs={"rows": 2}),
+            "do_differently": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class PartnerForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+    # The initial role is what a browser sends for an untouched row, so that row stays empty.
+    role = forms.ChoiceField(
+        choices=PracticePartner.Role.choices, initial=PracticePartner.Role.TECHNICAL
+    )
+
+
+StepFormSet = forms.formset_factory(StepForm, extra=2, can_delete=True, can_order=True)
+EvidenceFormSet = forms.formset_factory(EvidenceForm, extra=2, can_delete=True)
+OutcomeFormSet = forms.formset_factory(OutcomeForm, extra=2, can_delete=True)
+LessonFormSet = forms.formset_factory(LessonForm, extra=2, can_delete=True)
+PartnerFormSet = forms.formset_factory(PartnerForm, extra=1, can_delete=True)
+
+
+class PracticeForms:
+    """The practice form and its formsets, checked and read as one."""
+
+    FORMSETS = {
+        "steps": (StepFormSet, "Action steps"),
+        "evidence": (EvidenceFormSet, "Evidence"),
+        "outcomes": (OutcomeFormSet, "Outcomes"),
+        "lessons": (LessonFormSet, "Challenges and mistakes"),
+        "partners": (PartnerFormSet, "Partners"),
+    }
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        user,
+        practice: BestPractice | None = None,
+        city_slug: str | None = None,
+    ) -> None:
+        self.practice = practice
+        self.form = BestPracticeForm(data, instance=practice, user=user, city_slug=city_slug)
+        initial = _initial_rows(practice) if practice is not None else {}
+        self.formsets = {
+            key: formset_class(data, prefix=key, initial=initial.get(key))
+            for key, (formset_class, _) in self.FORMSETS.items()
+        }
+
+    def __getattr__(self, name: str):
+        # Templates read {{ forms.steps }}, {{ forms.evidence }}…
+        formsets = self.__dict__.get("formsets", {})
+        if name in formsets:
+            return formsets[name]
+        raise AttributeError(name)
+
+    def is_valid(self) -> bool:
+        results = [self.form.is_valid()] + [fs.is_valid() for fs in self.formsets.values()]
+        return all(results)
+
+    @property
+    def error_count(self) -> int:
+        count = len(self.form.errors)
+        for formset in self.formsets.values():
+            count += len(formset.non_form_errors())
+            count += sum(len(errors) for errors in formset.errors)
+        return count
+
+    def content(self) -> PracticeContent:
+        data = self.form.cleaned_data
+        rows = {key: _rows(formset) for key, formset in self.formsets.items()}
+        return PracticeContent(
+            fields={name: data[name] for name in [*PRACTICE_FIELDS, "city"]},
+            policy_areas=list(data["policy_areas"]),
+            sectors=list(data["sectors"]),
+            partners=[(row["organization"], row["role"]) for row in rows["partners"]],
+            steps=rows["steps"],
+            evidence=rows["evidence"],
+            outcomes=rows["outcomes"],
+            lessons=rows["lessons"],
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Errors the services found: a field's beside it, a row's above its formset."""
+        for name, messages in error.message_dict.items():
+            if name in self.form.fields:
+                for message in messages:
+                    self.form.add_error(name, message)
+            elif name in self.formsets:
+                formset = self.formsets[name]
+                formset._non_form_errors = formset.error_class(
+                    [*formset.non_form_errors(), *messages], error_class="nonform"
+                )
+            else:
+                for message in messages:
+                    self.form.add_error(None, f"{name}: {message}")
+
+
+def _rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The filled-in rows, in order (steps by their order field), without deleted ones."""
+    forms_in_order = formset.ordered_forms if formset.can_order else formset.forms
+    rows = []
+    for form in forms_in_order:
+        if formset.can_delete and formset._should_delete_form(form):
+            continue
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("DELETE", "ORDER")}
+        if data:
+            rows.append(data)
+    return rows
+
+
+def _initial_rows(practice: BestPractice) -> dict[str, list[dict[str, Any]]]:
+    snapshot = take_snapshot(practice)
+    steps = [
+        {
+            **step,
+            "evidence_refs": ", ".join(str(ref) for ref in step["evidence_refs"]),
+            "ORDER": number,
+        }
+        for number, step in enumerate(snapshot["steps"], start=1)
+    ]
+    partners = [
+        {"organization": partner["organization_id"], "role": partner["role"]}
+        for partner in snapshot["partners"]
+    ]
+    return {
+        "steps": steps,
+        "evidence": snapshot["evidence"],
+        "outcomes": snapshot["outcomes"],
+        "lessons": snapshot["lessons"],
+        "partners": partners,
+    }
