@@ -28,7 +28,7 @@ from citymatch.api.permissions import AgencyMayCreate
 from citymatch.api.renderers import CSVLayout
 from partnerships import services
 from partnerships.filtersets import MatchFilterSet, MatchRunFilterSet
-from partnerships.models import COMPONENTS, DEFAULT_WEIGHTS, Match, MatchRun
+from partnerships.models import COMPONENTS, Match, MatchRun
 
 from .serializers import CityMatchSerializer, MatchRunSerializer, MatchSerializer
 
@@ -162,8 +162,6 @@ def parse_weights(text: str) -> dict[str, float]:
                 errors.append(f"{name}: a weight cannot be negative ({number}).")
             else:
                 weights[name] = value
-    if not errors and sum({**DEFAULT_WEIGHTS, **weights}.values()) <= 0:
-        errors.append("At least one weight must be above 0.")
     if errors:
         raise ValidationError({"weights": errors})
     return weights
@@ -247,5 +245,9 @@ class CityMatchesView(CSVExportMixin, generics.ListAPIView):
         if filterset.form.cleaned_data.get("run"):
             raise ValidationError({"run": ["A run cannot be combined with weights."]})
         city = City.objects.get(pk=self.city.pk)
-        matches = services.score_city_against_all(city=city, as_role=side, weights=weights)
+        try:
+            matches = services.score_city_against_all(city=city, as_role=side, weights=weights)
+        except services.InvalidWeights as exc:
+            # What only the service can tell, such as every weight of the profile being 0.
+            raise ValidationError({"weights": [str(exc)]}) from exc
         return filterset.filter_list(matches)
