@@ -1,0 +1,192 @@
+"""What the pages show about cooperation, each in a fixed number of queries.
+
+The city page, My city and the match page include small templates of ours; the template tags in
+``partnerships/templatetags/cooperation.py`` call these functions, so the pages' own views stay
+as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from cities.models import City, CityAreaLevel, PolicyArea
+
+from ..models import ExpressionOfInterest, Match, Partnership
+from .permissions import can_act_for
+from .support import Support, SupportCatalogue, mentor_ids, needs_support
+
+LEVEL_EXPERTISE = {0: "none", 1: "some", 2: "proven", 3: "leading"}
+LEVEL_NEED = {0: "none", 1: "low", 2: "medium", 3: "high"}
+
+
+def partnerships_for_list() -> QuerySet:
+    """Every list of partnerships (pages, API) reads through this: two queries whatever the
+    number of rows (the partnerships with both cities and the programme; their areas)."""
+    return Partnership.objects.select_related("donor", "recipient", "programme").prefetch_related(
+        Prefetch("policy_areas", queryset=PolicyArea.objects.only("id", "code", "name", "position"))
+    )
+
+
+def partnerships_of(city_ids: Iterable[int]) -> list[Partnership]:
+    ids = list(city_ids)
+    if not ids:
+        return []
+    rows = partnerships_for_list().filter(Q(donor_id__in=ids) | Q(recipient_id__in=ids))
+    today = timezone.localdate()
+    partnerships = list(rows.order_by("status", "-updated_at"))
+    for partnership in partnerships:
+        partnership.review_is_due = bool(
+            partnership.review_on and partnership.review_on <= today and not partnership.is_closed
+        )
+    # Open ones first (in pipeline order), then paused, then concluded or ended.
+    order = {status: i for i, status in enumerate(Partnership.Status.values)}
+    partnerships.sort(key=lambda p: (p.is_closed, order[p.status], p.donor.name))
+    return partnerships
+
+
+# --- The city page and My city ----------------------------------------------------------------
+
+
+@dataclass
+class CityCooperation:
+    city: City
+    partnerships: list[Partnership]
+    programmes: list  # programmes.Eligibility
+    support: Support | None
+    open_interest: int | None
+    can_act: bool
+
+    @property
+    def reviews_due(self) -> list[Partnership]:
+        return [p for p in self.partnerships if p.review_is_due]
+
+
+def for_city(city: City, user) -> CityCooperation:
+    """The city page: its partnerships (with review reminders), the programmes it is eligible
+    for (and why not the others), support if it has no international department, and, for its
+    editors, the number of unanswered messages. At most eleven queries."""
+    from .programmes import programmes_for_city
+
+    can_act = can_act_for(user, city.pk)
+    open_interest = None
+    if can_act:
+        open_interest = ExpressionOfInterest.objects.filter(
+            to_city=city, status=ExpressionOfInterest.Status.OPEN
+        ).count()
+    return CityCooperation(
+        city=city,
+        partnerships=partnerships_of([city.pk]),
+        programmes=programmes_for_city(city),
+        support=SupportCatalogue.load().for_city(city) if needs_support(city) else None,
+        open_interest=open_interest,
+        can_act=can_act,
+    )
+
+
+@dataclass
+class UserCooperation:
+    cities: list[City]
+    partnerships: list[Partnership]
+    open_interest: int
+    support: dict[int, Support]
+
+    @property
+    def reviews_due(self) -> list[Partnership]:
+        return [p for p in self.partnerships if p.review_is_due]
+
+
+def for_user(user, cities: list[City]) -> UserCooperation:
+    """My city: the partnerships of all the user's cities, reviews due, unanswered messages,
+    and support for those without an international department. At most seven queries, whatever
+    the number of cities (their levels must be prefetched)."""
+    ids = [city.pk for city in cities]
+    open_interest = (
+        ExpressionOfInterest.objects.filter(
+            to_city__in=ids, status=ExpressionOfInterest.Status.OPEN
+        ).count()
+        if ids
+        else 0
+    )
+    lacking = [city for city in cities if needs_support(city)]
+    catalogue = SupportCatalogue.load() if lacking else None
+    return UserCooperation(
+        cities=cities,
+        partnerships=partnerships_of(ids),
+        open_interest=open_interest,
+        support={city.pk: catalogue.for_city(city) for city in lacking} if catalogue else {},
+    )
+
+
+# --- The match page ---------------------------------------------------------------------------
+
+
+@dataclass
+class MatchCooperation:
+    match: Match
+    acting_cities: list[City]  # of the pair, those the user may speak for
+    interests: list[ExpressionOfInterest]
+    partnership: Partnership | None
+    experienced_mentor: bool
+    mutual_interest: bool
+    support: list[Support]
+    areas: list[PolicyArea]
+
+    @property
+    def top_codes(self) -> list[str]:
+        return [item["area"] for item in self.match.top_areas or []]
+
+    def interest_from(self, city: City) -> ExpressionOfInterest | None:
+        return next(
+            (i for i in self.interests if i.from_city_id == city.pk and i.status == "open"), None
+        )
+
+    @property
+    def can_send_from(self) -> list[City]:
+        """The user's cities of the pair that have no unanswered message out to the other."""
+        return [city for city in self.acting_cities if self.interest_from(city) is None]
+
+
+def for_match(match: Match, user) -> MatchCooperation:
+    """The match page: who the user speaks for, messages between the two, their partnership,
+    whether the donor has mentored before, support for a partner without an international
+    department. A fixed number of queries (at most nine)."""
+    from .pipeline import open_partnership_between
+
+    pair = (match.donor, match.recipient)
+    acting = [city for city in pair if can_act_for(user, city.pk)]
+    between = Q(from_city=match.donor, to_city=match.recipient) | Q(
+        from_city=match.recipient, to_city=match.donor
+    )
+    interests = list(
+        ExpressionOfInterest.objects.filter(between)
+        .select_related("from_city", "to_city")
+        .order_by("-created_at", "-id")[:10]
+    )
+    standing = {i.from_city_id for i in interests if i.status in ExpressionOfInterest.STANDING}
+    lacking = [city for city in pair if needs_support(city)]
+    support: list[Support] = []
+    if lacking:
+        catalogue = SupportCatalogue.load()
+        levels_by_city = _levels_with_areas([city.pk for city in lacking])
+        support = [catalogue.for_city(city, levels_by_city.get(city.pk, [])) for city in lacking]
+    return MatchCooperation(
+        match=match,
+        acting_cities=acting,
+        interests=interests,
+        partnership=open_partnership_between(match.donor_id, match.recipient_id),
+        experienced_mentor=bool(mentor_ids([match.donor_id])),
+        mutual_interest=standing == {match.donor_id, match.recipient_id},
+        support=[item for item in support if item],
+        areas=list(PolicyArea.objects.all()) if acting else [],
+    )
+
+
+def _levels_with_areas(city_ids: list[int]) -> dict[int, list[CityAreaLevel]]:
+    grouped: dict[int, list[CityAreaLevel]] = {}
+    for row in CityAreaLevel.objects.filter(city__in=city_ids).select_related("policy_area"):
+        grouped.setdefault(row.city_id, []).append(row)
+    return grouped
