@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from bestpractices.api.views import BestPracticeViewSet
 from cities.api.views import CityViewSet, OrganizationViewSet, PolicyAreaViewSet, SectorViewSet
 from partnerships.api.views import CityMatchesView, MatchRunViewSet, MatchViewSet
 
@@ -21,6 +22,7 @@ router.register("cities", CityViewSet, basename="city")
 router.register("matches", MatchViewSet, basename="match")
 router.register("match-runs", MatchRunViewSet, basename="match-run")
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("best-practices", BestPracticeViewSet, basename="best-practice")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
