@@ -1,0 +1,53 @@
+"""The server-drawn SVG map of a city and its top matches."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from partnerships.views.worldmap import project
+
+from .conftest import many_matches
+from .html import text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_map_draws_lines_to_the_partners_linked_to_their_matches(editor_client, match, recipient):
+    response = editor_client.get(reverse("city-map", args=[recipient.slug]))
+    body = response.content.decode()
+    assert '<svg viewBox="0 ' in body and '<desc id="map-desc">' in body
+    assert f'<a href="{reverse("match-detail", args=[match.pk])}">' in body
+    # Hue at 16.46 N, 107.59 E; Kitakyushu (the factory's) at 33.88 N, 130.88 E.
+    hx, hy = project(16.46, 107.59)
+    kx, ky = project(33.88, 130.88)
+    assert f'x1="{hx:.1f}" y1="{hy:.1f}" x2="{kx:.1f}" y2="{ky:.1f}"' in body
+    # The line is as wide as the score is good: 1 + 5 × 78.4/100.
+    assert 'stroke-width="4.92"' in body
+    # The same partners as a list, for screen readers and for printing.
+    assert "Donors that could help Hue" in text(response)
+    assert "Kitakyushu, Japan: score 78.4" in text(response)
+
+
+def test_projection_is_equirectangular():
+    assert project(0, 0) == (480.0, 240.0)
+    assert project(90, -180) == (0.0, 0.0)
+    assert project(-90, 180) == (960.0, 480.0)
+
+
+def test_map_without_a_run(editor_client, recipient):
+    response = editor_client.get(reverse("city-map", args=[recipient.slug]))
+    assert response.status_code == 200
+    assert "None: no run yet." in text(response)
+    assert re.search(r'<path class="map-land" d="M[\d.]+ ', response.content.decode())
+
+
+@pytest.mark.parametrize("count", [0, 15])
+def test_map_query_count_is_fixed(editor_client, django_assert_num_queries, match, count):
+    many_matches(match.run, match.recipient, count)
+    # session, user, city, runs, donors, recipients
+    with django_assert_num_queries(6):
+        response = editor_client.get(reverse("city-map", args=[match.recipient.slug]))
+        assert response.status_code == 200
