@@ -141,8 +141,8 @@ def _label(name: str) -> str:
         "waste_diverted_t_per_year": "Waste diverted (t/yr)",
         "doi": "DOI",
         "url": "URL",
-        "evidence_refs": "evidence cited",
-        "do_differently": "what they would do differently",
+        "evidence_refs": "Evidence cited",
+        "do_differently": "What they would do differently",
     }
     return special.get(name, name.replace("_usd", " (USD)").replace("_", " ").capitalize())
 
