@@ -23,6 +23,13 @@ class ScoringProfileForm(forms.ModelForm):
             "top_k",
         )
 
+    def _get_validation_exclusions(self):
+        # Saving takes the default flag from the previous default (services.save_profile), so
+        # the "one default" constraint holds after the save even though it fails before it.
+        exclude = super()._get_validation_exclusions()
+        exclude.add("is_default")
+        return exclude
+
     def clean(self):
         cleaned = super().clean()
         profile = self.instance

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
@@ -201,16 +202,22 @@ _cache_lock = threading.Lock()
 
 def invalidate_inputs() -> None:
     """Profiles or practices changed: every process reloads the arrays on its next use."""
-    try:
-        cache.incr(ARRAYS_VERSION_KEY)
-    except ValueError:
-        cache.set(ARRAYS_VERSION_KEY, 1, timeout=None)
+    cache.set(ARRAYS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _inputs_version() -> str:
+    # A cache that lost the key (restarted, cleared) must not look like "nothing changed".
+    version = cache.get(ARRAYS_VERSION_KEY)
+    if version is None:
+        cache.add(ARRAYS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(ARRAYS_VERSION_KEY)
+    return version
 
 
 def current_inputs() -> ScoringInputs:
     """The live profiles as arrays, reused while nothing changed (see ``invalidate_inputs``)."""
     global _cached
-    version = cache.get(ARRAYS_VERSION_KEY, 0)
+    version = _inputs_version()
     with _cache_lock:
         if _cached is not None:
             cached_version, loaded_at, inputs = _cached

@@ -23,6 +23,7 @@ broker the same code runs in-process):
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from datetime import timedelta
@@ -78,6 +79,24 @@ def default_profile() -> ScoringProfile:
     return profile
 
 
+def _fails_the_run(step):
+    """Whatever a step raises ends its run as failed (then propagates to Celery or the caller).
+
+    The tasks' ``on_failure`` does the same, but Celery skips it for some errors (MemoryError),
+    and a service called outside Celery must leave no run hanging either.
+    """
+
+    @functools.wraps(step)
+    def wrapper(*, run_id: int, **kwargs):
+        try:
+            return step(run_id=run_id, **kwargs)
+        except Exception as exc:
+            fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+            raise
+
+    return wrapper
+
+
 # --- 1. Start -----------------------------------------------------------------------------
 
 
@@ -91,7 +110,7 @@ def start_run(*, trigger: str, user=None, profile: ScoringProfile | None = None)
         raise ValueError(f"Unknown trigger {trigger!r}; use one of {MatchRun.Trigger.values}.")
     fail_stale_runs()
     profile = profile or default_profile()
-    current = MatchRun.objects.filter(status__in=MatchRun.IN_PROGRESS).first()
+    current = run_in_progress()
     if current is not None:
         raise RunInProgress(current)
     try:
@@ -104,12 +123,15 @@ def start_run(*, trigger: str, user=None, profile: ScoringProfile | None = None)
                 created_by=user if user is not None and user.is_authenticated else None,
             )
     except IntegrityError as exc:
-        raise RunInProgress(
-            MatchRun.objects.filter(status__in=MatchRun.IN_PROGRESS).first()
-        ) from exc
+        # Another request created its run between the check above and this insert.
+        raise RunInProgress(run_in_progress()) from exc
     run_id = run.pk
     transaction.on_commit(lambda: _enqueue(run_id), robust=True)
     return run
+
+
+def run_in_progress() -> MatchRun | None:
+    return MatchRun.objects.filter(status__in=MatchRun.IN_PROGRESS).first()
 
 
 def _enqueue(run_id: int) -> None:
@@ -126,6 +148,7 @@ def _enqueue(run_id: int) -> None:
 # --- 2. Prepare ---------------------------------------------------------------------------
 
 
+@_fails_the_run
 def prepare_run(*, run_id: int) -> list[int] | None:
     """Freeze the inputs and cut the shards; the shard indices to score, or None to stop.
 
@@ -179,32 +202,35 @@ def prepare_run(*, run_id: int) -> list[int] | None:
 
 # A worker process often scores several shards of one run, then its final step: it thaws the
 # frozen inputs and prepares them for the engine once per run.
-_thawed: tuple[int, ScoringInputs, PreparedInputs] | None = None
+_thawed: tuple[tuple, ScoringInputs, PreparedInputs] | None = None
 
 
-def run_inputs(run_id: int, params: ScoringParams) -> tuple[ScoringInputs, PreparedInputs]:
+def run_inputs(run: MatchRun, params: ScoringParams) -> tuple[ScoringInputs, PreparedInputs]:
     """The run's frozen inputs and the engine's preparation of them (cached per process)."""
     global _thawed
-    if _thawed is None or _thawed[0] != run_id:
+    # The start time is part of the key: a test database reuses ids after a rollback.
+    key = (run.pk, run.started_at)
+    if _thawed is None or _thawed[0] != key:
         _thawed = None  # let the previous run's arrays go before loading these
-        data = RunInputs.objects.values_list("data", flat=True).get(run_id=run_id)
+        data = RunInputs.objects.values_list("data", flat=True).get(run_id=run.pk)
         inputs = thaw(data)
-        _thawed = (run_id, inputs, prepare(inputs.arrays, params))
+        _thawed = (key, inputs, prepare(inputs.arrays, params))
     return _thawed[1], _thawed[2]
 
 
+@_fails_the_run
 def score_shard(*, run_id: int, index: int) -> bool:
     """Score one shard and store its block; False when the run is no longer running.
 
     Idempotent: the shard row is locked while its result is replaced, and progress counts a
     shard only the first time it is done.
     """
-    run = MatchRun.objects.filter(pk=run_id).only("status", "weights").first()
+    run = MatchRun.objects.filter(pk=run_id).only("status", "weights", "started_at").first()
     if run is None or run.status != MatchRun.Status.RUNNING:
         return False
     shard = RunShard.objects.get(run_id=run_id, index=index)
     params = params_from_snapshot(run.weights)
-    inputs, prepared = run_inputs(run_id, params)
+    inputs, prepared = run_inputs(run, params)
     rows = np.arange(shard.first_row, shard.stop_row)
     rows = rows[inputs.arrays.is_recipient[rows]]
     block = score_block(inputs.arrays, rows, params, prepared=prepared)
@@ -233,6 +259,7 @@ def score_shard(*, run_id: int, index: int) -> bool:
 # --- 4. Finish ----------------------------------------------------------------------------
 
 
+@_fails_the_run
 def finish_run(*, run_id: int) -> MatchRun | None:
     """Merge the shards, write the matches and activate the run, all in one transaction."""
     run = MatchRun.objects.filter(pk=run_id).first()
@@ -244,7 +271,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
     if missing:
         raise RuntimeError(f"Shards {missing} of run {run_id} have no result.")
     params = params_from_snapshot(run.weights)
-    inputs, prepared = run_inputs(run_id, params)
+    inputs, prepared = run_inputs(run, params)
     blocks = [
         BlockResult.from_bytes(data)
         for data in RunShard.objects.filter(run_id=run_id)

@@ -82,7 +82,7 @@ def explain(
     donor_pop, recipient_pop = population[donor_rows], population[recipient_rows]
     size_ratio = np.maximum(donor_pop, recipient_pop) / np.minimum(donor_pop, recipient_pop)
 
-    top_areas = np.asarray(matches.top_areas, dtype=np.int64).reshape(len(donor_rows), -1)
+    top_areas = np.asarray(matches.top_areas, dtype=np.int64).reshape(len(donor_rows), 3)
     padded = top_areas < 0
     safe_areas = np.where(padded, 0, top_areas)
     top_needs = np.where(padded, 0, arrays.needs[recipient_rows[:, None], safe_areas])
@@ -115,7 +115,9 @@ def explain(
         top_areas=top_areas,
         top_needs=top_needs.astype(np.int64),
         top_expertise=top_expertise.astype(np.int64),
-        gives_back=np.asarray(matches.gives_back, dtype=bool).reshape(len(donor_rows), -1),
+        gives_back=np.asarray(matches.gives_back, dtype=bool).reshape(
+            len(donor_rows), len(inputs.area_codes)
+        ),
         practices=practices,
         existing_partnership=existing,
         area_codes=inputs.area_codes,
