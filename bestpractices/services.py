@@ -191,7 +191,7 @@ def create_practice(*, user: User, content: PracticeContent) -> BestPractice:
         _validate(practice, content)
         practice.save()
         _write_related(practice, content)
-        _refresh_search_vector(practice)
+        refresh_search_vector(practice)
         _record_revision(practice, user=user, summary="Created")
     return practice
 
@@ -208,7 +208,7 @@ def update_practice(
         _validate(practice, content)
         practice.save()
         _write_related(practice, content)
-        _refresh_search_vector(practice)
+        refresh_search_vector(practice)
         _record_revision(practice, user=user, summary=summary)
         if practice.status == Status.PUBLISHED:
             _announce([old_city_id, practice.city_id])
@@ -363,7 +363,7 @@ def _pick(row: dict[str, Any], names: list[str]) -> dict[str, Any]:
     }
 
 
-def _refresh_search_vector(practice: BestPractice) -> None:
+def refresh_search_vector(practice: BestPractice) -> None:
     """Weighted vector: A title, B summary, C body, steps and lessons (PostgreSQL only)."""
     if not settings.USING_POSTGRES:
         return

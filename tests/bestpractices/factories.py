@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 
 from bestpractices.models import ActionStep, BestPractice, Evidence, Lesson, Outcome
-from bestpractices.services import PracticeContent
+from bestpractices.services import PracticeContent, refresh_search_vector
 from cities.models import PolicyArea, Sector
 from tests.factories import CityFactory, UserFactory
 
@@ -53,6 +53,12 @@ class BestPracticeFactory(factory.django.DjangoModelFactory):
         Lesson.objects.create(practice=obj, position=1, what_went_wrong="Sorting was poor.")
         obj.preconditions = "A collection service"
         obj.save()
+
+    @factory.post_generation
+    def _index(obj, create, extracted, **kwargs):
+        # What the services do after every write: keep the full-text vector current.
+        if create:
+            refresh_search_vector(obj)
 
 
 def complete_content(city, **fields) -> PracticeContent:
