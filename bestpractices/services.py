@@ -226,6 +226,26 @@ def delete_practice(*, practice: BestPractice, user: User) -> None:
         practice.delete()
 
 
+def record_admin_save(
+    *, practice: BestPractice, user: User, created: bool, old_city_id: int | None = None
+) -> None:
+    """The admin site saved a practice and its rows with its own forms (each row validated
+    there); keep what the services keep for every change: the search vector, a revision and,
+    for a published practice, the news for scoring."""
+    with transaction.atomic():
+        if created and practice.author_id is None:
+            practice.author = user
+            practice.save(update_fields=["author"])
+        refresh_search_vector(practice)
+        _record_revision(
+            practice,
+            user=user,
+            summary="Created in the admin" if created else "Edited in the admin",
+        )
+        if practice.status == Status.PUBLISHED:
+            _announce([practice.city_id, old_city_id or practice.city_id])
+
+
 def _locked(practice: BestPractice) -> BestPractice:
     # One writer at a time per practice: revision numbers and status moves stay in order.
     return BestPractice.objects.select_for_update().get(pk=practice.pk)

@@ -1,0 +1,157 @@
+"""The catalogue in the admin site: curators edit practices and publish or archive in bulk.
+
+Status moves go through the services (checklist, history, scoring news); a save in the admin
+is recorded as a revision like any other change.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from . import services
+from .models import (
+    ActionStep,
+    BestPractice,
+    Evidence,
+    Lesson,
+    Outcome,
+    PracticePartner,
+    PracticeRevision,
+    StatusChange,
+)
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    fields = ["position", "title", "doi", "url", "year", "kind"]
+
+
+class ActionStepInline(admin.StackedInline):
+    model = ActionStep
+    extra = 0
+    fields = ["position", "title", "detail", "duration", "responsible", "evidence"]
+    filter_horizontal = ["evidence"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # A step cites its own practice's evidence only.
+        if db_field.name == "evidence":
+            practice_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Evidence.objects.filter(practice_id=practice_id or 0)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class OutcomeInline(admin.TabularInline):
+    model = Outcome
+    extra = 0
+    fields = ["position", "indicator", "baseline", "result", "unit", "year"]
+
+
+class LessonInline(admin.StackedInline):
+    model = Lesson
+    extra = 0
+    fields = ["position", "what_went_wrong", "do_differently"]
+
+
+class PartnerInline(admin.TabularInline):
+    model = PracticePartner
+    extra = 0
+    raw_id_fields = ["organization"]
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "user", "comment"]
+    readonly_fields = fields
+    verbose_name_plural = "curation history"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _run_workflow(modeladmin, request: HttpRequest, queryset: QuerySet, step, done: str) -> None:
+    """One service call per practice; a refusal names the practice and the reason."""
+    succeeded = 0
+    for practice in queryset:
+        try:
+            step(practice=practice, user=request.user, comment="")
+        except (services.WorkflowError, PermissionDenied) as exc:
+            reason = exc.message if isinstance(exc, services.WorkflowError) else str(exc)
+            modeladmin.message_user(request, f"“{practice}”: {reason}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+
+
+@admin.register(BestPractice)
+class BestPracticeAdmin(admin.ModelAdmin):
+    list_display = ["title", "city", "status", "scale", "author", "updated_at"]
+    list_filter = ["status", "scale", "policy_areas"]
+    list_select_related = ["city", "author"]
+    search_fields = ["title", "summary", "city__name"]
+    raw_id_fields = ["city"]
+    filter_horizontal = ["policy_areas", "sectors"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["status", "author", "published_at", "revisions_link"]
+    inlines = [
+        ActionStepInline,
+        EvidenceInline,
+        OutcomeInline,
+        LessonInline,
+        PartnerInline,
+        StatusChangeInline,
+    ]
+    actions = ["publish_selected", "archive_selected"]
+
+    @admin.display(description="Revisions")
+    def revisions_link(self, obj: BestPractice) -> str:
+        if not obj.pk:
+            return "—"
+        url = reverse("practice-revisions", args=[obj.slug])
+        return format_html(
+            '<a href="{}">{} revisions: compare and restore</a>', url, obj.revisions.count()
+        )
+
+    def save_model(self, request, obj: BestPractice, form, change: bool) -> None:
+        # Remembered for save_related, where the rows are saved and the change is recorded.
+        obj._old_city_id = form.initial.get("city") if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.record_admin_save(
+            practice=form.instance,
+            user=request.user,
+            created=not change,
+            old_city_id=getattr(form.instance, "_old_city_id", None),
+        )
+
+    @admin.action(description="Publish selected practices (checklist must be complete)")
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run_workflow(self, request, queryset, services.publish_practice, "Published")
+
+    @admin.action(description="Archive selected practices")
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run_workflow(self, request, queryset, services.archive_practice, "Archived")
+
+
+@admin.register(PracticeRevision)
+class PracticeRevisionAdmin(admin.ModelAdmin):
+    list_display = ["practice", "number", "summary", "author", "created_at"]
+    list_select_related = ["practice", "author"]
+    search_fields = ["practice__title", "summary"]
+    readonly_fields = ["practice", "number", "summary", "author", "created_at", "snapshot"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
