@@ -57,7 +57,8 @@ class Suggestion:
 def suggest_areas(partnership: Partnership) -> list[Suggestion]:
     """Next policy areas for the partnership, strongest first (both-way areas before one-way).
 
-    Three queries: the two cities' levels, the covered areas, the taxonomy.
+    Four queries at most: the two cities' levels, the partnership's areas (unless prefetched),
+    its projects' areas, the taxonomy.
     """
     if not partnership.is_active:
         return []
@@ -65,7 +66,8 @@ def suggest_areas(partnership: Partnership) -> list[Suggestion]:
     levels: dict[int, dict[int, CityAreaLevel]] = {donor.pk: {}, recipient.pk: {}}
     for row in CityAreaLevel.objects.filter(city__in=[donor.pk, recipient.pk]):
         levels[row.city_id][row.policy_area_id] = row
-    covered = set(partnership.policy_areas.values_list("pk", flat=True)) | set(
+    # Reads prefetched areas when the page loaded them (``partnerships_for_list``).
+    covered = {area.pk for area in partnership.policy_areas.all()} | set(
         partnership.projects.values_list("policy_area_id", flat=True)
     )
     suggestions = []

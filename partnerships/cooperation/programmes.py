@@ -162,6 +162,31 @@ def programmes_for_city(city: City) -> list[Eligibility]:
     return results
 
 
+def eligibility_table(
+    cities: list[City], programmes: list[Programme]
+) -> dict[int, list[Eligibility]]:
+    """City id → its standing in each programme, for several cities at once: one query (the
+    memberships) when the cities' ``area_levels`` and the programmes' areas are prefetched."""
+    memberships = {
+        (m.city_id, m.programme_id): m
+        for m in Membership.objects.filter(
+            city__in=[c.pk for c in cities], programme__in=[p.pk for p in programmes]
+        )
+    }
+    return {
+        city.pk: [
+            check_eligibility(
+                programme,
+                city,
+                levels=city.area_levels.all(),
+                membership=memberships.get((city.pk, programme.pk)),
+            )
+            for programme in programmes
+        ]
+        for city in cities
+    }
+
+
 @transaction.atomic
 def apply_to_programme(
     *,

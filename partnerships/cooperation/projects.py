@@ -87,7 +87,12 @@ def save_project(
         project = Project(partnership=partnership)
     elif project.partnership_id != partnership.pk:
         raise ValidationError({"project": "This project belongs to another partnership."})
-    old_status = project.status
+    # A ModelForm may already have written the new values on the instance: compare with the row.
+    old_status = (
+        Project.objects.filter(pk=project.pk).values_list("status", flat=True).first()
+        if project.pk
+        else None
+    )
     for name, value in fields.items():
         setattr(project, name, value.strip() if isinstance(value, str) else value)
     _validate(project)

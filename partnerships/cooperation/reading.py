@@ -65,13 +65,15 @@ class CityCooperation:
         return [p for p in self.partnerships if p.review_is_due]
 
 
-def for_city(city: City, user) -> CityCooperation:
+def for_city(city: City, user, *, can_act: bool | None = None) -> CityCooperation:
     """The city page: its partnerships (with review reminders), the programmes it is eligible
     for (and why not the others), support if it has no international department, and, for its
-    editors, the number of unanswered messages. At most eleven queries."""
+    editors, the number of unanswered messages. At most eleven queries; ``can_act`` saves one
+    when the page already knows whether the user edits the city."""
     from .programmes import programmes_for_city
 
-    can_act = can_act_for(user, city.pk)
+    if can_act is None:
+        can_act = can_act_for(user, city.pk)
     open_interest = None
     if can_act:
         open_interest = ExpressionOfInterest.objects.filter(
@@ -178,11 +180,17 @@ def for_match(match: Match, user) -> MatchCooperation:
         acting_cities=acting,
         interests=interests,
         partnership=open_partnership_between(match.donor_id, match.recipient_id),
-        experienced_mentor=bool(mentor_ids([match.donor_id])),
+        experienced_mentor=_has_mentored(match),
         mutual_interest=standing == {match.donor_id, match.recipient_id},
         support=[item for item in support if item],
         areas=list(PolicyArea.objects.all()) if acting else [],
     )
+
+
+def _has_mentored(match: Match) -> bool:
+    # Matches read through ``with_cooperation()`` carry the answer already.
+    known = getattr(match, "experienced_mentor", None)
+    return bool(known) if known is not None else bool(mentor_ids([match.donor_id]))
 
 
 def _levels_with_areas(city_ids: list[int]) -> dict[int, list[CityAreaLevel]]:
@@ -190,3 +198,20 @@ def _levels_with_areas(city_ids: list[int]) -> dict[int, list[CityAreaLevel]]:
     for row in CityAreaLevel.objects.filter(city__in=city_ids).select_related("policy_area"):
         grouped.setdefault(row.city_id, []).append(row)
     return grouped
+
+
+def reasons_from_match(match: Match) -> str:
+    """A first draft of "why this partner", from the match's explanation (one query)."""
+    names = dict(PolicyArea.objects.values_list("code", "name"))
+    donor, recipient = match.donor.name, match.recipient.name
+    lines = [f"CityMatch scored {donor} and {recipient} {match.score:.1f} out of 100."]
+    for item in match.top_areas or []:
+        lines.append(
+            f"{names.get(item['area'], item['area'])}: {recipient}'s need is "
+            f"{LEVEL_NEED.get(item['need'], item['need'])}, {donor}'s expertise is "
+            f"{LEVEL_EXPERTISE.get(item['expertise'], item['expertise'])}."
+        )
+    if match.gives_back:
+        back = ", ".join(names.get(code, code) for code in match.gives_back)
+        lines.append(f"{recipient} can give back in: {back}.")
+    return "\n".join(lines)

@@ -58,6 +58,7 @@ def top_matches(run: MatchRun | None, city: City, *, side: str, limit: int) -> l
     rank = f"{side}_rank"
     return list(
         Match.objects.for_list()
+        .with_cooperation()
         .filter(run=run, **{side: city, f"{rank}__isnull": False})
         .order_by(rank)[:limit]
     )

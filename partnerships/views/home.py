@@ -27,6 +27,7 @@ def _top_by_city(
     grouped: dict[int, list[Match]] = defaultdict(list)
     matches = (
         Match.objects.for_list()
+        .with_cooperation()
         .filter(run=run, **{f"{side}_id__in": city_ids, f"{rank}__lte": TOP_ON_MY_CITY})
         .order_by(f"{side}_id", rank)
     )

@@ -70,7 +70,9 @@ def test_the_whole_pipeline_with_history_of_who_and_when(proposed, donor_editor,
     ]
     assert [e.user for e in events] == [user for user, _, _ in steps]
     assert all(timezone.now() - e.created_at < datetime.timedelta(minutes=1) for e in events)
-    assert proposed.events.filter(action=PartnershipEvent.Action.CREATED, user=donor_editor).exists()
+    assert proposed.events.filter(
+        action=PartnershipEvent.Action.CREATED, user=donor_editor
+    ).exists()
     assert proposed.outcome == "good"
 
 
@@ -189,9 +191,7 @@ def test_add_years_handles_the_29th_of_february():
     assert pipeline.add_years(datetime.date(2024, 2, 29), 3) == datetime.date(2027, 2, 28)
 
 
-def test_an_active_partnership_flags_its_matches_in_the_current_run(
-    proposed, match, donor_editor
-):
+def test_an_active_partnership_flags_its_matches_in_the_current_run(proposed, match, donor_editor):
     reverse = Match.objects.create(
         **{
             **{f: getattr(match, f) for f in ("run_id", "score", "size_ratio")},

@@ -94,6 +94,7 @@ def test_city_page_query_count_is_fixed(
     for _ in range(min(count, 5)):
         BestPracticeFactory(city=recipient, areas=["water", "air"])
     # session, user, city + levels + sectors, runs, areas, donors, recipients,
-    # practices + their areas, can-edit
-    with django_assert_num_queries(12):
+    # practices + their areas, can-edit; cooperation: unanswered messages, partnerships,
+    # programmes, memberships
+    with django_assert_num_queries(16):
         assert editor_client.get(reverse("city-detail", args=[recipient.slug])).status_code == 200

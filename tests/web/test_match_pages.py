@@ -102,8 +102,9 @@ def test_match_page_query_count_is_fixed(
         BestPracticeFactory(city=donor, areas=["waste", "air"], complete=True)
     OrganizationFactory(countries=["VN"]).policy_areas.set([])
     # session, user, match, area names, levels, practices + areas + steps + lessons,
-    # organizations + their areas
-    with django_assert_num_queries(11):
+    # organizations + their areas; cooperation: the user's cities, messages, partnership,
+    # policy areas of the interest form
+    with django_assert_num_queries(15):
         assert editor_client.get(reverse("match-detail", args=[match.pk])).status_code == 200
     with django_assert_num_queries(11):
         assert editor_client.get(reverse("match-brief", args=[match.pk])).status_code == 200

@@ -79,6 +79,7 @@ def test_query_count_is_fixed(client, django_assert_num_queries, match, editor, 
         city.editors.add(editor)
         MatchFactory(run=match.run, recipient=city, recipient_rank=1, donor_rank=2)
     client.force_login(editor)
-    # session, user, runs, cities + levels + sectors, area names, top donors, top recipients
-    with django_assert_num_queries(9):
+    # session, user, runs, cities + levels + sectors, area names, top donors, top recipients;
+    # cooperation: unanswered messages, partnerships
+    with django_assert_num_queries(11):
         assert client.get(reverse("my-city")).status_code == 200
