@@ -182,6 +182,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
         help_text="ISO 3166-1 alpha-2 codes of the countries it supports; empty means worldwide.",
     )
     policy_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    # Optional in the model, so it may be empty: not always a URI.
+    website = serializers.CharField(read_only=True, help_text="Web address, or empty.")
 
     class Meta:
         model = Organization

@@ -158,7 +158,14 @@ class CityViewSet(CSVExportMixin, viewsets.ModelViewSet):
         if _content_length(request) > settings.IMPORT_MAX_BYTES + 64 * 1024:
             raise PayloadTooLarge(_too_large_message())
         upload = ImportUploadSerializer(data=request.data)
-        upload.is_valid(raise_exception=True)
+        if not upload.is_valid():
+            # The same shape as a rejected file's report, so clients read one format.
+            errors = [
+                {"row": None, "field": field, "message": str(message)}
+                for field, messages in upload.errors.items()
+                for message in messages
+            ]
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         file = upload.validated_data["file"]
         if file.size > settings.IMPORT_MAX_BYTES:
             raise PayloadTooLarge(_too_large_message())

@@ -79,7 +79,9 @@ def test_unknown_policy_area_is_reported_with_row_and_field(agency_client):
 def test_missing_file_is_400(agency_client):
     response = agency_client.post("/api/cities/import/", {}, format="multipart")
     assert response.status_code == 400
-    assert "file" in response.json()
+    assert response.json() == {
+        "errors": [{"row": None, "field": "file", "message": "No file was submitted."}]
+    }
 
 
 def test_file_over_the_limit_is_413(agency_client, settings):
