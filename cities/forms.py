@@ -104,11 +104,13 @@ class CityProfileForm(forms.ModelForm):
             for row in self.instance.area_levels.all()
         }
 
-    def _stored_shares(self) -> dict[str, float]:
+    def _stored_shares(self) -> dict[str, str]:
+        """Stored fractions as the percentages the form shows ("30", "12.5")."""
         if not self.instance.pk:
             return {}
         return {
-            row.sector.code: round(row.share * 100, 2) for row in self.instance.sector_shares.all()
+            row.sector.code: f"{round(row.share * 100, 2):g}"
+            for row in self.instance.sector_shares.all()
         }
 
     def clean_languages(self) -> list[str]:
@@ -135,8 +137,8 @@ class CityProfileForm(forms.ModelForm):
             for area in self.policy_areas
         ]
 
-    def sector_fields(self) -> list[forms.BoundField]:
-        return [self[f"sector_{sector.code}"] for sector in self.sectors]
+    def sector_rows(self) -> list[tuple[Sector, forms.BoundField]]:
+        return [(sector, self[f"sector_{sector.code}"]) for sector in self.sectors]
 
     def profile_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.Meta.fields]

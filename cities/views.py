@@ -24,6 +24,7 @@ from .permissions import can_edit_city
 
 PAGE_SIZE = 25
 SAVED_MESSAGE = "Saved. Your matches are being updated…"
+NOT_FILTERS = {"page", "ordering", "format"}
 
 
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> dict:
@@ -33,19 +34,40 @@ def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE
     return {"page": page, "page_range": page_range}
 
 
-def filter_form_for_people(filterset: FilterSet) -> forms.Form:
-    """The FilterSet's form with "Any" instead of "---------"/"Unknown" for an unset filter.
+# What a person reads next to the filters; the FilterSet's own help texts document the API.
+CITY_FILTER_TEXT = {
+    "q": ("Name", "Part of the city's name."),
+    "country": ("Country", ""),
+    "region": ("Region", ""),
+    "role": ("Role", "Donors include the cities that are both."),
+    "population_min": ("Population at least", ""),
+    "population_max": ("Population at most", ""),
+    "offers": ("Offers expertise in", "Expertise level 2 (proven) or more."),
+    "needs": ("Needs help in", "Need level 2 (medium) or more."),
+    "sector": ("Economic sector", "At least 10% of the city's economy."),
+    "has_international_department": ("International department", ""),
+    "language": ("Working language", "Two-letter code, such as en."),
+}
 
-    The API reads the same FilterSet; only the labels a person sees change here.
-    """
-    for field in filterset.form.fields.values():
+
+def filter_form_for_people(
+    filterset: FilterSet, text: dict[str, tuple[str, str]] | None = None
+) -> forms.Form:
+    """The FilterSet's form as a person reads it: plain labels and help, "Any" for an unset
+    filter. The API reads the same FilterSet; only the words change here."""
+    for name, field in filterset.form.fields.items():
+        if text and name in text:
+            field.label, field.help_text = text[name]
         if isinstance(field.widget, BooleanWidget):
             field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
-        elif isinstance(field, forms.ModelChoiceField):
+        elif hasattr(field, "empty_label"):
             field.empty_label = "Any"
-        elif isinstance(field, forms.ChoiceField) and field.choices and field.choices[0][0] == "":
-            field.choices = [("", "Any"), *field.choices[1:]]
     return filterset.form
+
+
+def active_filters(request: HttpRequest) -> int:
+    """How many filters the query string sets (paging, sorting and format are not filters)."""
+    return sum(1 for key, value in request.GET.items() if value and key not in NOT_FILTERS)
 
 
 @login_required
@@ -54,9 +76,9 @@ def city_list(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     cities = filterset.qs if valid else City.objects.none()
     ctx = {
-        "form": filter_form_for_people(filterset),
+        "form": filter_form_for_people(filterset, CITY_FILTER_TEXT),
         "filters_valid": valid,
-        "filtered": any(value for key, value in request.GET.items() if key != "page"),
+        "filtered": active_filters(request),
         **paginate(request, cities),
     }
     return render(request, "cities/city_list.html", ctx)

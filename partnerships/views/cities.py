@@ -23,6 +23,9 @@ from .common import (
 )
 from .practices import practice_cards_of
 
+# Sizes of markers and labels on the full world map, in map units; zoomed maps scale them.
+MAP_SIZES = {"home": 7, "partner": 4.5, "font": 13, "halo": 3, "dx": 7, "dy": 4, "home_dy": -9}
+
 
 @dataclass(frozen=True)
 class LevelRow:
@@ -39,17 +42,18 @@ class LevelRow:
         return LEVEL_NEED[self.need]
 
 
-def level_grid(city: City, areas: list[PolicyArea]) -> list[LevelRow]:
-    """Every policy area, with the city's expertise and need (0 where it states none)."""
+def level_grid(city: City, areas: list[PolicyArea]) -> tuple[list[LevelRow], list[PolicyArea]]:
+    """The areas where the city states expertise or a need, in the taxonomy's order, and the
+    areas where it states neither (listed in one line, so the grid stays short)."""
     stored = {row.policy_area_id: row for row in city.area_levels.all()}
-    return [
-        LevelRow(
-            area=area,
-            expertise=stored[area.pk].expertise if area.pk in stored else 0,
-            need=stored[area.pk].need if area.pk in stored else 0,
-        )
-        for area in areas
-    ]
+    rows, silent = [], []
+    for area in areas:
+        row = stored.get(area.pk)
+        if row and (row.expertise or row.need):
+            rows.append(LevelRow(area=area, expertise=row.expertise, need=row.need))
+        else:
+            silent.append(area)
+    return rows, silent
 
 
 def sector_bars(city: City) -> list[dict]:
@@ -68,9 +72,11 @@ def city_detail(request: HttpRequest, slug: str) -> HttpResponse:
     names = {area.code: area.name for area in areas}
     helpers = top_matches(state.active, city, side="recipient", limit=TOP_ON_CITY_PAGE)
     helped = top_matches(state.active, city, side="donor", limit=TOP_ON_CITY_PAGE)
+    grid, silent_areas = level_grid(city, areas)
     ctx = {
         "city": city,
-        "grid": level_grid(city, areas),
+        "grid": grid,
+        "silent_areas": silent_areas,
         "sectors": sector_bars(city),
         "languages": [language_name(code) for code in city.languages or []],
         "practices": practice_cards_of(city),
@@ -88,14 +94,18 @@ def city_map(request: HttpRequest, slug: str) -> HttpResponse:
     state = runs_state()
     helpers = top_matches(state.active, city, side="recipient", limit=TOP_ON_CITY_PAGE)
     helped = top_matches(state.active, city, side="donor", limit=TOP_ON_CITY_PAGE)
+    home = worldmap.project(city.latitude, city.longitude)
+    partners = [m.donor for m in helpers] + [m.recipient for m in helped]
+    view = worldmap.fit_view([home] + [worldmap.project(c.latitude, c.longitude) for c in partners])
     ctx = {
         "city": city,
         "runs": state,
         "helpers": helpers,
         "helped": helped,
-        "lines": worldmap.map_lines(city, helpers, helped),
-        "home": worldmap.project(city.latitude, city.longitude),
-        "view_box": worldmap.view_box(),
+        "lines": worldmap.map_lines(city, helpers, helped, view),
+        "home": home,
+        "view": view,
+        "sizes": {name: view.size(units) for name, units in MAP_SIZES.items()},
         "land": worldmap.land_path(),
         "graticule": worldmap.graticule(),
         "map_width": worldmap.WIDTH,

@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, render
 
 from cities.countries import COUNTRY_NAMES
 from cities.models import City, CityAreaLevel, Organization
-from cities.views import filter_form_for_people
+from cities.views import active_filters, filter_form_for_people
 
+from ..cooperation.interest import MutualFirst
 from ..filtersets import MatchFilterSet
 from ..models import Match
 from . import explain
@@ -19,6 +20,20 @@ from .export import matches_csv
 from .practices import published_practices_of
 
 SIDE_FILTERS = ("city", "recipient", "donor")
+# What a person reads next to the filters; the FilterSet's own help texts document the API.
+MATCH_FILTER_TEXT = {
+    "q": ("City name", "Part of either city's name."),
+    "policy_area": ("Policy area", "One of the match's top three areas."),
+    "min_score": ("Lowest score", "From 0 to 100."),
+    "max_score": ("Highest score", "From 0 to 100."),
+    "recipient_country": ("Recipient's country", ""),
+    "donor_country": ("Donor's country", ""),
+    "recipient_region": ("Recipient's region", ""),
+    "donor_region": ("Donor's region", ""),
+    "size_ratio_max": ("Size ratio at most", "Larger population ÷ smaller; 1 = same size."),
+    "language": ("Shared language", "Two-letter code both cities work in, such as en."),
+    "sector": ("Economic sector", "At least 10% of either city's economy."),
+}
 
 
 def _my_cities(user) -> list[City]:
@@ -40,7 +55,7 @@ def _side_cities(filterset: MatchFilterSet) -> dict[str, City]:
     return {side: found[pk] for side, pk in ids.items() if pk in found}
 
 
-def _needless(my_cities: list[City], side_cities: dict[str, City], filtered: bool) -> list[City]:
+def _needless(my_cities: list[City], side_cities: dict[str, City], filtered: int) -> list[City]:
     """The user's recipient cities without needs that explain an empty list: the city the
     list is filtered on, or all of them when nothing is filtered."""
     needless = [c for c in my_cities if c.is_recipient and not c.has_needs]
@@ -53,8 +68,8 @@ def _needless(my_cities: list[City], side_cities: dict[str, City], filtered: boo
 @login_required
 def match_list(request: HttpRequest) -> HttpResponse:
     state = runs_state()
-    filtered = any(v for k, v in request.GET.items() if k not in {"page", "ordering"})
-    filterset = MatchFilterSet(request.GET, queryset=Match.objects.for_list())
+    filtered = active_filters(request)
+    filterset = MatchFilterSet(request.GET, queryset=Match.objects.for_list().with_cooperation())
     # The page already knows the active run: no second query for it.
     filterset.active_run_id = state.active.pk if state.active else None
     valid = filterset.is_valid()
@@ -63,9 +78,11 @@ def match_list(request: HttpRequest) -> HttpResponse:
         return matches_csv(matches)
     my_cities = _my_cities(request.user)
     side_cities = _side_cities(filterset) if valid else {}
-    page = paginate_capped(request, matches)
+    # Pairs where both cities told each other they are interested come first (default order).
+    best_first = request.GET.get("ordering", "-score") in ("", "-score")
+    page = paginate_capped(request, MutualFirst(matches) if valid and best_first else matches)
     ctx = {
-        "form": filter_form_for_people(filterset),
+        "form": filter_form_for_people(filterset, MATCH_FILTER_TEXT),
         "filters_valid": valid,
         "runs": state,
         "selected_run_id": filterset.selected_run_id if valid else None,
@@ -122,7 +139,9 @@ def _explained(match: Match) -> dict:
 
 
 def _match(pk: int) -> Match:
-    return get_object_or_404(Match.objects.for_list().select_related("run"), pk=pk)
+    return get_object_or_404(
+        Match.objects.for_list().with_cooperation().select_related("run"), pk=pk
+    )
 
 
 @login_required

@@ -27,10 +27,42 @@ def project(latitude: float, longitude: float) -> tuple[float, float]:
     return round(x, 1), round(y, 1)
 
 
-def view_box() -> str:
-    top = project(TOP_LAT, -180)[1]
-    bottom = project(BOTTOM_LAT, -180)[1]
-    return f"0 {top} {WIDTH} {round(bottom - top, 1)}"
+@dataclass(frozen=True)
+class View:
+    """The window of the map shown, in map units (the full map is WIDTH × HEIGHT)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def box(self) -> str:
+        return f"{self.x:.1f} {self.y:.1f} {self.width:.1f} {self.height:.1f}"
+
+    @property
+    def scale(self) -> float:
+        """Markers and labels are drawn this much smaller when the map is zoomed in, so they
+        keep their size on the screen."""
+        return self.width / WIDTH
+
+    def size(self, units: float) -> float:
+        return round(units * self.scale, 2)
+
+
+def fit_view(points: list[tuple[float, float]], *, pad: float = 45.0) -> View:
+    """The smallest 2:1 window that holds every point with some margin: a city whose partners
+    are all in one region gets a closer map. Never smaller than a sixth of the world's width,
+    never outside the latitudes shown."""
+    top, bottom = project(TOP_LAT, 0)[1], project(BOTTOM_LAT, 0)[1]
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    left, right = min(xs) - pad, max(xs) + pad
+    upper, lower = min(ys) - pad, max(ys) + pad
+    width = min(WIDTH, max(right - left, 2 * (lower - upper), WIDTH / 6))
+    height = min(width / 2, bottom - top)
+    x = min(max((left + right - width) / 2, 0.0), WIDTH - width)
+    y = min(max((upper + lower - height) / 2, top), bottom - height)
+    return View(x=round(x, 1), y=round(y, 1), width=round(width, 1), height=round(height, 1))
 
 
 @cache
@@ -68,10 +100,11 @@ class MapLine:
     x2: float
     y2: float
     score: float
-    labelled: bool
+    labelled: bool = False
 
     @property
     def width(self) -> float:
+        """Stroke width in screen pixels (the lines do not scale with the map)."""
         return round(1 + 5 * self.score / 100, 2)
 
     @property
@@ -79,26 +112,51 @@ class MapLine:
         return round(0.35 + 0.6 * self.score / 100, 2)
 
 
-def map_lines(city, helpers: list, helped: list, labels: int = 4) -> list[MapLine]:
-    """Lines to the donors that could help ``city`` and to the recipients it could help."""
+LABEL_CHAR_WIDTH = 7.5  # map units per character at the full map's scale
+LABEL_HEIGHT = 15.0
+MAX_LABELS = 10
+
+
+def _overlaps(box: tuple[float, float, float, float], taken: list) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in taken)
+
+
+def map_lines(city, helpers: list, helped: list, view: View | None = None) -> list[MapLine]:
+    """Lines to the donors that could help ``city`` and to the recipients it could help.
+
+    The best partners get a name label unless it would cover another label (the list under
+    the map names them all).
+    """
     x1, y1 = project(city.latitude, city.longitude)
     lines: list[MapLine] = []
     for side, matches in (("donor", helpers), ("recipient", helped)):
-        for position, match in enumerate(matches):
+        for match in matches:
             partner = getattr(match, side)
             x2, y2 = project(partner.latitude, partner.longitude)
-            lines.append(
-                MapLine(
-                    match=match,
-                    partner=partner,
-                    side=side,
-                    x1=x1,
-                    y1=y1,
-                    x2=x2,
-                    y2=y2,
-                    score=match.score,
-                    labelled=position < labels,
-                )
-            )
+            lines.append(MapLine(match, partner, side, x1, y1, x2, y2, match.score))
+    scale = view.scale if view else 1.0
+    taken = [_label_box(city.name, x1, y1 - 12 * scale, scale)]
+    labelled: set[int] = set()
+    for index in sorted(range(len(lines)), key=lambda i: -lines[i].score):
+        line = lines[index]
+        box = _label_box(line.partner.name, line.x2, line.y2, scale)
+        if len(labelled) < MAX_LABELS and not _overlaps(box, taken):
+            taken.append(box)
+            labelled.add(index)
+    drawn = [
+        MapLine(**{**line.__dict__, "labelled": index in labelled})
+        for index, line in enumerate(lines)
+    ]
     # The best lines are drawn last, on top of the weaker ones.
-    return sorted(lines, key=lambda line: line.score)
+    return sorted(drawn, key=lambda line: line.score)
+
+
+def _label_box(name: str, x: float, y: float, scale: float) -> tuple[float, float, float, float]:
+    left = x + 6 * scale
+    return (
+        left,
+        y - LABEL_HEIGHT * scale / 2,
+        left + len(name) * LABEL_CHAR_WIDTH * scale,
+        y + LABEL_HEIGHT * scale / 2,
+    )

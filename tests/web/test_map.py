@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from partnerships.views.worldmap import project
+from partnerships.views.worldmap import WIDTH, fit_view, project
 
 from .conftest import many_matches
 from .html import text
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_map_draws_lines_to_the_partners_linked_to_their_matches(editor_client, match, recipient):
     response = editor_client.get(reverse("city-map", args=[recipient.slug]))
     body = response.content.decode()
-    assert '<svg viewBox="0 ' in body and '<desc id="map-desc">' in body
+    assert re.search(r'<svg viewBox="[\d. ]+"', body) and '<desc id="map-desc">' in body
     assert f'<a href="{reverse("match-detail", args=[match.pk])}">' in body
     # Hue at 16.46 N, 107.59 E; Kitakyushu (the factory's) at 33.88 N, 130.88 E.
     hx, hy = project(16.46, 107.59)
@@ -35,6 +35,18 @@ def test_projection_is_equirectangular():
     assert project(0, 0) == (480.0, 240.0)
     assert project(90, -180) == (0.0, 0.0)
     assert project(-90, 180) == (960.0, 480.0)
+
+
+def test_the_map_zooms_to_the_city_and_its_partners():
+    hue, kitakyushu = project(16.46, 107.59), project(33.88, 130.88)
+    near = fit_view([hue, kitakyushu])
+    assert WIDTH / 6 <= near.width < WIDTH / 3 and near.height == near.width / 2
+    assert near.x <= hue[0] <= kitakyushu[0] <= near.x + near.width
+    assert near.y <= kitakyushu[1] <= hue[1] <= near.y + near.height
+    curitiba = project(-25.43, -49.27)
+    far = fit_view([hue, curitiba])
+    assert far.width > near.width and far.x < curitiba[0] < hue[0] < far.x + far.width
+    assert fit_view([project(60, -170), project(-50, 170)]).width == WIDTH
 
 
 def test_map_without_a_run(editor_client, recipient):
