@@ -77,7 +77,13 @@ class StatusChangeInline(admin.TabularInline):
 
 
 def _run_workflow(modeladmin, request: HttpRequest, queryset: QuerySet, step, done: str) -> None:
-    """One service call per practice; a refusal names the practice and the reason."""
+    """One service call per practice; a refusal names the practice and the reason. Scoring
+    hears once about all the cities."""
+    with services.announcing_once():
+        _run_each(modeladmin, request, queryset, step, done)
+
+
+def _run_each(modeladmin, request: HttpRequest, queryset: QuerySet, step, done: str) -> None:
     succeeded = 0
     for practice in queryset:
         try:

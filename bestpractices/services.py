@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -418,8 +420,37 @@ def _record_revision(practice: BestPractice, *, user: User, summary: str) -> Pra
     )
 
 
+# While ``announcing_once()`` is active, the cities whose practices changed are gathered here.
+_pending_announcement: ContextVar[set[int] | None] = ContextVar(
+    "pending_practices_changed", default=None
+)
+
+
+@contextmanager
+def announcing_once() -> Iterator[None]:
+    """Changes inside the block (a bulk action, the demo loader) are announced once, with
+    every city, after commit, instead of once per practice."""
+    if _pending_announcement.get() is not None:
+        yield
+        return
+    token = _pending_announcement.set(set())
+    try:
+        yield
+    finally:
+        # Also after an error: changes that were committed must still reach scoring (inside a
+        # transaction that rolls back, the callback is dropped with it).
+        city_ids = _pending_announcement.get() or set()
+        _pending_announcement.reset(token)
+        if city_ids:
+            _announce(city_ids)
+
+
 def _announce(city_ids: Iterable[int]) -> None:
     ids = sorted(set(city_ids))
+    pending = _pending_announcement.get()
+    if pending is not None:
+        pending.update(ids)
+        return
     transaction.on_commit(lambda: practices_changed.send(sender=BestPractice, city_ids=ids))
 
 
