@@ -203,8 +203,8 @@ def _programme_error(programme: Programme, donor: City, recipient: City) -> str:
     outside = [city.name for city in (donor, recipient) if city.pk not in members]
     if not outside:
         return ""
-    verb = "is" if len(outside) == 1 else "are"
-    return f"{' and '.join(outside)} {verb} not a member of {programme.name}."
+    verb = "is not a member" if len(outside) == 1 else "are not members"
+    return f"{' and '.join(outside)} {verb} of {programme.name}."
 
 
 # --- The pipeline -----------------------------------------------------------------------------
