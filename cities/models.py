@@ -178,6 +178,9 @@ class City(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        # Imports match cities by exact name, so no stored name carries stray spaces.
+        if isinstance(self.name, str):
+            self.name = self.name.strip()
         if not isinstance(self.languages, list) or not all(
             isinstance(code, str) for code in self.languages
         ):
