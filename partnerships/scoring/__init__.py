@@ -1,0 +1,37 @@
+"""CityMatch's scoring engine: plain numpy, no Django (see SCORING.md and engine.py).
+
+``score_block`` scores a block of recipients against every donor and keeps top K both ways;
+``merge_blocks`` joins blocks into the final ``Matches``; ``score_all`` does a whole run in
+this process; ``score_city`` scores one city against all others.
+"""
+
+from .engine import (
+    block_memory_bytes,
+    merge_blocks,
+    plan_block_rows,
+    prepare,
+    score_all,
+    score_block,
+    score_city,
+    single_threaded_blas,
+)
+from .exact import PreparedInputs, score_from_components
+from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
+
+__all__ = [
+    "COMPONENTS",
+    "BlockResult",
+    "CityArrays",
+    "Matches",
+    "PreparedInputs",
+    "ScoringParams",
+    "block_memory_bytes",
+    "merge_blocks",
+    "plan_block_rows",
+    "prepare",
+    "score_all",
+    "score_block",
+    "score_city",
+    "score_from_components",
+    "single_threaded_blas",
+]

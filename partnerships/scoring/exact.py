@@ -1,0 +1,372 @@
+"""Checked inputs and the exact pair formulas of SCORING.md, vectorised over a list of pairs.
+
+Every stored score comes from ``PreparedInputs.components`` (float64), whichever code path
+found the pair, so a pair has the same score in a full run, in a shard and in ``score_city``.
+For that the result for a pair must not depend on the batch it is computed in: the dot products
+are sums of exact integers (levels are integers; the two real-valued ones, market and the sector
+cosine, use fixed-point copies of the shares, off by less than 1e-6), so any summation order
+gives the same bits; everything else is elementwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from .types import COMPONENTS, CityArrays, ScoringParams
+
+MAX_LEVEL = 3.0
+# Pairs per batch in the exact formulas: bounds the temporary (pairs x areas) arrays to a few MB.
+PAIR_BATCH = 16_384
+_FLOAT64_MANTISSA_BITS = 53
+
+
+def pack_bits(matrix: np.ndarray) -> np.ndarray:
+    """(N, B) bool -> (N, ceil(B/64)) uint64 bit words (at least one word)."""
+    rows, width = matrix.shape
+    words = max(1, -(-width // 64))
+    padded = np.zeros((rows, words * 64), dtype=bool)
+    padded[:, :width] = matrix
+    packed = np.packbits(padded, axis=1, bitorder="little")
+    return np.ascontiguousarray(packed).view("<u8").reshape(rows, words)
+
+
+def any_common_bit(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Row-wise: do two (M, W) word arrays share a set bit?"""
+    common = np.bitwise_and(left[:, 0], right[:, 0]) != 0
+    for word in range(1, left.shape[1]):
+        common |= np.bitwise_and(left[:, word], right[:, word]) != 0
+    return common
+
+
+def reduced_languages(languages: np.ndarray) -> np.ndarray:
+    """Fewer language columns with the same answer to "do these two cities share one?".
+
+    A language l is redundant when the set of language profiles speaking it is inside that of
+    another language m: two cities sharing l then both speak m too.
+    """
+    if languages.shape[1] == 0 or len(languages) == 0:
+        return languages[:, :0]
+    # The distinct language profiles, found on packed words (np.unique on bool rows is slow).
+    words = np.unique(pack_bits(languages), axis=0)
+    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")
+    profiles = bits[:, : languages.shape[1]].astype(bool)
+    incidence = profiles.T.astype(np.int64)  # (L, profiles)
+    spoken = np.flatnonzero(incidence.any(axis=1))
+    incidence = incidence[spoken]
+    sizes = incidence.sum(axis=1)
+    inside = (incidence @ incidence.T) == sizes[:, None]  # inside[l, m]: profiles(l) ⊆ profiles(m)
+    larger = sizes[None, :] > sizes[:, None]
+    index = np.arange(len(spoken))
+    same_earlier = (sizes[None, :] == sizes[:, None]) & (index[None, :] < index[:, None])
+    redundant = (inside & (larger | same_earlier)).any(axis=1)
+    return languages[:, spoken[~redundant]]
+
+
+def _plane_dot(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Σ_a L[a]·R[a] for levels given as bit planes (columns: bit 0, bit 1 of each side)."""
+    total = np.zeros(len(left), dtype=np.int64)
+    for i in range(left.shape[1]):
+        for j in range(right.shape[1]):
+            count = np.bitwise_count(np.bitwise_and(left[:, i], right[:, j]))
+            total += count.astype(np.int64) << (i + j)
+    return total.astype(np.float64)
+
+
+def _fixed_point_scale(max_integer_part: float) -> float:
+    """A power of two 2**q such that sums bounded by max_integer_part * 2**q stay exact."""
+    bits = _FLOAT64_MANTISSA_BITS - 1 - math.ceil(math.log2(max(max_integer_part, 1.0)))
+    return float(2.0**bits)
+
+
+def _column(name: str, value, n: int, dtype, *, width: int | None = None) -> np.ndarray:
+    array = np.asarray(value, dtype=dtype)
+    expected = (n,) if width is None else (n, width)
+    if width is None and array.shape != expected:
+        raise ValueError(f"{name} must have shape {expected}, not {array.shape}")
+    if width is not None and (array.ndim != 2 or array.shape[0] != n):
+        raise ValueError(f"{name} must have shape ({n}, ...), not {array.shape}")
+    if array.dtype.kind == "f" and name != "practice_cost_usd" and not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite")
+    return array
+
+
+def _check_range(name: str, array: np.ndarray, low: float, high: float = math.inf) -> None:
+    if array.size and (array.min() < low or array.max() > high):
+        raise ValueError(f"{name} must be within [{low}, {high}]")
+
+
+class PreparedInputs:
+    """The checked inputs of one run and what every pair formula needs, computed once."""
+
+    def __init__(self, arrays: CityArrays, params: ScoringParams):
+        self.params = params
+        self.weights = params.weight_vector()
+        self.weight_sum = float(self.weights.sum())
+        self.top_k = int(params.top_k)
+
+        ids = np.asarray(arrays.ids, dtype=np.int64)
+        if ids.ndim != 1:
+            raise ValueError("ids must be one-dimensional")
+        n = len(ids)
+        if n > 1 and np.any(np.diff(ids) <= 0):
+            raise ValueError("ids must be strictly ascending")
+        self.ids = ids
+        self.n_cities = n
+
+        needs = _column("needs", arrays.needs, n, np.float64, width=-1)
+        expertise = _column("expertise", arrays.expertise, n, np.float64, width=-1)
+        practices = _column("practices", arrays.practices, n, np.float64, width=-1)
+        n_areas = needs.shape[1]
+        for name, levels in (("needs", needs), ("expertise", expertise)):
+            if levels.shape[1] != n_areas:
+                raise ValueError(f"{name} must have {n_areas} policy-area columns")
+            _check_range(name, levels, 0, MAX_LEVEL)
+            # Integer levels keep the dot products exact (see the module docstring).
+            if np.any(levels != np.round(levels)):
+                raise ValueError(f"{name} must hold integer levels 0..3")
+        if practices.shape[1] != n_areas:
+            raise ValueError(f"practices must have {n_areas} policy-area columns")
+        _check_range("practices", practices, 0)
+        sectors = _column("sectors", arrays.sectors, n, np.float64, width=-1)
+        _check_range("sectors", sectors, 0)
+        n_sectors = sectors.shape[1]
+        relevance = np.asarray(arrays.relevance, dtype=np.float64)
+        if relevance.shape != (n_sectors, n_areas):
+            raise ValueError(f"relevance must have shape {(n_sectors, n_areas)}")
+        if np.any((relevance != 0) & (relevance != 1)):
+            raise ValueError("relevance must hold 0 or 1")
+        languages = np.asarray(arrays.languages, dtype=bool)
+        if languages.ndim != 2 or languages.shape[0] != n:
+            raise ValueError(f"languages must have shape ({n}, L)")
+        population = _column("population", arrays.population, n, np.float64)
+        if n and population.min() <= 0:
+            raise ValueError("population must be > 0")
+        staff = _column("staff", arrays.staff, n, np.float64)
+        years = _column("years", arrays.years, n, np.float64)
+        absorptive = _column("absorptive_capacity", arrays.absorptive_capacity, n, np.float64)
+        budget = _column("budget_usd", arrays.budget_usd, n, np.float64)
+        cofunding = _column("cofunding_usd", arrays.cofunding_usd, n, np.float64)
+        cost = _column("practice_cost_usd", arrays.practice_cost_usd, n, np.float64)
+        for name, column in (("staff", staff), ("years", years), ("budget_usd", budget)):
+            _check_range(name, column, 0)
+        _check_range("cofunding_usd", cofunding, 0)
+        _check_range("absorptive_capacity", absorptive, 0, 5)
+        if np.any(np.isinf(cost)) or np.any(cost < 0):
+            raise ValueError("practice_cost_usd must be >= 0 or NaN")
+        has_department = _column("has_department", arrays.has_department, n, bool)
+        is_donor = _column("is_donor", arrays.is_donor, n, bool)
+        is_recipient = _column("is_recipient", arrays.is_recipient, n, bool)
+
+        self.n_areas, self.n_sectors, self.n_languages = n_areas, n_sectors, languages.shape[1]
+        self.need_levels = needs
+        self.expertise_levels = expertise
+        self.need_total = needs.sum(axis=1)
+        self.has_practice = (practices > 0).astype(np.float64)
+        self.need_words = pack_bits(needs > 0)
+        self.expertise_words = pack_bits(expertise > 0)
+        # Language: the reduced columns give the same answer with fewer bits (often 1 word).
+        self.reduced_languages = reduced_languages(languages)
+        self.language_words = pack_bits(self.reduced_languages)
+
+        # Sector shares summing to 1 (market) and of unit length (cosine); all-zero rows stay 0.
+        total = sectors.sum(axis=1, keepdims=True)
+        self.sector_shares = np.divide(sectors, total, out=np.zeros_like(sectors), where=total > 0)
+        length = np.sqrt((sectors * sectors).sum(axis=1, keepdims=True))
+        self.sector_unit = np.divide(sectors, length, out=np.zeros_like(sectors), where=length > 0)
+        # market_d[a] = sum_s S'_d[s] R[s, a], in [0, 1].
+        self.market = self.sector_shares @ relevance
+        # Fixed-point copies (see the module docstring): sum_a N_r[a] * q_d[a] <= 3 A 2**q and
+        # sum_s q_d[s] q_r[s] <= S 2**2q stay below 2**53, so every sum is exact.
+        self.market_scale = _fixed_point_scale(MAX_LEVEL * n_areas)
+        self.market_fixed = np.rint(self.market * self.market_scale)
+        sector_bits = (_FLOAT64_MANTISSA_BITS - 1 - math.ceil(math.log2(max(n_sectors, 1)))) // 2
+        self.sector_scale = float(2.0**sector_bits)
+        self.sector_fixed = np.rint(self.sector_unit * self.sector_scale)
+
+        self._need_int8 = needs.astype(np.int8)
+        self._expertise_int8 = expertise.astype(np.int8)
+        self._level_bits = None
+        if n_areas <= 64:
+            planes = [needs.astype(np.int64) >> bit & 1 for bit in (0, 1)]
+            planes += [expertise.astype(np.int64) >> bit & 1 for bit in (0, 1)]
+            planes.append(practices > 0)
+            self._level_bits = np.ascontiguousarray(
+                np.hstack([pack_bits(plane.astype(bool)) for plane in planes])
+            )
+        self.log_population = np.log(population) if n else population
+        self.population = population
+        self.give = np.minimum(
+            1.0,
+            0.4 * has_department
+            + 0.4 * np.minimum(staff, 10.0) / 10.0
+            + 0.2 * np.minimum(years, 10.0) / 10.0,
+        )
+        self.take = absorptive / 5.0
+        self.budget = budget
+        self.cofunding = cofunding
+        self.cost = np.where(np.isnan(cost), float(params.default_cost_usd), cost)
+        self.size_denominator = 2.0 * float(params.size_sigma) ** 2
+
+        # A recipient without needs and a donor without expertise can have no pair with
+        # need_fit > 0, so they never enter the matrices.
+        self.recipient_ok = is_recipient & (self.need_total > 0)
+        self.donor_ok = is_donor & (expertise.sum(axis=1) > 0)
+        self.recipient_rows = np.flatnonzero(self.recipient_ok)
+        self.donor_rows = np.flatnonzero(self.donor_ok)
+        self.fingerprint = self._fingerprint(
+            [ids, needs, expertise, practices, sectors, relevance, languages, population]
+            + [staff, years, absorptive, budget, cofunding, cost, has_department]
+            + [is_donor, is_recipient]
+        )
+
+    def _fingerprint(self, arrays: list[np.ndarray]) -> np.ndarray:
+        digest = hashlib.blake2b(digest_size=16)
+        params = self.params
+        digest.update(repr((self.weights.tolist(), float(params.size_sigma))).encode())
+        digest.update(repr((float(params.default_cost_usd), self.top_k)).encode())
+        for array in arrays:
+            digest.update(repr(array.shape).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return np.frombuffer(digest.digest(), dtype="<u8").copy()
+
+    # --- the exact formulas -------------------------------------------------------------
+
+    def components(self, donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
+        """(M, 8) float64 components of the pairs (donors[i], recipients[i]), COMPONENTS order."""
+        return self.scored_pairs(donors, recipients)[0]
+
+    def pair_tenths(self, donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
+        """The stored scores of the pairs, in tenths of a point."""
+        return self.scored_pairs(donors, recipients)[1]
+
+    def scored_pairs(
+        self, donors: np.ndarray, recipients: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Components (M, 8) and stored scores in tenths (M,) of the pairs."""
+        donors = np.asarray(donors, dtype=np.int64)
+        recipients = np.asarray(recipients, dtype=np.int64)
+        components = np.empty((len(donors), len(COMPONENTS)), dtype=np.float64)
+        tenths = np.empty(len(donors), dtype=np.int64)
+        for start in range(0, len(donors), PAIR_BATCH):
+            stop = start + PAIR_BATCH
+            columns = self._components_batch(donors[start:stop], recipients[start:stop])
+            components[start:stop] = columns.T
+            tenths[start:stop] = self._tenths_of_columns(columns)
+        return components, tenths
+
+    def _components_batch(self, donor: np.ndarray, recipient: np.ndarray) -> np.ndarray:
+        """(8, M): one contiguous row per component."""
+        out = np.zeros((len(COMPONENTS), len(donor)), dtype=np.float64)
+
+        def rows(matrix: np.ndarray, which: np.ndarray) -> np.ndarray:
+            # Contiguous (M, width) gathers: np.take beats matrix[which] several times, and
+            # np.vecdot is fastest on contiguous rows.
+            return np.take(matrix, which, axis=0)
+
+        # Sums of integers (levels, 0/1, fixed-point shares): exact in any order.
+        need_r = rows(self.need_levels, recipient)
+        if self._level_bits is not None:
+            # Levels 0..3 as two bit planes (A <= 64): N·E = Σ_ij 2^(i+j) popcount(n_i & e_j).
+            by_recipient = rows(self._level_bits, recipient)  # need bit 0, bit 1, expertise 0, 1
+            by_donor = rows(self._level_bits, donor)
+            need_dot = _plane_dot(by_recipient[:, 0:2], by_donor[:, 2:4])
+            learn_dot = _plane_dot(by_donor[:, 0:2], by_recipient[:, 2:4])
+            evidence_dot = _plane_dot(by_recipient[:, 0:2], by_donor[:, 4:5])
+        else:
+            need_dot = np.vecdot(need_r, rows(self.expertise_levels, donor))
+            evidence_dot = np.vecdot(need_r, rows(self.has_practice, donor))
+            learn_dot = np.vecdot(
+                rows(self.need_levels, donor), rows(self.expertise_levels, recipient)
+            )
+        market_dot = np.vecdot(need_r, rows(self.market_fixed, donor))
+        sector_dot = np.vecdot(rows(self.sector_fixed, donor), rows(self.sector_fixed, recipient))
+
+        need_total_r = self.need_total[recipient]
+        has_needs = need_total_r > 0
+        need_fit, evidence, reciprocity, size, industry, capacity, budget, language = out
+        np.divide(need_dot, MAX_LEVEL * need_total_r, out=need_fit, where=has_needs)
+        np.divide(evidence_dot, need_total_r, out=evidence, where=has_needs)
+        market = np.zeros(len(donor))
+        np.divide(market_dot / self.market_scale, need_total_r, out=market, where=has_needs)
+        need_total_d = self.need_total[donor]
+        learn = np.zeros(len(donor))
+        # A donor without needs has nothing to learn: that half of reciprocity is 0.
+        np.divide(learn_dot, MAX_LEVEL * need_total_d, out=learn, where=need_total_d > 0)
+        reciprocity[:] = 0.5 * learn + 0.5 * market
+
+        gap = self.log_population[donor] - self.log_population[recipient]
+        size[:] = np.exp(-(gap * gap) / self.size_denominator)
+        industry[:] = np.minimum(1.0, sector_dot / (self.sector_scale * self.sector_scale))
+        capacity[:] = np.sqrt(self.give[donor] * self.take[recipient])
+        # A practice that costs nothing is always affordable: budget 1 when the cost is 0.
+        cost = self.cost[donor]
+        affordable = np.ones(len(donor))
+        np.divide(
+            self.budget[donor] + self.cofunding[recipient], cost, out=affordable, where=cost > 0
+        )
+        budget[:] = np.minimum(1.0, affordable)
+        language[:] = any_common_bit(
+            rows(self.language_words, donor), rows(self.language_words, recipient)
+        )
+        return out
+
+    def _tenths_of_columns(self, columns: np.ndarray) -> np.ndarray:
+        # Σ_k w_k x_k in COMPONENTS order, / Σ_k w_k, then np.round(100 * mean, 1) in tenths:
+        # the same operations for every pair, so always the same bits.
+        total = columns[0] * self.weights[0]
+        for k in range(1, len(COMPONENTS)):
+            total = total + columns[k] * self.weights[k]
+        return np.rint(100.0 * (total / self.weight_sum) * 10.0).astype(np.int64)
+
+    def tenths(self, components: np.ndarray) -> np.ndarray:
+        """The stored score in tenths of a point: score = tenths / 10 = np.round(100 * mean, 1)."""
+        return self._tenths_of_columns(np.ascontiguousarray(np.asarray(components).T))
+
+    def fits(self, donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
+        """need_fit > 0: the recipient needs something in an area where the donor has expertise."""
+        return any_common_bit(
+            np.take(self.expertise_words, donors, axis=0),
+            np.take(self.need_words, recipients, axis=0),
+        )
+
+    def explanations(
+        self, donors: np.ndarray, recipients: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top areas (M, 3) int16 and gives_back (M, A) bool for the pairs."""
+        m, n_areas = len(donors), self.n_areas
+        top_areas = np.full((m, 3), -1, dtype=np.int16)
+        gives_back = np.zeros((m, n_areas), dtype=bool)
+        if n_areas == 0:
+            return top_areas, gives_back
+        # Largest N_r[a] * E_d[a] first, ties by the smaller area index: one integer key.
+        tie_break = np.arange(n_areas - 1, -1, -1, dtype=np.int32)
+        for start in range(0, m, PAIR_BATCH):
+            stop = min(start + PAIR_BATCH, m)
+            d, r = donors[start:stop], recipients[start:stop]
+            contribution = np.take(self._need_int8, r, axis=0) * np.take(
+                self._expertise_int8, d, axis=0
+            )
+            key = np.where(
+                contribution > 0, contribution.astype(np.int32) * n_areas + tie_break, -1
+            )
+            for slot in range(min(3, n_areas)):
+                best = key.argmax(axis=1)[:, None]
+                found = np.take_along_axis(key, best, axis=1)[:, 0] >= 0
+                top_areas[start:stop, slot] = np.where(found, best[:, 0], -1)
+                np.put_along_axis(key, best, -1, axis=1)
+            gives_back[start:stop] = np.take(self._need_int8 > 0, d, axis=0) & np.take(
+                self._expertise_int8 > 0, r, axis=0
+            )
+        return top_areas, gives_back
+
+
+def score_from_components(components: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The stored score of components (M, 8): np.round(100 * sum_k w_k x_k / sum_k w_k, 1)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    total = components[:, 0] * weights[0]
+    for k in range(1, len(COMPONENTS)):
+        total = total + components[:, k] * weights[k]
+    return np.rint(100.0 * (total / weights.sum()) * 10.0) / 10.0
