@@ -33,6 +33,20 @@ ORDERINGS = {
 }
 
 
+ORDERING_LABELS = {
+    "title": "Title",
+    "start_year": "Start year",
+    "cost_estimate": "Cost",
+    "published_at": "Publication date",
+    "updated_at": "Last change",
+    "co2_avoided_t_per_year": "CO₂ avoided",
+    "energy_saved_mwh_per_year": "Energy saved",
+    "waste_diverted_t_per_year": "Waste diverted",
+    "people_served": "People served",
+    "jobs_created": "Jobs created",
+}
+
+
 class FigureFilter(django_filters.NumberFilter):
     """A lower bound on a key figure (figures are never negative)."""
 
@@ -78,6 +92,7 @@ class BestPracticeFilterSet(django_filters.FilterSet):
     )
     country = django_filters.ChoiceFilter(
         field_name="city__country",
+        label="Country",
         choices=COUNTRIES,
         help_text="ISO 3166-1 alpha-2 code of the implementing city's country.",
     )
@@ -121,6 +136,7 @@ class BestPracticeFilterSet(django_filters.FilterSet):
     )
     ordering = PracticeOrderingFilter(
         fields=[(column, name) for name, column in ORDERINGS.items()],
+        field_labels=ORDERING_LABELS,
         label="Sort by",
         help_text=(
             "title, start_year, cost, published_at, updated_at, co2_avoided, energy_saved, "

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_filters.widgets import BooleanWidget
 
+from cities.models import City
 from cities.permissions import is_curator
 
 from . import services
@@ -39,15 +40,26 @@ def _visible_practice(request: HttpRequest, slug: str, queryset=None) -> BestPra
     return practice
 
 
+# On the page, a select speaks for itself; the API-oriented help stays in the API schema.
+PAGE_HELP = {
+    "q": None,
+    "cost_max": None,
+    "status": "Without it, published practices. Others: your own practices (curators: all).",
+}
+
+
 def _filter_form(filterset: BestPracticeFilterSet) -> forms.Form:
-    """The FilterSet's form, with "Any" for an unset filter (the API reads the same fields)."""
-    for field in filterset.form.fields.values():
+    """The FilterSet's form, worded for people (the API reads the same fields)."""
+    for name, field in filterset.form.fields.items():
         if isinstance(field.widget, BooleanWidget):
             field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
-        elif isinstance(field, forms.ModelChoiceField):
+        elif hasattr(field, "empty_label"):
+            # Model choices and django-filter choices both draw their blank option from it.
             field.empty_label = "Any"
-        elif isinstance(field, forms.ChoiceField) and field.choices and field.choices[0][0] == "":
-            field.choices = [("", "Any"), *field.choices[1:]]
+        if name in PAGE_HELP:
+            field.help_text = PAGE_HELP[name] or field.help_text
+        else:
+            field.help_text = ""
     return filterset.form
 
 
@@ -59,8 +71,12 @@ def practice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(filterset.qs if valid else BestPractice.objects.none(), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    city_id = filterset.form.cleaned_data.get("city") if valid else None
     ctx = {
         "form": _filter_form(filterset),
+        "city": City.objects.filter(pk=city_id).only("name", "country").first()
+        if city_id
+        else None,
         "filters_valid": valid,
         "filtered": any(value for key, value in request.GET.items() if key != "page"),
         "page": page,

@@ -286,3 +286,21 @@ def test_delete_asks_then_deletes(client):
     assert "Delete for good" in client.get(url).content.decode()
     assert client.post(url).status_code == 302
     assert not BestPractice.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(1610000, "1,610,000"), (7.5, "7.5"), (7.25, "7.25"), (0.333, "0.33"), (None, ""), (3.0, "3")],
+)
+def test_figures_read_as_people_write_them(value, shown):
+    from bestpractices.templatetags.catalogue import figure
+
+    assert figure(value) == shown
+
+
+def test_the_city_filter_names_the_city(client):
+    practice = BestPracticeFactory(city=CityFactory(name="Durban", country="ZA"))
+    BestPracticeFactory(title="Elsewhere")
+    html = client.get(reverse("practice-list"), {"city": practice.city_id}).content.decode()
+    assert "Practices of <strong>Durban</strong> (South Africa) only." in html
+    assert "Elsewhere" not in html
