@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
         "BestPracticeStatusEnum": "bestpractices.models.BestPractice.Status",
         "CityRoleEnum": "cities.models.City.Role",
         "ServiceStatusEnum": "citymatch.api.views.SERVICE_STATES",
+        "PartnershipStatusEnum": "partnerships.models.Partnership.Status",
+        "PartnershipKindEnum": "partnerships.models.Partnership.Kind",
     },
 }
 

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from bestpractices.api.views import BestPracticeViewSet
 from cities.api.views import CityViewSet, OrganizationViewSet, PolicyAreaViewSet, SectorViewSet
+from partnerships.api.cooperation import PartnershipViewSet
 from partnerships.api.views import CityMatchesView, MatchRunViewSet, MatchViewSet
 
 from .views import APIRootView, HealthView, TokenView
@@ -23,6 +24,7 @@ router.register("matches", MatchViewSet, basename="match")
 router.register("match-runs", MatchRunViewSet, basename="match-run")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("best-practices", BestPracticeViewSet, basename="best-practice")
+router.register("partnerships", PartnershipViewSet, basename="partnership")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
