@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from bestpractices.demo import load_demo_practices
 from cities import demo
 from cities.progress import progress_bars
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         with progress_bars(stream, disable=no_progress) as progress:
             result = demo.load_demo(cities=cities, seed=seed, progress=progress)
         # Other apps' demo loaders follow here, each one line.
+        self.stdout.write(load_demo_practices().summary())
         self._report(result, cities, time.monotonic() - started)
 
     def _report(self, result: demo.DemoResult, asked: int, seconds: float) -> None:
