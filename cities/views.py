@@ -54,7 +54,10 @@ def filter_form_for_people(
     filterset: FilterSet, text: dict[str, tuple[str, str]] | None = None
 ) -> forms.Form:
     """The FilterSet's form as a person reads it: plain labels and help, "Any" for an unset
-    filter. The API reads the same FilterSet; only the words change here."""
+    filter. The API reads the same FilterSet; only the words change here.
+
+    Call it before validating: the form keeps the labels of its first validation.
+    """
     for name, field in filterset.form.fields.items():
         if text and name in text:
             field.label, field.help_text = text[name]
@@ -62,6 +65,8 @@ def filter_form_for_people(
             field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
         elif hasattr(field, "empty_label"):
             field.empty_label = "Any"
+            # The widget holds its own copy of the choices, made with the old label.
+            field.widget.choices = field.choices
     return filterset.form
 
 
@@ -73,10 +78,11 @@ def active_filters(request: HttpRequest) -> int:
 @login_required
 def city_list(request: HttpRequest) -> HttpResponse:
     filterset = CityFilterSet(request.GET, queryset=City.objects.for_list())
+    form = filter_form_for_people(filterset, CITY_FILTER_TEXT)
     valid = filterset.is_valid()
     cities = filterset.qs if valid else City.objects.none()
     ctx = {
-        "form": filter_form_for_people(filterset, CITY_FILTER_TEXT),
+        "form": form,
         "filters_valid": valid,
         "filtered": active_filters(request),
         **paginate(request, cities),

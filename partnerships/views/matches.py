@@ -72,6 +72,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
     filterset = MatchFilterSet(request.GET, queryset=Match.objects.for_list().with_cooperation())
     # The page already knows the active run: no second query for it.
     filterset.active_run_id = state.active.pk if state.active else None
+    form = filter_form_for_people(filterset, MATCH_FILTER_TEXT)
     valid = filterset.is_valid()
     matches = filterset.qs if valid else Match.objects.none()
     if valid and request.GET.get("format") == "csv":
@@ -82,7 +83,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
     best_first = request.GET.get("ordering", "-score") in ("", "-score")
     page = paginate_capped(request, MutualFirst(matches) if valid and best_first else matches)
     ctx = {
-        "form": filter_form_for_people(filterset, MATCH_FILTER_TEXT),
+        "form": form,
         "filters_valid": valid,
         "runs": state,
         "selected_run_id": filterset.selected_run_id if valid else None,

@@ -21,6 +21,14 @@ def test_city_list_filters_narrow_the_result(editor_client, recipient, donor):
     assert "3 cities" in text(everything)
     assert "synthetic" in text(everything)
     assert unlabelled_controls(everything) == []
+    # The shared FilterSet's form, in words for people rather than API documentation.
+    body = everything.content.decode()
+    assert '<label for="id_offers">Offers expertise in</label>' in body
+    assert "Expertise level 2 (proven) or more." in body
+    assert (
+        '<select name="country" id="id_country"' in body and '<option value="" selected>Any</option>' in body
+    )
+    assert "---------" not in body
 
     needs_waste = text(editor_client.get(reverse("city-list"), {"needs": "waste"}))
     assert "1 city match these filters" in needs_waste

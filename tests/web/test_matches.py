@@ -46,6 +46,10 @@ def test_lists_the_active_run_with_badges_and_labelled_filters(editor_client, se
     assert "synthetic" in page and "already partners" in page
     assert unlabelled_controls(response) == []
     assert parse(response).h1 == 1
+    body = response.content.decode()
+    assert '<label for="id_min_score">Lowest score</label>' in body
+    assert '<label for="id_language">Shared language</label>' in body
+    assert "---------" not in body
 
 
 def test_filters_narrow_the_list_and_live_in_the_url(editor_client, second_match):
