@@ -13,7 +13,6 @@ urlpatterns = [
     path("runs/", views.run_list, name="run-list"),
     path("runs/start/", views.run_start, name="run-start"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
-    path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
     # Cooperation: interest, partnerships, projects, programmes.
     path("matches/<int:pk>/interest/", cooperation.interest_send, name="interest-send"),
     path("matches/<int:pk>/partnership/", cooperation.partnership_start, name="partnership-start"),

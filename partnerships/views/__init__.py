@@ -5,7 +5,7 @@ citizen brief and the runs."""
 from .cities import city_detail, city_map
 from .home import my_city
 from .matches import match_brief, match_detail, match_list
-from .runs import run_detail, run_list, run_progress, run_start
+from .runs import run_detail, run_list, run_start
 
 __all__ = [
     "city_detail",
@@ -16,6 +16,5 @@ __all__ = [
     "my_city",
     "run_detail",
     "run_list",
-    "run_progress",
     "run_start",
 ]

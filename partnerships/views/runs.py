@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -32,26 +32,6 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.select_related("created_by", "profile"), pk=pk)
     ctx = {"run": run, "can_start": is_agency(request.user)}
     return render(request, "partnerships/run_detail.html", ctx)
-
-
-@login_required
-def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    """What the run page polls every second while the run is queued or running."""
-    run = get_object_or_404(MatchRun.objects.defer("weights"), pk=pk)
-    return JsonResponse(
-        {
-            "id": run.pk,
-            "status": run.status,
-            "status_display": run.get_status_display(),
-            "progress": run.progress,
-            "is_active": run.is_active,
-            "cities": run.cities,
-            "pairs_scored": run.pairs_scored,
-            "matches_stored": run.matches_stored,
-            "duration_s": run.duration_s,
-            "error": run.error,
-        }
-    )
 
 
 @login_required

@@ -1,5 +1,6 @@
-// Live progress of a scoring run: polls the run's JSON every second while it is queued or
-// running, updates the bar and the figures, and reloads the page once the run has finished.
+// Live progress of a scoring run: polls the run's JSON in the API (/api/match-runs/<id>/)
+// every second while it is queued or running, updates the bar and the status, and reloads the
+// page once the run has finished.
 // Without JavaScript the page refreshes itself (a <noscript> meta refresh) instead.
 (function () {
   const block = document.querySelector("[data-run-progress]");
@@ -20,7 +21,7 @@
       bar.value = run.progress;
       bar.textContent = run.progress + "%";
       percent.textContent = run.progress + "%";
-      if (status && run.status_display) status.textContent = run.status_display;
+      if (status) status.textContent = run.status.charAt(0).toUpperCase() + run.status.slice(1);
       if (!live.includes(run.status)) {
         window.location.reload();
         return;

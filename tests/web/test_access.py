@@ -19,7 +19,6 @@ def _pages(match, recipient, active_run) -> list[str]:
         reverse("match-brief", args=[match.pk]),
         reverse("run-list"),
         reverse("run-detail", args=[active_run.pk]),
-        reverse("run-progress", args=[active_run.pk]),
         reverse("password_change"),
     ]
 

@@ -26,7 +26,8 @@ def test_city_list_filters_narrow_the_result(editor_client, recipient, donor):
     assert '<label for="id_offers">Offers expertise in</label>' in body
     assert "Expertise level 2 (proven) or more." in body
     assert (
-        '<select name="country" id="id_country"' in body and '<option value="" selected>Any</option>' in body
+        '<select name="country" id="id_country"' in body
+        and '<option value="" selected>Any</option>' in body
     )
     assert "---------" not in body
 
