@@ -157,3 +157,7 @@ class MatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Programmes, partnerships, projects and messages have their own module.
+from . import admin_cooperation  # noqa: E402, F401
