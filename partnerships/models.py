@@ -170,7 +170,11 @@ class MatchRun(models.Model):
 class Match(models.Model):
     """One scored donor/recipient pair of a run, with the explanation of its score."""
 
-    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="matches")
+    # No index of its own: every index below starts with the run, and a run writes ~1e6 rows
+    # through COPY, where each index costs time.
+    run = models.ForeignKey(
+        MatchRun, on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
     donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
     recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
     score = models.FloatField()

@@ -30,7 +30,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ExpressionWrapper, F, IntegerField
 from django.utils import timezone
 
@@ -284,6 +284,12 @@ def finish_run(*, run_id: int) -> MatchRun | None:
     explained = explain(inputs, matches, partnerships=existing_partnership_pairs())
     del matches
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Do not wait for this big transaction's WAL to reach the disk: a crash right
+            # after the commit can only lose the whole transaction (PostgreSQL never applies
+            # half of one), which leaves the previous run active and this one to rerun.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         run = MatchRun.objects.select_for_update().get(pk=run_id)
         if run.status != MatchRun.Status.RUNNING:
             return run

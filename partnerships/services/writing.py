@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ from ..models import COMPONENTS, Match
 from .arrays import ScoringInputs
 
 COPY_CHUNK_ROWS = 20_000
+COPY_READ_BYTES = 1 << 20
 BULK_CREATE_BATCH = 2_000
 # The columns written, in the order of the COPY statement.
 MATCH_COLUMNS = (
@@ -169,61 +172,67 @@ def _practices_per_row(
 # --- Column values ------------------------------------------------------------------------
 
 
-def _area_fragments(explained: ExplainedMatches) -> tuple[list[str], list[str]]:
+def _distinct_texts(keys: np.ndarray, render) -> np.ndarray:
+    """``render(key)`` for every row, computed once per distinct key (an object array).
+
+    A run has ~1e6 rows but only a few thousand distinct explanations (three areas with two
+    levels each, a set of areas): rendering each once and indexing beats a dict per row.
+    """
+    if not len(keys):
+        return np.empty(0, dtype=object)
+    unique, inverse = np.unique(keys, return_inverse=True, axis=0 if keys.ndim > 1 else None)
+    texts = np.empty(len(unique), dtype=object)
+    texts[:] = [render(key) for key in unique.tolist()]
+    return texts[inverse.reshape(-1)]
+
+
+def _area_texts(explained: ExplainedMatches) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the ``top_areas`` JSON text and the ``top_area_codes`` text (" waste air ")."""
     codes = explained.area_codes
-    fragment = {}
-    for col, code in enumerate(codes):
-        for need in range(4):
-            for expertise in range(4):
-                fragment[(col, need, expertise)] = json.dumps(
-                    {"area": code, "need": need, "expertise": expertise}
-                )
-    areas = explained.top_areas.tolist()
-    needs = explained.top_needs.tolist()
-    levels = explained.top_expertise.tolist()
-    top_json: list[str] = []
-    top_codes: list[str] = []
-    for row_areas, row_needs, row_levels in zip(areas, needs, levels, strict=True):
-        parts = [
-            fragment[(area, need, level)]
-            for area, need, level in zip(row_areas, row_needs, row_levels, strict=True)
-            if area >= 0
-        ]
-        top_json.append("[" + ", ".join(parts) + "]")
-        names = [codes[area] for area in row_areas if area >= 0]
-        top_codes.append(" " + " ".join(names) + " " if names else "")
-    return top_json, top_codes
+    slot_base = 16 * (len(codes) + 1)
+    # One integer per slot: (area + 1, need, expertise), 0 for an empty slot; three per row.
+    slots = np.where(
+        explained.top_areas >= 0,
+        (explained.top_areas + 1) * 16 + explained.top_needs * 4 + explained.top_expertise,
+        0,
+    )
+    keys = (slots[:, 0] * slot_base + slots[:, 1]) * slot_base + slots[:, 2]
+
+    def slots_of(key: int) -> list[tuple[int, int, int]]:
+        found = []
+        for _ in range(3):
+            key, slot = divmod(key, slot_base)
+            if slot:
+                found.append((slot // 16 - 1, slot // 4 % 4, slot % 4))
+        return found[::-1]
+
+    def top_json(key: int) -> str:
+        return json.dumps(
+            [{"area": codes[a], "need": n, "expertise": e} for a, n, e in slots_of(key)]
+        )
+
+    def top_codes(key: int) -> str:
+        names = [codes[a] for a, _, _ in slots_of(key)]
+        return " " + " ".join(names) + " " if names else ""
+
+    return _distinct_texts(keys, top_json), _distinct_texts(keys, top_codes)
 
 
-def _gives_back_json(explained: ExplainedMatches) -> list[str]:
+def _gives_back_texts(explained: ExplainedMatches) -> np.ndarray:
     """Per row: the JSON list of area codes where the recipient can help the donor."""
     codes = explained.area_codes
     gives_back = explained.gives_back
-    if not gives_back.shape[1]:
-        return ["[]"] * len(explained)
-    # Each row's set of areas as one integer, so each distinct set is serialised once.
     if gives_back.shape[1] < 63:
-        weights = 1 << np.arange(gives_back.shape[1], dtype=np.int64)
-        masks = (gives_back.astype(np.int64) @ weights).tolist()
-    else:
-        weights = [1 << bit for bit in range(gives_back.shape[1])]
-        masks = [
-            sum(w for w, flag in zip(weights, row, strict=True) if flag)
-            for row in gives_back.tolist()
-        ]
-    cache: dict[int, str] = {}
-    result = []
-    for mask in masks:
-        text = cache.get(mask)
-        if text is None:
-            text = json.dumps([code for bit, code in enumerate(codes) if mask >> bit & 1])
-            cache[mask] = text
-        result.append(text)
-    return result
+        keys = gives_back.astype(np.int64) @ (1 << np.arange(gives_back.shape[1], dtype=np.int64))
+        return _distinct_texts(
+            keys, lambda mask: json.dumps([c for bit, c in enumerate(codes) if mask >> bit & 1])
+        )
+    return _distinct_texts(
+        gives_back, lambda row: json.dumps([c for c, flag in zip(codes, row, strict=True) if flag])
+    )
 
 
-def _practices_json(explained: ExplainedMatches) -> list[str]:
+def _practices_texts(explained: ExplainedMatches) -> list[str]:
     return [
         json.dumps([{"id": pk, "title": title} for pk, title in listed]) if listed else "[]"
         for listed in explained.practices
@@ -238,40 +247,78 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
-def _copy_lines(explained: ExplainedMatches, run_id: int) -> Iterator[str]:
-    top_json, top_codes = _area_fragments(explained)
-    gives_back = _gives_back_json(explained)
-    practices = [_copy_text(text) for text in _practices_json(explained)]
-    columns = [
-        [str(run_id)] * len(explained),
-        list(map(str, explained.donor_ids.tolist())),
-        list(map(str, explained.recipient_ids.tolist())),
-        list(map(repr, explained.score.tolist())),
-        *(list(map(repr, column.tolist())) for column in explained.components.T),
-        [str(rank) if rank else "\\N" for rank in explained.donor_rank.tolist()],
-        [str(rank) if rank else "\\N" for rank in explained.recipient_rank.tolist()],
-        list(map(repr, explained.size_ratio.tolist())),
-        top_json,
-        top_codes,
-        practices,
-        gives_back,
-        ["t" if flag else "f" for flag in explained.existing_partnership.tolist()],
-    ]
-    for values in zip(*columns, strict=True):
-        yield "\t".join(values) + "\n"
+def _copy_chunks(explained: ExplainedMatches, run_id: int) -> Iterator[str]:
+    """The rows in COPY's text format, ``COPY_CHUNK_ROWS`` rows per string."""
+    top_json, top_codes = _area_texts(explained)
+    gives_back = _gives_back_texts(explained)
+    practices = [_copy_text(text) for text in _practices_texts(explained)]
+    run = str(run_id)
+
+    def ranks(values: np.ndarray) -> list[str]:
+        return [str(rank) if rank else "\\N" for rank in values.tolist()]
+
+    for start in range(0, len(explained), COPY_CHUNK_ROWS):
+        part = slice(start, start + COPY_CHUNK_ROWS)
+        columns = [
+            [run] * len(explained.donor_ids[part]),
+            list(map(str, explained.donor_ids[part].tolist())),
+            list(map(str, explained.recipient_ids[part].tolist())),
+            list(map(repr, explained.score[part].tolist())),
+            *(list(map(repr, column.tolist())) for column in explained.components[part].T),
+            ranks(explained.donor_rank[part]),
+            ranks(explained.recipient_rank[part]),
+            list(map(repr, explained.size_ratio[part].tolist())),
+            top_json[part].tolist(),
+            top_codes[part].tolist(),
+            practices[part],
+            gives_back[part].tolist(),
+            ["t" if flag else "f" for flag in explained.existing_partnership[part].tolist()],
+        ]
+        yield "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
+_DONE = object()
 
 
 def _copy(explained: ExplainedMatches, run_id: int) -> None:
+    """COPY the rows in chunks; a thread formats the next chunk while PostgreSQL loads one.
+
+    psycopg2 releases the GIL while the server parses a chunk and updates the indexes, so
+    formatting (Python) and loading (the server) overlap. The queue holds at most two chunks,
+    so memory stays bounded whatever the number of rows.
+    """
     table = connection.ops.quote_name(Match._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(name) for name in MATCH_COLUMNS)
     statement = f"COPY {table} ({columns}) FROM STDIN"
-    lines = _copy_lines(explained, run_id)
-    with connection.cursor() as cursor:
-        while True:
-            chunk = [line for _, line in zip(range(COPY_CHUNK_ROWS), lines, strict=False)]
-            if not chunk:
-                break
-            cursor.copy_expert(statement, io.StringIO("".join(chunk)))
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in _copy_chunks(explained, run_id):
+                while not stop.is_set():
+                    try:
+                        chunks.put(chunk, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            chunks.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            chunks.put(exc)
+
+    producer = threading.Thread(target=produce, name="copy-formatter", daemon=True)
+    producer.start()
+    try:
+        with connection.cursor() as cursor:
+            while (chunk := chunks.get()) is not _DONE:
+                if isinstance(chunk, BaseException):
+                    raise chunk
+                cursor.copy_expert(statement, io.StringIO(chunk), COPY_READ_BYTES)
+    finally:
+        stop.set()
+        producer.join()
 
 
 # --- Everywhere: model instances ----------------------------------------------------------
@@ -279,8 +326,8 @@ def _copy(explained: ExplainedMatches, run_id: int) -> None:
 
 def match_objects(explained: ExplainedMatches, *, run_id: int | None) -> list[Match]:
     """Unsaved ``Match`` instances (for ``bulk_create`` and for on-the-fly scoring)."""
-    top_json, top_codes = _area_fragments(explained)
-    gives_back = _gives_back_json(explained)
+    top_json, top_codes = _area_texts(explained)
+    gives_back = _gives_back_texts(explained)
     component_columns = [column.tolist() for column in explained.components.T]
     objects = []
     for row, (donor_id, recipient_id, score, donor_rank, recipient_rank, ratio) in enumerate(

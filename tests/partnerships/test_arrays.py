@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def area_col(code: str) -> int:
-    return list(PolicyArea.objects.order_by("position", "code").values_list("code", flat=True)).index(
-        code
-    )
+    return list(
+        PolicyArea.objects.order_by("position", "code").values_list("code", flat=True)
+    ).index(code)
 
 
 def sector_col(code: str) -> int:

@@ -85,3 +85,23 @@ def test_the_explanation_of_every_row(postgres):
         assert match.size_ratio == pytest.approx(big / small)
         assert (match.donor_rank or match.recipient_rank) is not None
         assert match.existing_partnership == ((match.donor_id, match.recipient_id) == partnered)
+
+
+def test_a_formatting_error_during_copy_writes_nothing(postgres, monkeypatch):
+    from django.db import transaction
+
+    from partnerships.services import writing
+
+    run, explained, _ = scored_population()
+    real_chunks = writing._copy_chunks
+
+    def chunks_then_error(*args):
+        chunks = real_chunks(*args)
+        yield next(chunks)
+        raise ValueError("bad row")
+
+    monkeypatch.setattr(writing, "COPY_CHUNK_ROWS", 10)
+    monkeypatch.setattr(writing, "_copy_chunks", chunks_then_error)
+    with pytest.raises(ValueError, match="bad row"), transaction.atomic():
+        write_matches(explained, run_id=run.pk)
+    assert not Match.objects.filter(run=run).exists()
