@@ -61,7 +61,7 @@ class LessonInline(admin.StackedInline):
 class PartnerInline(admin.TabularInline):
     model = PracticePartner
     extra = 0
-    raw_id_fields = ["organization"]
+    autocomplete_fields = ["organization"]
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -103,7 +103,7 @@ class BestPracticeAdmin(admin.ModelAdmin):
     list_filter = ["status", "scale", "policy_areas"]
     list_select_related = ["city", "author"]
     search_fields = ["title", "summary", "city__name"]
-    raw_id_fields = ["city"]
+    autocomplete_fields = ["city"]
     filter_horizontal = ["policy_areas", "sectors"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["status", "author", "published_at", "revisions_link"]
