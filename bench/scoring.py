@@ -228,12 +228,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000,all", help="e.g. 1000,10000,all")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--e2e",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="cities of the end-to-end run on PostgreSQL (bench/scoring_e2e.py); 0 skips it",
+    )
     args = parser.parse_args(argv)
     if args.child is not None:
         print(json.dumps(measure_engine(args.child or None, args.seed)))
         return
     sizes = [None if size.strip() == "all" else int(size) for size in args.sizes.split(",")]
     engine_section(sizes, args.seed)
+    if args.e2e:
+        from scoring_e2e import run_e2e_subprocess  # bench/ is this script's directory
+
+        run_e2e_subprocess(args.e2e)
 
 
 if __name__ == "__main__":
