@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
@@ -30,13 +32,26 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 # some operations, minutes in all); the examples and the fuzzing phase keep this test near
 # half a minute.
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
-# The schema view reads no table, so the schema loads at collection time. (The lazy
-# ``schemathesis.pytest.from_fixture`` loader does not run under pytest 9.)
+# The schema view reads no table, so the schema loads at collection time (the lazy
+# ``schemathesis.pytest.from_fixture`` loader does not run under pytest 9).
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=CONFIG)
 
 
 @pytest.fixture
-def api_data(db, monkeypatch):
+def keep_connection():
+    """Requests must not close the database connection: the test's transaction holds its data.
+
+    (Django's test client does the same; here the production WSGI application is called.)
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_data(db, monkeypatch, keep_connection):
     """A small world for the generated requests: an active run, two cities, an organization."""
     # Thousands of requests in a few seconds: the throttles would answer 429 to most of them.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None})
