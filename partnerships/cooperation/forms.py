@@ -178,8 +178,9 @@ class LedgerForm(forms.Form):
     def __init__(self, *args, partnership: Partnership, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["city"].queryset = City.objects.filter(pk__in=partnership.city_ids).only(
-            "id", "name", "country"
+            "id", "name"
         )
+        self.fields["city"].label_from_instance = lambda city: city.name
 
 
 class ProjectForm(forms.ModelForm):

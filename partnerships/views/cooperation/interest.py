@@ -60,10 +60,7 @@ def _inbox(
         "decline_forms": decline_forms or {},
         "problems": problems or {},
     }
-    failed = bool(decline_forms or problems)
-    return render(
-        request, "partnerships/cooperation/inbox.html", ctx, status=400 if failed else 200
-    )
+    return render(request, "partnerships/cooperation/inbox.html", ctx)
 
 
 def _interest(request: HttpRequest, pk: int) -> ExpressionOfInterest:

@@ -161,12 +161,12 @@ def _passed_steps(partnership: Partnership, events: list) -> set[str]:
 
 
 def _page(request: HttpRequest, partnership: Partnership, **bound: forms.Form) -> HttpResponse:
-    status = 400 if bound else 200
+    # Refused forms come back with their errors, like any form page (200, as the browser
+    # logs a failed resource for a 4xx).
     return render(
         request,
         "partnerships/cooperation/partnership_detail.html",
         detail_context(request, partnership, **bound),
-        status=status,
     )
 
 

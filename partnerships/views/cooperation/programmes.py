@@ -46,8 +46,7 @@ def _page(request: HttpRequest, programme: Programme, apply_form: ApplyForm | No
         "eligibility": eligibility,
         "apply_form": apply_form or (ApplyForm(cities=can_apply) if can_apply else None),
     }
-    status = 400 if apply_form is not None else 200
-    return render(request, "partnerships/cooperation/programme_detail.html", ctx, status=status)
+    return render(request, "partnerships/cooperation/programme_detail.html", ctx)
 
 
 @login_required

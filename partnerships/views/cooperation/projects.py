@@ -51,9 +51,7 @@ def _page(
         "figure_form": figure_form or FigureForm(),
         "propose_errors": propose_errors,
     }
-    failed = bool(milestone_form or figure_form or propose_errors)
-    template = "partnerships/cooperation/project_detail.html"
-    return render(request, template, ctx, status=400 if failed else 200)
+    return render(request, "partnerships/cooperation/project_detail.html", ctx)
 
 
 @login_required
