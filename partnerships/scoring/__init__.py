@@ -5,6 +5,7 @@
 this process; ``score_city`` scores one city against all others.
 """
 
+from .blas import single_threaded_blas
 from .engine import (
     block_memory_bytes,
     merge_blocks,
@@ -13,7 +14,6 @@ from .engine import (
     score_all,
     score_block,
     score_city,
-    single_threaded_blas,
 )
 from .exact import PreparedInputs, score_from_components
 from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams

@@ -21,6 +21,8 @@ MAX_LEVEL = 3.0
 # Pairs per batch in the exact formulas: bounds the temporary (pairs x areas) arrays to a few MB.
 PAIR_BATCH = 16_384
 _FLOAT64_MANTISSA_BITS = 53
+# Fixed-point scale of the shares: values up to 2**23 are exact in float32.
+FIXED_POINT_MAX = float(2**23)
 
 
 def pack_bits(matrix: np.ndarray) -> np.ndarray:
@@ -180,14 +182,17 @@ class PreparedInputs:
         self.market = self.sector_shares @ relevance
         # Fixed-point copies (see the module docstring): sum_a N_r[a] * q_d[a] <= 3 A 2**q and
         # sum_s q_d[s] q_r[s] <= S 2**2q stay below 2**53, so every sum is exact.
-        self.market_scale = _fixed_point_scale(MAX_LEVEL * n_areas)
-        self.market_fixed = np.rint(self.market * self.market_scale)
+        # Stored as float32 (half the bytes to gather; 2**23 fits its mantissa exactly) and
+        # widened to float64 before the dot product.
+        self.market_scale = min(_fixed_point_scale(MAX_LEVEL * n_areas), FIXED_POINT_MAX)
+        self.market_fixed = np.rint(self.market * self.market_scale).astype(np.float32)
         sector_bits = (_FLOAT64_MANTISSA_BITS - 1 - math.ceil(math.log2(max(n_sectors, 1)))) // 2
-        self.sector_scale = float(2.0**sector_bits)
-        self.sector_fixed = np.rint(self.sector_unit * self.sector_scale)
+        self.sector_scale = min(float(2.0**sector_bits), FIXED_POINT_MAX)
+        self.sector_fixed = np.rint(self.sector_unit * self.sector_scale).astype(np.float32)
 
         self._need_int8 = needs.astype(np.int8)
-        self._expertise_int8 = expertise.astype(np.int8)
+        self._need_by_area = np.ascontiguousarray(self._need_int8.T)
+        self._expertise_by_area = np.ascontiguousarray(expertise.astype(np.int8).T)
         self._level_bits = None
         if n_areas <= 64:
             planes = [needs.astype(np.int64) >> bit & 1 for bit in (0, 1)]
@@ -267,7 +272,7 @@ class PreparedInputs:
             return np.take(matrix, which, axis=0)
 
         # Sums of integers (levels, 0/1, fixed-point shares): exact in any order.
-        need_r = rows(self.need_levels, recipient)
+        need_r = rows(self._need_int8, recipient).astype(np.float64)
         if self._level_bits is not None:
             # Levels 0..3 as two bit planes (A <= 64): N·E = Σ_ij 2^(i+j) popcount(n_i & e_j).
             by_recipient = rows(self._level_bits, recipient)  # need bit 0, bit 1, expertise 0, 1
@@ -281,8 +286,11 @@ class PreparedInputs:
             learn_dot = np.vecdot(
                 rows(self.need_levels, donor), rows(self.expertise_levels, recipient)
             )
-        market_dot = np.vecdot(need_r, rows(self.market_fixed, donor))
-        sector_dot = np.vecdot(rows(self.sector_fixed, donor), rows(self.sector_fixed, recipient))
+        market_dot = np.vecdot(need_r, rows(self.market_fixed, donor).astype(np.float64))
+        sector_dot = np.vecdot(
+            rows(self.sector_fixed, donor).astype(np.float64),
+            rows(self.sector_fixed, recipient).astype(np.float64),
+        )
 
         need_total_r = self.need_total[recipient]
         has_needs = need_total_r > 0
@@ -341,25 +349,27 @@ class PreparedInputs:
         gives_back = np.zeros((m, n_areas), dtype=bool)
         if n_areas == 0:
             return top_areas, gives_back
-        # Largest N_r[a] * E_d[a] first, ties by the smaller area index: one integer key.
-        tie_break = np.arange(n_areas - 1, -1, -1, dtype=np.int32)
+        # Largest N_r[a] * E_d[a] first, ties by the smaller area index: one integer key per
+        # (area, pair), areas along axis 0 so that the max over areas is elementwise (fast).
+        spacing = 1 << max(1, (n_areas - 1).bit_length())  # > largest area index
+        key_type = np.int16 if 10 * spacing < 2**15 else np.int32
+        tie_break = (spacing - 1 - np.arange(n_areas)).astype(key_type)[:, None]
         for start in range(0, m, PAIR_BATCH):
             stop = min(start + PAIR_BATCH, m)
             d, r = donors[start:stop], recipients[start:stop]
-            contribution = np.take(self._need_int8, r, axis=0) * np.take(
-                self._expertise_int8, d, axis=0
-            )
-            key = np.where(
-                contribution > 0, contribution.astype(np.int32) * n_areas + tie_break, -1
-            )
+            need_r = np.take(self._need_by_area, r, axis=1)
+            expertise_d = np.take(self._expertise_by_area, d, axis=1)
+            contribution = need_r.astype(key_type) * expertise_d
+            key = np.where(contribution > 0, contribution * spacing + tie_break, -1)
             for slot in range(min(3, n_areas)):
-                best = key.argmax(axis=1)[:, None]
-                found = np.take_along_axis(key, best, axis=1)[:, 0] >= 0
-                top_areas[start:stop, slot] = np.where(found, best[:, 0], -1)
-                np.put_along_axis(key, best, -1, axis=1)
-            gives_back[start:stop] = np.take(self._need_int8 > 0, d, axis=0) & np.take(
-                self._expertise_int8 > 0, r, axis=0
-            )
+                best = key.max(axis=0)
+                area = spacing - 1 - best % spacing
+                top_areas[start:stop, slot] = np.where(best >= 0, area, -1)
+                key[key == best] = -1
+            donor_needs = np.take(self._need_by_area, d, axis=1) > 0
+            gives_back[start:stop] = (
+                donor_needs & (np.take(self._expertise_by_area, r, axis=1) > 0)
+            ).T
         return top_areas, gives_back
 
 

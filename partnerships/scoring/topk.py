@@ -111,6 +111,20 @@ class CandidateLists:
         np.maximum.at(self.thresholds, owners, floor)
         np.maximum.at(self.admission, owners, floor)
 
+    def tighten(self, min_count: int) -> None:
+        """Raise the thresholds of owners holding >= min_count entries to their K-th best.
+
+        Cheaper than waiting for a full buffer: later pairs are then compared with a higher bar.
+        """
+        owners = np.flatnonzero(self.counts >= max(min_count, self.k))
+        if len(owners) == 0:
+            return
+        width = int(self.counts[owners].max())
+        values = self.values[owners, :width]
+        self.raise_thresholds(
+            owners, np.partition(values, width - self.k, axis=1)[:, width - self.k]
+        )
+
     def push(self, owners: np.ndarray, partners: np.ndarray, values: np.ndarray) -> None:
         """Add entries (the caller keeps only those at or above their owner's admission)."""
         if len(owners) == 0:

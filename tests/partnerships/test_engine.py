@@ -25,12 +25,8 @@ from partnerships.scoring import (
     score_city,
     score_from_components,
 )
-from partnerships.scoring.engine import (
-    _Chunk,
-    _tile_scores,
-    _Workspace,
-    hot_layout,
-)
+from partnerships.scoring.engine import hot_layout
+from partnerships.scoring.tiles import _Chunk, _tile_scores, _Workspace
 
 from .scoring_reference import reference_pairs, top_lists
 
@@ -336,9 +332,10 @@ def test_shards_merged_equal_score_all(arrays, params, shards):
 def test_score_city_equals_full_scoring(arrays, params):
     by_recipient, by_donor = lists_of(score_all(arrays, params, **SMALL))
     k = params.top_k
+    prepared = prepare(arrays, params)
     for row in range(len(arrays)):
         for role, expected_lists in (("recipient", by_recipient), ("donor", by_donor)):
-            single = score_city(arrays, row, params, as_role=role)
+            single = score_city(arrays, row, params, as_role=role, prepared=prepared)
             ranks = single.recipient_rank if role == "recipient" else single.donor_rank
             other = single.donor_rank if role == "recipient" else single.recipient_rank
             partners = single.donor if role == "recipient" else single.recipient
