@@ -170,13 +170,33 @@ class MatchRun(models.Model):
 class Match(models.Model):
     """One scored donor/recipient pair of a run, with the explanation of its score."""
 
-    # No index of its own: every index below starts with the run, and a run writes ~1e6 rows
-    # through COPY, where each index costs time.
+    # A run writes ~1e6 rows through COPY, and each index and foreign-key check costs time at
+    # that scale (the deferred checks alone took longer than the rest of a 10,000-city run).
+    # So the three keys carry no database constraint and no index of their own: the indexes
+    # below all start with the run, deleting a city or a run still cascades (Django does it),
+    # and a run drops the rows of cities deleted while it scored (runs.finish_run). Matches
+    # are derived data: the next run rebuilds them from the profiles.
     run = models.ForeignKey(
-        MatchRun, on_delete=models.CASCADE, related_name="matches", db_index=False
+        MatchRun,
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_index=False,
+        db_constraint=False,
     )
-    donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
-    recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    donor = models.ForeignKey(
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    recipient = models.ForeignKey(
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     score = models.FloatField()
     need_fit = models.FloatField()
     evidence = models.FloatField()
@@ -213,7 +233,7 @@ class Match(models.Model):
         indexes = [
             models.Index(fields=["run", "-score"], name="match_run_score"),
             models.Index(fields=["run", "recipient", "recipient_rank"], name="match_run_recipient"),
-            models.Index(fields=["run", "donor", "donor_rank"], name="match_run_donor"),
+            # A donor's rows are found through unique_match_pair (run, donor, recipient).
         ]
 
     def __str__(self) -> str:

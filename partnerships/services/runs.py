@@ -34,6 +34,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ExpressionWrapper, F, IntegerField
 from django.utils import timezone
 
+from cities.models import City
+
 from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
 from ..scoring import BlockResult, PreparedInputs, ScoringParams, merge_blocks, prepare, score_block
 from .arrays import ScoringInputs, freeze, load_inputs, thaw
@@ -295,7 +297,10 @@ def finish_run(*, run_id: int) -> MatchRun | None:
             return run
         # A retried finish replaces what an interrupted one may have left.
         Match.objects.filter(run_id=run_id).delete()
-        stored = write_matches(explained, run_id=run_id)
+        # Match keys have no database constraint (see the model): leave out cities deleted
+        # since the inputs were frozen.
+        deleted = set(inputs.ids.tolist()) - set(City.objects.values_list("pk", flat=True))
+        stored = write_matches(explained.without_cities(deleted), run_id=run_id)
         MatchRun.objects.filter(is_active=True).exclude(pk=run_id).update(is_active=False)
         run.status = MatchRun.Status.SUCCEEDED
         run.is_active = True
@@ -323,8 +328,6 @@ def finish_run(*, run_id: int) -> MatchRun | None:
 
 def _rescore_changed_since(moment) -> None:
     """Profiles saved while the run scored its frozen copy get rescored in the new run."""
-    from cities.models import City
-
     from .rescoring import queue_rescoring
 
     if moment is None:

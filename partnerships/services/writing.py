@@ -71,6 +71,24 @@ class ExplainedMatches:
     def __len__(self) -> int:
         return len(self.donor_ids)
 
+    def without_cities(self, city_ids: set[int]) -> ExplainedMatches:
+        """The rows that involve none of ``city_ids`` (cities deleted since the scoring)."""
+        if not city_ids:
+            return self
+        gone = np.fromiter(city_ids, dtype=np.int64)
+        keep = ~(np.isin(self.donor_ids, gone) | np.isin(self.recipient_ids, gone))
+        rows = np.flatnonzero(keep)
+        values = {
+            name: getattr(self, name)[rows]
+            for name in self.__dataclass_fields__
+            if isinstance(getattr(self, name), np.ndarray)
+        }
+        return ExplainedMatches(
+            **values,
+            practices=[self.practices[row] for row in rows.tolist()],
+            area_codes=self.area_codes,
+        )
+
 
 def explain(
     inputs: ScoringInputs, matches, *, partnerships: set[tuple[int, int]]

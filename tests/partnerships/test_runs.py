@@ -107,6 +107,25 @@ def test_a_run_without_recipients_succeeds_empty(django_capture_on_commit_callba
     )
 
 
+def test_a_city_deleted_while_the_run_scores_leaves_no_rows(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    cities = population(15, seed=8)
+    victim = cities[1]
+    real_merge = services.runs.merge_blocks
+
+    def delete_then_merge(*args, **kwargs):
+        City.objects.filter(pk=victim.pk).delete()  # after the inputs were frozen and scored
+        return real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(services.runs, "merge_blocks", delete_then_merge)
+    run = run_now(django_capture_on_commit_callbacks)
+    assert run.status == "succeeded"
+    assert not Match.objects.filter(run=run).filter(donor_id=victim.pk).exists()
+    assert not Match.objects.filter(run=run).filter(recipient_id=victim.pk).exists()
+    assert run.matches_stored == Match.objects.filter(run=run).count() > 0
+
+
 def test_an_unknown_trigger_is_refused():
     with pytest.raises(ValueError, match="Unknown trigger"):
         services.start_run(trigger="whenever")
