@@ -127,3 +127,19 @@ def test_a_published_practice_cannot_be_restored_to_incomplete_content(practice,
     practice.refresh_from_db()
     assert practice.lessons.count() == 1
     assert practice.revisions.count() == 6
+
+
+@pytest.mark.parametrize("edits", [0, 8])
+def test_the_revision_list_costs_a_fixed_number_of_queries(
+    client, practice, curator, django_assert_num_queries, edits
+):
+    for number in range(edits):
+        services.update_practice(
+            practice=practice, user=curator, content=PracticeContent(fields={"title": f"T{number}"})
+        )
+    client.force_login(curator)
+    url = reverse("practice-revisions", args=[practice.slug])
+    # session, user, the user's groups, the practice, its revisions, its status history
+    with django_assert_num_queries(6):
+        response = client.get(url)
+    assert response.content.decode().count('<th scope="row">') == 4 + edits
