@@ -16,6 +16,7 @@ from cities.models import City
 from ..models import Match, MatchRun
 from ..scoring import Matches, PreparedInputs, ScoringParams, prepare, score_city
 from .arrays import ScoringInputs, current_inputs, invalidate_inputs, load_inputs
+from .bars import run_bars
 from .params import params_for, params_from_snapshot
 from .partnerships import existing_partnership_pairs
 from .runs import RunInProgress, default_profile, start_run
@@ -106,9 +107,9 @@ def _keep_for_run(
 ) -> Matches:
     """The city's top K on its side, plus the pairs where it enters the other side's top K.
 
-    The other city's K-th stored score (its row ranked K) is the bar to enter its list; a city
-    with fewer than K ranked rows takes anyone. Two queries: the bars, then the ranked rows of
-    the lists the city enters, to place it among them.
+    The other city's K-th score (its row ranked K when the run was activated, ``run_bars``)
+    is the bar to enter its list; a city with fewer than K ranked rows takes anyone. One query:
+    the ranked rows of the lists the city enters, to place it among them.
     """
     as_recipient = role == "recipient"
     other_side = "donor" if as_recipient else "recipient"
@@ -120,8 +121,13 @@ def _keep_for_run(
     city_id = int(inputs.arrays.ids[row])
     of_others = Match.objects.filter(run_id=run.pk).exclude(**{f"{role}_id": city_id}).order_by()
 
-    bars = dict(of_others.filter(**{rank_field: top_k}).values_list(f"{other_side}_id", "score"))
-    bar = np.array([bars.get(pk, -np.inf) for pk in other_ids.tolist()], dtype=np.float64)
+    bar_ids, bar_scores, bar_partners = run_bars(run, other_side, top_k)
+    bar = np.full(len(other_ids), -np.inf)
+    if len(bar_ids):
+        at = np.minimum(np.searchsorted(bar_ids, other_ids), len(bar_ids) - 1)
+        # No bar: fewer than K in that list. A bar held by this very city frees its place.
+        held = (bar_ids[at] == other_ids) & (bar_partners[at] != city_id)
+        bar[held] = bar_scores[at][held]
     enters = np.flatnonzero(scores > bar)
     other_rank = np.zeros(len(scores), dtype=np.int64)
     if len(enters):

@@ -39,6 +39,7 @@ from cities.models import City
 from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
 from ..scoring import BlockResult, PreparedInputs, ScoringParams, merge_blocks, prepare, score_block
 from .arrays import ScoringInputs, freeze, load_inputs, thaw
+from .bars import bars_of, store_run_bars
 from .params import params_from_snapshot
 from .partnerships import existing_partnership_pairs
 from .writing import explain, write_matches
@@ -284,6 +285,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
     matches = merge_blocks(inputs.arrays, blocks, params, prepared=prepared)
     del blocks
     explained = explain(inputs, matches, partnerships=existing_partnership_pairs())
+    bars = bars_of(matches, inputs.ids, params.top_k)
     del matches
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -322,6 +324,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
         _drop_staging(run_id)
     drop_old_runs()
     frozen_at = run.started_at
+    store_run_bars(run_id, bars)
     transaction.on_commit(lambda: _rescore_changed_since(frozen_at), robust=True)
     return run
 

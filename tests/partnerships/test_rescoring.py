@@ -264,3 +264,27 @@ def test_a_deleted_city_takes_its_matches_with_it(scored):
     assert Match.objects.filter(Q(donor=victim) | Q(recipient=victim)).exists()
     city_services.delete_city(city=victim)
     assert not Match.objects.filter(Q(donor_id=victim.pk) | Q(recipient_id=victim.pk)).exists()
+
+
+def test_the_bars_to_enter_each_list_come_with_the_run(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    from partnerships.services.bars import run_bars
+
+    population(30, seed=5)
+    run = run_now(django_capture_on_commit_callbacks, profile=ScoringProfileFactory(top_k=3))
+    profile_k = 3
+    with django_assert_num_queries(0):
+        cached = {side: run_bars(run, side, profile_k) for side in ("donor", "recipient")}
+    cache.clear()
+    with django_assert_num_queries(1):
+        read = run_bars(run, "donor", profile_k)
+    assert len(read[0]) > 5
+    for got, want in zip(read, cached["donor"], strict=True):
+        assert got.tolist() == want.tolist()
+    # The bars are the K-th scores: each donor's row ranked K.
+    for donor_id, score, recipient_id in zip(*cached["donor"], strict=True):
+        row = Match.objects.get(run=run, donor_id=donor_id, donor_rank=profile_k)
+        assert (row.score, row.recipient_id) == (score, recipient_id)
