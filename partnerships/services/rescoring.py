@@ -50,7 +50,9 @@ def queue_rescoring(*, city_ids: Iterable[int]) -> None:
         except RunInProgress:
             logger.info("%d profiles changed during a run; it rescores them when done.", len(ids))
         return
-    rescore_task.delay(ids)
+    # Once the edit is committed; and a broker that is down must not fail the edit itself (it
+    # is saved; the next full run scores it), so an error here is logged, not raised.
+    transaction.on_commit(lambda: rescore_task.delay(ids), robust=True)
 
 
 def rescore_cities(*, city_ids: Iterable[int]) -> int:

@@ -288,3 +288,23 @@ def test_the_bars_to_enter_each_list_come_with_the_run(
     for donor_id, score, recipient_id in zip(*cached["donor"], strict=True):
         row = Match.objects.get(run=run, donor_id=donor_id, donor_rank=profile_k)
         assert (row.score, row.recipient_id) == (score, recipient_id)
+
+
+def test_a_broker_outage_does_not_fail_the_profile_edit(
+    scored, django_capture_on_commit_callbacks, monkeypatch
+):
+    from partnerships import tasks
+
+    cities, run = scored
+
+    def no_broker(*args, **kwargs):
+        raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(tasks.rescore_cities, "delay", no_broker)
+    before = stored(run)
+    with django_capture_on_commit_callbacks(execute=True):
+        city_services.update_city_profile(
+            city=cities[0], fields={"population": 77_777}, trigger="form"
+        )
+    assert City.objects.get(pk=cities[0].pk).population == 77_777
+    assert stored(run) == before  # rescored by the next run instead
