@@ -14,15 +14,22 @@ How a run works
   pre-weighted features gives the bilinear part of every pair's mean score (layout.py), a few
   in-place ufuncs add budget (kinked donors only), size (when not in the GEMM) and language.
 * **Top K** (topk.py): a pair becomes a candidate when its float32 score reaches its recipient's
-  or its donor's threshold; a threshold starts from a cheap bound on the first tile (the K-th
-  largest of group maxima) and rises as the candidate lists fill. Thresholds include a margin
-  covering the float32 error and the rounding to one decimal, so no pair that belongs in a top K
-  is ever dropped. Survivors are then scored exactly in float64 (exact.py) and ranked by
-  (score rounded to one decimal, descending; city row, ascending), which makes the lists
-  deterministic despite the many ties rounding creates.
+  or its donor's threshold. A recipient's threshold starts from a bound on its first tile (the
+  K-th largest of group maxima); a donor's from a probe of a sample of all recipients (valid in
+  every block: K pairs anywhere bound the donor's final K-th best). Thresholds rise as the
+  candidate lists fill, and include a margin covering the float32 error (``layout.delta``) and
+  the rounding to one decimal, so no pair that belongs in a top K is ever dropped. Survivors
+  are then scored exactly in float64 (exact.py) and ranked by (score rounded to one decimal,
+  descending; city row, ascending), which makes the lists deterministic despite the many ties
+  rounding creates.
 
 Scores are stored as ``np.round(100 * mean, 1)``; ``score_city`` and every run compute a pair's
 score with the same float64 code, so a pair always gets the same score and rank.
+
+Memory: a block holds (chunk x tile) work buffers (~6 MiB at the defaults), candidate lists
+(donors x 6 K + chunk x 8 K entries of 8 bytes) and its result (~10 bytes per kept pair:
+(block rows + donors) x K at most); ``block_memory_bytes`` gives the bound. The inputs and the
+float32 features (cities x ~80) are shared by all blocks of a process.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from .tiles import (
     probe_donors,
     score_rows,
 )
-from .topk import rank_key, ranks_within, sorted_unique
+from .topk import rank_key, ranks_within, run_starts, sorted_unique
 from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
 
 # Blocks larger than this bring nothing (the donor side restarts per block, which is cheap).
@@ -224,9 +231,11 @@ def merge_blocks(
     keys = np.concatenate([r_recipient * n + r_donor, d_recipient * n + d_donor])
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = run_starts(ordered)
+    group = np.zeros(len(keys), np.int64)
+    group[first[1:]] = 1
     slot = np.empty(len(keys), np.int64)
-    slot[order] = np.cumsum(first) - 1
+    slot[order] = np.cumsum(group)
     pairs = ordered[first]
     recipient_at, donor_at = slot[: len(r_recipient)], slot[len(r_recipient) :]
     recipient_rank = np.zeros(len(pairs), np.int64)
@@ -259,7 +268,6 @@ def plan_block_rows(n_recipients: int, workers: int, chunk_rows: int = CHUNK_ROW
 
 
 def block_memory_bytes(
-    n_cities: int,
     n_donors: int,
     block_rows: int,
     top_k: int,
@@ -269,15 +277,15 @@ def block_memory_bytes(
 ) -> int:
     """Upper bound of the memory one block's scoring holds besides the shared inputs.
 
-    Working buffers (chunk x tile), candidate lists (donors x 4K, chunk x 8K) and the result
-    ((block rows + donors) x K pairs). Nothing grows with the number of recipients scored.
+    Working buffers (chunk x tile), candidate lists (donors and chunk rows x a few K), the
+    exact formulas' batch temporaries and the result ((block rows + donors) x K pairs at most).
     """
     buffers = chunk_rows * tile_width * (4 * 3 + 8 * 2 + 2)
     lists = (n_donors * DONOR_CAPACITY + chunk_rows * RECIPIENT_CAPACITY) * top_k * 8
     lists += n_donors * 8 * 3
+    exact_batch = PAIR_BATCH * 1024
     result = (block_rows + n_donors) * top_k * 10 + block_rows * 4
-    del n_cities
-    return buffers + lists + result
+    return buffers + lists + exact_batch + result
 
 
 def score_all(

@@ -32,6 +32,8 @@ from .exact import PreparedInputs, pack_bits
 MAX_SIZE_TERMS = 32
 # Error allowed to the size expansion, in units of the mean score (0..1).
 SIZE_TOLERANCE = 1e-4
+# Points per axis of the grid the expansion's error is measured on (spacing << sigma).
+SIZE_GRID = 129
 FLOAT32_EPS = 2.0**-24
 # Feature values below this are set to 0: products of two stay normal floats (see HotLayout).
 TINY = 1e-12
@@ -83,7 +85,7 @@ def size_expansion(
     low, high = float(log_population.min()), float(log_population.max())
     if high - low < 1e-12:
         return np.array([low]), 0.0
-    grid = np.linspace(low, high, 257)
+    grid = np.linspace(low, high, SIZE_GRID)
     exact = np.exp(-((grid[:, None] - grid[None, :]) ** 2) / size_denominator)
 
     def error(count: int) -> float:
@@ -220,7 +222,7 @@ class HotLayout:
             )
         self.delta = (
             (self.n_features + 2) * FLOAT32_EPS * bound * 1.1
-            + w_size * size_error * 1.25
+            + w_size * size_error * 1.5  # the error is measured on a grid: keep a safety factor
             + 8 * FLOAT32_EPS
             + 1e-6  # fixed-point market and cosine in the exact formulas
         )

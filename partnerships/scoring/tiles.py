@@ -21,9 +21,7 @@ CHUNK_ROWS = 128
 TILE_WIDTH = 2048
 # Candidate list capacities, in multiples of K.
 RECIPIENT_CAPACITY = 8
-DONOR_CAPACITY = 4
-# Donors' thresholds are raised to their lists' K-th best every this many chunks.
-DONOR_TIGHTEN_EVERY = 2
+DONOR_CAPACITY = 6
 # The donor probe (see probe_donors): this share of the recipients, within [8 K, PROBE_ROWS].
 PROBE_SHARE = 0.08
 PROBE_ROWS = 2048
@@ -233,6 +231,10 @@ def probe_donors(layout: HotLayout) -> np.ndarray:
     return kth
 
 
+def _power_of_two(number: int) -> bool:
+    return number & (number - 1) == 0
+
+
 def score_rows(
     layout: HotLayout, rows: np.ndarray, chunk_rows: int
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
@@ -272,8 +274,11 @@ def score_rows(
                 if chunk_number == 0:
                     donor_lists.raise_thresholds(tile.positions, _column_kth(fitting, k))
             _collect(work, chunk, tile, scores, recipient_lists, donor_lists)
-            recipient_lists.tighten(2 * k)
-        if chunk_number % DONOR_TIGHTEN_EVERY == DONOR_TIGHTEN_EVERY - 1:
+            # Raise thresholds each time the pairs seen double: fewer candidates later, for a
+            # partition of the lists a few times per chunk (per block for donors).
+            if _power_of_two(number + 1):
+                recipient_lists.tighten(2 * k)
+        if _power_of_two(chunk_number + 1):
             donor_lists.tighten(k + k // 2)
         owners, donors, tenths, _ = recipient_lists.finalize()
         found.append((donors, chunk.rows[owners], tenths))

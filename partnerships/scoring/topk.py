@@ -49,12 +49,20 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
+def run_starts(grouped: np.ndarray) -> np.ndarray:
+    """Indices where a new run of equal values starts (np.r_ is slow on small arrays)."""
+    changes = np.empty(len(grouped), dtype=bool)
+    changes[:1] = True
+    np.not_equal(grouped[1:], grouped[:-1], out=changes[1:])
+    return np.flatnonzero(changes)
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """np.unique for 1-D integers; numpy 2.4's hash-based unique is ~20x slower here."""
     ordered = np.sort(np.asarray(values).ravel())
     if len(ordered) == 0:
         return ordered
-    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+    return ordered[run_starts(ordered)]
 
 
 def ranks_within(owner_sorted: np.ndarray) -> np.ndarray:
@@ -62,8 +70,8 @@ def ranks_within(owner_sorted: np.ndarray) -> np.ndarray:
     m = len(owner_sorted)
     if m == 0:
         return np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, owner_sorted[1:] != owner_sorted[:-1]])
-    lengths = np.diff(np.r_[starts, m])
+    starts = run_starts(owner_sorted)
+    lengths = np.diff(starts, append=m)
     return np.arange(m) - np.repeat(starts, lengths) + 1
 
 
@@ -133,9 +141,9 @@ class CandidateLists:
             order = stable_order(owners)
             owners, partners, values = owners[order], partners[order], values[order]
         slot = ranks_within(owners) - 1
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        starts = run_starts(owners)
         distinct = owners[starts]
-        batch = np.diff(np.r_[starts, len(owners)])
+        batch = np.diff(starts, append=len(owners))
         overflow = self.counts[distinct] + batch > self.capacity
         if overflow.any():
             spill = np.repeat(overflow, batch)

@@ -430,8 +430,10 @@ def test_block_sizes_are_bounded():
     assert len(block.recipient_side_donor) <= 5 * len(rows)
     assert len(block.donor_side_donor) <= 5 * len(prepared.donor_rows)
     assert block.nbytes <= (len(rows) + len(prepared.donor_rows)) * 5 * 10 + 200 + 4 * len(rows)
-    estimate = block_memory_bytes(300, len(prepared.donor_rows), len(rows), 5)
+    estimate = block_memory_bytes(len(prepared.donor_rows), len(rows), 5)
     assert block.nbytes < estimate < 50 * 2**20
+    # At the defaults, a block of 12k recipients against 17k donors stays under 100 MB.
+    assert block_memory_bytes(17_000, 12_000, 50) < 100 * 2**20
 
 
 def test_exact_scores_do_not_depend_on_the_batch():
