@@ -8,6 +8,7 @@ this process; ``score_city`` scores one city against all others.
 from .blas import single_threaded_blas
 from .engine import (
     block_memory_bytes,
+    clear_prepared,
     merge_blocks,
     plan_block_rows,
     prepare,
@@ -26,6 +27,7 @@ __all__ = [
     "PreparedInputs",
     "ScoringParams",
     "block_memory_bytes",
+    "clear_prepared",
     "merge_blocks",
     "plan_block_rows",
     "prepare",

@@ -34,6 +34,8 @@ float32 features (cities x ~80) are shared by all blocks of a process.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
 import math
 import threading
@@ -59,11 +61,49 @@ from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
 
 # Blocks larger than this bring nothing (the donor side restarts per block, which is cheap).
 MAX_BLOCK_ROWS = 16_384
+# Prepared inputs kept per process (see prepare).
+PREPARED_KEPT = 2
+
+
+_prepared_lock = threading.Lock()
+_prepared_cache: dict[bytes, PreparedInputs] = {}
+
+
+def _content_key(arrays: CityArrays, params: ScoringParams) -> bytes:
+    """A digest of the inputs' content (not their identity: arrays may be edited in place)."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr(sorted(params.weights.items())).encode())
+    digest.update(repr((params.size_sigma, params.default_cost_usd, params.top_k)).encode())
+    for field in dataclasses.fields(arrays):
+        value = np.ascontiguousarray(getattr(arrays, field.name))
+        digest.update(f"{field.name}{value.dtype}{value.shape}".encode())
+        digest.update(value.view(np.uint8) if value.dtype != object else repr(value).encode())
+    return digest.digest()
 
 
 def prepare(arrays: CityArrays, params: ScoringParams) -> PreparedInputs:
-    """Check the inputs and derive what scoring needs; reusable across calls with the same data."""
-    return PreparedInputs(arrays, params)
+    """Check the inputs and derive what scoring needs (features, tiles, donor probe).
+
+    The last two results are kept per process and reused when the same content comes again
+    (hashing the arrays costs ~1/10 of preparing them), so the shards of a run that a worker
+    scores, the merge and repeated ``score_city`` calls prepare once. ``clear_prepared()``
+    drops them.
+    """
+    key = _content_key(arrays, params)
+    with _prepared_lock:
+        prepared = _prepared_cache.get(key)
+    if prepared is None:
+        prepared = PreparedInputs(arrays, params)
+        with _prepared_lock:
+            while len(_prepared_cache) >= PREPARED_KEPT:
+                del _prepared_cache[next(iter(_prepared_cache))]
+            _prepared_cache[key] = prepared
+    return prepared
+
+
+def clear_prepared() -> None:
+    with _prepared_lock:
+        _prepared_cache.clear()
 
 
 _layout_lock = threading.Lock()
