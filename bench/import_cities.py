@@ -44,16 +44,19 @@ def main() -> None:
     database = settings.DATABASES["default"]
     database.setdefault("TEST", {})["NAME"] = f"{database['NAME']}_bench_import".replace("/", "_")
     print(f"database: {connection.vendor}; file: {args.file} ({args.file.stat().st_size:,} bytes)")
+    # Other work on the machine slows the wall clock; the load average puts figures in context.
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     bench_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     receivers, city_profiles_changed.receivers = city_profiles_changed.receivers, []
     city_profiles_changed.sender_receivers_cache.clear()
     try:
         for label in ("import into the fresh database", "re-import of the same file"):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with args.file.open("rb") as fileobj:
                 result = import_cities(fileobj, filename=args.file.name)
             seconds = time.perf_counter() - started
-            print(f"{label}: {seconds:.1f} s ({result})")
+            cpu = time.process_time() - cpu_started
+            print(f"{label}: {seconds:.1f} s, of which {cpu:.1f} s Python CPU ({result})")
         print(
             f"stored: {City.objects.count():,} cities, {CityAreaLevel.objects.count():,} "
             f"expertise/need rows, {CitySector.objects.count():,} sector shares"

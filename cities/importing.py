@@ -105,6 +105,8 @@ DEFAULTS: dict[str, Any] = {
     "sources": "",
 }
 CHUNK_SIZE = 2000
+# Writing this many cities in one import is followed by ANALYZE of the city tables.
+ANALYZE_AFTER_ROWS = 5000
 TRUE_WORDS = frozenset({"true", "yes", "1", "y", "t"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", "f"})
 MAX_NAME_LENGTH = City._meta.get_field("name").max_length
@@ -663,12 +665,32 @@ def import_rows(
         _check_geonames_ids(plans)
         _assign_slugs([plan for plan in plans if plan.existing_id is None])
         result.city_ids = _write(plans, progress=progress)
+        if len(result.city_ids) >= ANALYZE_AFTER_ROWS:
+            _refresh_planner_statistics()
         result.created = sum(1 for plan in plans if plan.existing_id is None)
         result.updated = len(result.city_ids) - result.created
         result.unchanged = len(plans) - len(result.city_ids)
         if notify:
             notify_profiles_changed(city_ids=result.city_ids, trigger=trigger)
     return result
+
+
+def _refresh_planner_statistics() -> None:
+    """After a big write, let PostgreSQL plan the next queries with the new row counts.
+
+    Autovacuum would analyze the tables only a while later; until then queries that read
+    the new cities (a re-import, a scoring run) are planned for the old, maybe empty, tables.
+    Inside the transaction ANALYZE samples its own new rows too.
+    """
+    connection = connections[router.db_for_write(City)]
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (City, CityAreaLevel, CitySector)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _chunks(items: Sequence, size: int = CHUNK_SIZE) -> Iterator[Sequence]:
@@ -907,26 +929,31 @@ def _replace_rows(
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
-    """Multi-row INSERTs of plain tuples, without a model instance per row.
+    """Insert plain tuples of numbers without a model instance per row.
 
     ``bulk_create`` builds and prepares one instance per row, which for the ~300,000 level and
-    share rows of a full import costs more than the database does. The values here are ints
-    and floats already checked, so they go straight into the statement's parameters.
+    share rows of a full import costs more than the database does. PostgreSQL takes the rows
+    through COPY (no SQL to parse per row); other databases through multi-row INSERTs. The
+    values are ints and floats already checked, so they need no quoting.
     """
     if not rows:
         return
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    limit = connection.features.max_query_params
-    per_statement = min(5000, limit // len(fields)) if limit else 5000
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            text = "".join("\t".join(map(repr, row)) + "\n" for row in rows)
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text))
+            return
+        placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        limit = connection.features.max_query_params
+        per_statement = min(5000, limit // len(fields)) if limit else 5000
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
             cursor.execute(
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
-                + ", ".join([placeholder] * len(batch)),
+                f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([placeholder] * len(batch)),
                 [value for row in batch for value in row],
             )
 
