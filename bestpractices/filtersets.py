@@ -97,10 +97,10 @@ class BestPracticeFilterSet(django_filters.FilterSet):
         help_text="ISO 3166-1 alpha-2 code of the implementing city's country.",
     )
     policy_area = policy_area_filter(
-        field_name="policy_areas", label="Policy area", help_text="Policy area code."
+        method="filter_policy_area", label="Policy area", help_text="Policy area code."
     )
     sector = sector_filter(
-        field_name="sectors", label="Economic sector", help_text="ISIC section letter (A–U)."
+        method="filter_sector", label="Economic sector", help_text="ISIC section letter (A–U)."
     )
     scale = django_filters.ChoiceFilter(
         choices=BestPractice.Scale.choices, help_text="pilot, district, citywide or national."
@@ -163,6 +163,14 @@ class BestPracticeFilterSet(django_filters.FilterSet):
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.search(value)
+
+    def filter_policy_area(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # The shared filter gives the area (or its code); one area per filter, so the join
+        # never repeats a practice.
+        return queryset.filter(policy_areas__code=getattr(value, "code", value))
+
+    def filter_sector(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(sectors__code=getattr(value, "code", value))
 
     def filter_cost_max(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         if "cost_estimate" not in queryset.query.annotations:
