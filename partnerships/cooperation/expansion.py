@@ -54,11 +54,13 @@ class Suggestion:
         return len(self.flows) == 2
 
 
-def suggest_areas(partnership: Partnership) -> list[Suggestion]:
+def suggest_areas(
+    partnership: Partnership, *, areas: list[PolicyArea] | None = None
+) -> list[Suggestion]:
     """Next policy areas for the partnership, strongest first (both-way areas before one-way).
 
     Four queries at most: the two cities' levels, the partnership's areas (unless prefetched),
-    its projects' areas, the taxonomy.
+    its projects' areas, the taxonomy (unless given as ``areas``).
     """
     if not partnership.is_active:
         return []
@@ -71,7 +73,7 @@ def suggest_areas(partnership: Partnership) -> list[Suggestion]:
         partnership.projects.values_list("policy_area_id", flat=True)
     )
     suggestions = []
-    for area in PolicyArea.objects.all():
+    for area in areas if areas is not None else PolicyArea.objects.all():
         if area.pk in covered:
             continue
         flows = []

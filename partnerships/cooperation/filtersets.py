@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cities.filtersets import FlagFilter, IntegerFilter, policy_area_filter
-from cities.models import PolicyArea
 
 from ..models import Partnership, Programme
 
@@ -25,6 +25,7 @@ class PartnershipFilterSet(django_filters.FilterSet):
     )
     status = django_filters.MultipleChoiceFilter(
         choices=Partnership.Status.choices,
+        widget=forms.CheckboxSelectMultiple,
         help_text="One or more of proposed, agreed, pilot, scaling, expanded, concluded, paused, "
         "ended.",
     )
@@ -67,12 +68,11 @@ class PartnershipFilterSet(django_filters.FilterSet):
         active = Q(status__in=Partnership.ACTIVE)
         return queryset.filter(active if value else ~active)
 
-    def filter_policy_area(self, queryset: QuerySet, name: str, value: PolicyArea) -> QuerySet:
-        return queryset.filter(
-            pk__in=Partnership.policy_areas.through.objects.filter(policyarea_id=value.pk).values(
-                "partnership_id"
-            )
-        )
+    def filter_policy_area(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # The shared policy-area filter gives the code (older versions gave the area itself).
+        code = getattr(value, "code", value)
+        links = Partnership.policy_areas.through.objects.filter(policyarea__code=code)
+        return queryset.filter(pk__in=links.values("partnership_id"))
 
     def filter_review_due(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         due = Q(review_on__lte=timezone.localdate()) & ~Q(status__in=Partnership.CLOSED)

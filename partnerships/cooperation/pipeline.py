@@ -541,9 +541,14 @@ def balance_verdict(balance: list[SideBalance]) -> str:
     without_gain = [side.city.name for side in balance if not side.gains_anything]
     if not without_gain:
         return "Both cities gain from the partnership."
+    if len(without_gain) == 2:
+        return (
+            "No gain is recorded yet: note the know-how, business or lessons each city brings "
+            "home, so both councils see the case."
+        )
     return (
-        f"{' and '.join(without_gain)} {'has' if len(without_gain) == 1 else 'have'} no gain "
-        "recorded yet: note the know-how, business or lessons it brings home."
+        f"{without_gain[0]} has no gain recorded yet: note the know-how, business or lessons "
+        "it brings home."
     )
 
 

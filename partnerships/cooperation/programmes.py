@@ -137,7 +137,7 @@ def check_eligibility(
             plan = bool(membership and membership.has_adopted_plan)
         title = membership.plan_title if membership and membership.plan_title else ""
         detail = (
-            (f"Adopted plan: {title}." if plan and title else "An adopted plan is recorded.")
+            (f"“{title}” adopted." if title else "An adopted plan is recorded.")
             if plan
             else "No adopted plan recorded: apply stating the plan the city adopted."
         )

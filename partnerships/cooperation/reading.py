@@ -182,7 +182,8 @@ def for_match(match: Match, user) -> MatchCooperation:
         partnership=open_partnership_between(match.donor_id, match.recipient_id),
         experienced_mentor=_has_mentored(match),
         mutual_interest=standing == {match.donor_id, match.recipient_id},
-        support=[item for item in support if item],
+        # The match page lists organizations itself: programmes are what it adds.
+        support=[item for item in support if item.programmes],
         areas=list(PolicyArea.objects.all()) if acting else [],
     )
 

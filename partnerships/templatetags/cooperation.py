@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import template
 
+from cities.countries import COUNTRY_NAMES
+
 from ..cooperation import reading
 from ..models import Partnership
 
@@ -35,8 +37,14 @@ def city_cooperation(context, city) -> reading.CityCooperation:
 
 @register.simple_tag(takes_context=True)
 def my_cooperation(context, cards) -> reading.UserCooperation:
-    """For My city: ``cards`` are its city cards (``{"city": …}``)."""
-    return reading.for_user(context["request"].user, [card["city"] for card in cards])
+    """For My city: ``cards`` are its city cards (``{"city": …}``). The page shows it in two
+    places (alerts on top, partnerships below), so it is read once per request."""
+    request = context["request"]
+    cached = getattr(request, "_citymatch_cooperation", None)
+    if cached is None:
+        cached = reading.for_user(request.user, [card["city"] for card in cards])
+        request._citymatch_cooperation = cached
+    return cached
 
 
 @register.filter
@@ -55,6 +63,12 @@ def role_of(partnership: Partnership, city) -> str:
     if partnership.kind == Partnership.Kind.PEERS:
         return "peer"
     return "donor" if partnership.donor_id == city.pk else "recipient"
+
+
+@register.filter
+def country_names(codes: list[str]) -> str:
+    """["VN", "JP"] → "Vietnam, Japan"."""
+    return ", ".join(COUNTRY_NAMES.get(code, code) for code in codes or [])
 
 
 @register.filter

@@ -13,8 +13,14 @@ import re
 
 import pytest
 
-from cities.models import PolicyArea
-from partnerships.models import Match, Partnership, Programme, ProgrammeMembership
+from cities.models import City, PolicyArea
+from partnerships.models import (
+    ExpressionOfInterest,
+    Match,
+    Partnership,
+    Programme,
+    ProgrammeMembership,
+)
 from tests.factories import OrganizationFactory, UserFactory
 
 from .conftest import WIDTHS, BrowserErrors
@@ -67,6 +73,13 @@ def test_partnership_journey(live_server, browser, width):
     programme = programme_for(demo)
     match = Match.objects.get(run=demo.run, donor=demo.kitakyushu, recipient=demo.recipient)
     osaka_match = Match.objects.get(run=demo.run, donor__name="Osaka", recipient=demo.recipient)
+    yokohama = City.objects.get(name="Yokohama")
+    ExpressionOfInterest.objects.create(
+        from_city=yokohama,
+        to_city=demo.recipient,
+        from_role="donor",
+        message="Our sewage engineers would like to help Hue with its wastewater plant.",
+    ).policy_areas.set(PolicyArea.objects.filter(code="sanitation"))
     errors = BrowserErrors()
     viewport_width, viewport_height = WIDTHS[width]
     context = browser.new_context(viewport={"width": viewport_width, "height": viewport_height})
@@ -162,14 +175,38 @@ def test_partnership_journey(live_server, browser, width):
     kita_page.locator("#partnerships").get_by_role("link", name="Hue").click()
     kita_page.wait_for_url(re.compile(r"/partnerships/\d+/$"))
 
+    # Hue tells Osaka it is interested, from their match page…
+    visit.go(f"/matches/{osaka_match.pk}/")
+    cooperate = page.locator("#cooperate")
+    cooperate.get_by_label("Why this partner").fill(
+        "Osaka's energy-efficient street lighting is what our council wants next."
+    )
+    cooperate.get_by_role("button", name="Send to Osaka").click()
+    page.wait_for_url(re.compile(rf"/matches/{osaka_match.pk}/$"))
+    assert "Message sent to Osaka's editors." in page.inner_text("main")
+    assert "waiting for an answer" in page.inner_text("#cooperate")
+    # …and answers Yokohama's message in the inbox: a reason is needed to decline.
+    visit.go("/")
+    assert "1 message waiting." in page.inner_text("main")
+    visit.go("/interest/")
+    assert "Our sewage engineers" in page.inner_text("main")
+    visit.shot("09-inbox")
+    page.get_by_role("button", name="Decline").click()
+    assert "This field is required." in page.inner_text("main")
+    page.get_by_label("Reason for declining").fill("Our wastewater plan is funded already.")
+    page.get_by_role("button", name="Decline").click()
+    page.wait_for_url(visit.base + "/interest/")
+    assert "Declined: Our wastewater plan is funded already." in page.inner_text("main")
+
     # The other cooperation pages, for the screenshots and the width check.
     for name, path in [
-        ("09-my-city", "/"),
-        ("10-inbox", "/interest/"),
+        ("10-my-city", "/"),
+        ("11-inbox-answered", "/interest/"),
         ("11-partnerships", "/partnerships/"),
         ("12-programmes", "/programmes/"),
         ("13-programme", f"/programmes/{programme.slug}/"),
         ("14-interest-form", f"/matches/{osaka_match.pk}/interest/"),
+        ("15-osaka-match", f"/matches/{osaka_match.pk}/"),
     ]:
         visit.go(path)
         visit.shot(name)

@@ -4,8 +4,11 @@ marked and ranked first in the match browser."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from cities.models import PolicyArea
+from partnerships.cooperation import interest as service
 from partnerships.models import ExpressionOfInterest, Partnership
 from tests.factories import CityFactory, UserFactory
 
@@ -73,8 +76,18 @@ def test_one_open_message_per_direction(client, match, recipient_editor):
     client.force_login(recipient_editor)
     send(client, match)
     response = send(client, match)
-    assert "already told Kitakyushu" in response.content.decode()
+    assert "Surabaya told Kitakyushu on" in response.content.decode()
     assert Interest.objects.count() == 1
+    # The service refuses it whatever the page shows.
+    with pytest.raises(ValidationError) as error:
+        service.send_interest(
+            user=recipient_editor,
+            match=match,
+            from_city=match.recipient,
+            message="Again",
+            policy_areas=PolicyArea.objects.filter(code="waste"),
+        )
+    assert "already told Kitakyushu" in error.value.message_dict["message"][0]
 
 
 def test_only_editors_of_the_pair_may_send(client, match):

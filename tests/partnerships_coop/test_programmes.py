@@ -114,7 +114,7 @@ def test_the_adopted_plan_rule_reads_the_application(programme, recipient):
         plan_title="Surabaya climate plan 2030",
     )
     plan = rules_of(programme, recipient)["plan"]
-    assert plan.passed and plan.detail == "Adopted plan: Surabaya climate plan 2030."
+    assert plan.passed and plan.detail == "“Surabaya climate plan 2030” adopted."
 
 
 def test_empty_rules_let_every_city_in(recipient):
@@ -262,8 +262,8 @@ def test_programme_pages_query_counts_are_fixed(
         ProgrammeFactory().policy_areas.set([areas["air"]])
     client.force_login(recipient_editor)
     # session, user, programme + areas, user's cities + levels, their memberships, members,
-    # member ids, pairs, partnerships + areas
-    with django_assert_num_queries(12):
+    # member ids, pairs, partnerships + areas, area names
+    with django_assert_num_queries(13):
         response = client.get(reverse("programme-detail", args=[programme.slug]))
         assert response.status_code == 200
     # session, user, cities + levels, programmes + areas, memberships

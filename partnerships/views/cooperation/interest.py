@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -38,9 +39,17 @@ def interest_send(request: HttpRequest, pk: int) -> HttpResponse:
         if sent is not None:
             messages.success(request, f"Message sent to {sent.to_city.name}'s editors.")
             return redirect(match)
-    return render(
-        request, "partnerships/cooperation/interest_form.html", {"match": match, "form": form}
-    )
+    # Messages still waiting for an answer, so the page says so instead of offering a form
+    # that the service would refuse.
+    waiting = ExpressionOfInterest.objects.filter(
+        Q(from_city=match.donor, to_city=match.recipient)
+        | Q(from_city=match.recipient, to_city=match.donor),
+        from_city__in=cities,
+        status=ExpressionOfInterest.Status.OPEN,
+    ).select_related("from_city", "to_city")
+    waiting = list(waiting)
+    ctx = {"match": match, "form": form, "waiting": waiting, "can_send": len(waiting) < len(cities)}
+    return render(request, "partnerships/cooperation/interest_form.html", ctx)
 
 
 @login_required

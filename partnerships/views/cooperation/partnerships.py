@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cities.models import PolicyArea
 from cities.views import filter_form_for_people
 
 from ...cooperation import pipeline
@@ -75,6 +76,19 @@ def partnership_start(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "partnerships/cooperation/start.html", {"match": match, "form": form})
 
 
+# The list's filters as a person reads them (the API documents the same filters its own way).
+FILTER_TEXT = {
+    "q": ("City name", "Part of either city's name."),
+    "policy_area": ("Policy area", "One of its areas."),
+    "kind": ("Kind", "Donor and recipient, or peers."),
+    "programme": ("Programme", ""),
+    "active": ("Active", "Agreed, pilot, scaling up or expanded."),
+    "review_due": ("Review due", "Still running, and its review date has passed."),
+    "mine": ("My cities only", "Partnerships of the cities you edit."),
+    "status": ("Status", "None ticked: every status."),
+}
+
+
 @login_required
 def partnership_list(request: HttpRequest) -> HttpResponse:
     filterset = PartnershipFilterSet(
@@ -82,6 +96,9 @@ def partnership_list(request: HttpRequest) -> HttpResponse:
         queryset=partnerships_for_list().order_by("-updated_at", "-id"),
         request=request,
     )
+    form = filter_form_for_people(filterset, FILTER_TEXT)
+    # Checkboxes need no "Any": none ticked means every status.
+    form.fields["status"].choices = Partnership.Status.choices
     valid = filterset.is_valid()
     rows = filterset.qs if valid else Partnership.objects.none()
     page = paginate_capped(request, rows)
@@ -89,7 +106,7 @@ def partnership_list(request: HttpRequest) -> HttpResponse:
     for partnership in page["page"].object_list:
         partnership.review_is_due = pipeline.review_due(partnership, today=today)
     ctx = {
-        "form": filter_form_for_people(filterset),
+        "form": form,
         "filters_valid": valid,
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
         **page,
@@ -114,6 +131,7 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
         }
         forms_.update(bound)
     events = list(partnership.events.select_related("user")[:200])
+    areas = list(PolicyArea.objects.all())
     return {
         "partnership": partnership,
         "can_change": can_change,
@@ -130,8 +148,13 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
         "balance": balance,
         "verdict": pipeline.balance_verdict(balance),
         "events": events,
-        "suggestions": suggest_areas(partnership),
+        "suggestions": suggest_areas(partnership, areas=areas),
         "snapshot": partnership.match_snapshot,
+        "snapshot_parts": [
+            (name.replace("_", " ").capitalize(), value)
+            for name, value in (partnership.match_snapshot.get("components") or {}).items()
+        ],
+        "area_names": {area.code: area.name for area in areas},
         **forms_,
     }
 

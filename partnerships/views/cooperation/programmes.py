@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from cities.models import PolicyArea
+
 from ...cooperation import programmes as service
 from ...cooperation.forms import ApplyForm
 from ...cooperation.permissions import can_act_for
@@ -44,6 +46,7 @@ def _page(request: HttpRequest, programme: Programme, apply_form: ApplyForm | No
         "pairs": service.suggested_pairs(programme),
         "partnerships": service.partnerships_of(programme),
         "eligibility": eligibility,
+        "area_names": dict(PolicyArea.objects.values_list("code", "name")),
         "apply_form": apply_form or (ApplyForm(cities=can_apply) if can_apply else None),
     }
     return render(request, "partnerships/cooperation/programme_detail.html", ctx)
