@@ -39,7 +39,7 @@ class CodeListField(forms.CharField):
             return ", ".join(str(item) for item in value)
         return value
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value) -> list[str]:  # type: ignore[override]  # a list, by design
         text = super().to_python(value) or ""
         codes = []
         for part in text.replace(";", ",").replace(" ", ",").split(","):

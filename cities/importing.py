@@ -34,7 +34,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.db import connections, models, router, transaction
 from django.db.models import QuerySet
@@ -109,7 +109,7 @@ CHUNK_SIZE = 2000
 ANALYZE_AFTER_ROWS = 5000
 TRUE_WORDS = frozenset({"true", "yes", "1", "y", "t"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", "f"})
-MAX_NAME_LENGTH = City._meta.get_field("name").max_length
+MAX_NAME_LENGTH = int(cast(models.Field, City._meta.get_field("name")).max_length or 200)
 MAX_BIGINT = 2**63 - 1
 ROLES = frozenset(City.Role.values)
 
@@ -235,7 +235,7 @@ def _parse_csv(text: str) -> list[dict[str, Any]]:
                     )
                 )
                 continue
-            raw = {
+            raw: dict[str, Any] = {
                 column: _unescape_formula(cell)
                 for column, cell in zip(columns, cells, strict=False)
                 if column not in IGNORED_COLUMNS
@@ -736,13 +736,13 @@ def _plan(rows: Sequence[CityRow], *, taxonomy: Taxonomy, progress: Progress | N
                 stored_shares.setdefault(city_id, {})[sector_id] = share
         for row in chunk:
             existing = stored.get((row.name, row.country))
-            city_id = existing[0] if existing else None
+            stored_id = existing[0] if existing else None
             plans.append(
                 _plan_row(
                     row,
                     existing,
-                    stored_levels.get(city_id, {}),
-                    stored_shares.get(city_id, {}),
+                    stored_levels.get(stored_id, {}) if stored_id else {},
+                    stored_shares.get(stored_id, {}) if stored_id else {},
                     taxonomy,
                 )
             )
@@ -894,7 +894,7 @@ def _write(plans: Sequence[_Plan], *, progress: Progress | None) -> list[int]:
             [plan for plan in chunk if plan.levels is not None],
             lambda plan: [
                 (plan.city_id, area_id, expertise, need)
-                for area_id, (expertise, need) in plan.levels.items()
+                for area_id, (expertise, need) in (plan.levels or {}).items()
             ],
         )
         _replace_rows(
@@ -902,7 +902,7 @@ def _write(plans: Sequence[_Plan], *, progress: Progress | None) -> list[int]:
             ("city", "sector", "share"),
             [plan for plan in chunk if plan.shares is not None],
             lambda plan: [
-                (plan.city_id, sector_id, share) for sector_id, share in plan.shares.items()
+                (plan.city_id, sector_id, share) for sector_id, share in (plan.shares or {}).items()
             ],
         )
         done += len(chunk)
@@ -941,7 +941,9 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    columns = ", ".join(
+        quote(cast(models.Field, model._meta.get_field(name)).column) for name in fields
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             text = "".join("\t".join(map(repr, row)) + "\n" for row in rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import Any
 
 from tqdm import tqdm
 
@@ -18,8 +18,11 @@ STAGE_LABELS = {
 
 
 @contextmanager
-def progress_bars(stream: IO[str], *, disable: bool = False) -> Iterator:
-    """A ``progress(stage, done, total)`` callback drawing one bar per stage on ``stream``."""
+def progress_bars(stream: Any, *, disable: bool = False) -> Iterator:
+    """A ``progress(stage, done, total)`` callback drawing one bar per stage on ``stream``.
+
+    ``stream`` is any text file with ``write`` and ``flush`` (a command's underlying stderr).
+    """
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
