@@ -18,7 +18,7 @@ from django_filters.widgets import BooleanWidget
 
 from . import services
 from .filtersets import CityFilterSet
-from .forms import CityProfileForm
+from .forms import CityProfileForm, QuickSelect
 from .models import City, PolicyArea, Sector
 from .permissions import can_edit_city
 
@@ -63,11 +63,21 @@ def filter_form_for_people(
             field.label, field.help_text = text[name]
         if isinstance(field.widget, BooleanWidget):
             field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
-        elif hasattr(field, "empty_label"):
-            field.empty_label = "Any"
-            # The widget holds its own copy of the choices, made with the old label.
-            field.widget.choices = field.choices
+        elif type(field.widget) is forms.Select:
+            field.widget = QuickSelect(attrs=field.widget.attrs, choices=_any_first(field))
     return filterset.form
+
+
+def _any_first(field: forms.ChoiceField):
+    """The field's choices with "Any" as the empty one.
+
+    Fixed lists (countries…) are shared by every copy of the filter, so they are copied here
+    rather than changed; a model choice field's own iterator reads ``empty_label`` lazily.
+    """
+    if isinstance(field, forms.ModelChoiceField):
+        field.empty_label = "Any"
+        return field.choices
+    return [("", "Any"), *((key, label) for key, label in field.choices if key != "")]
 
 
 def active_filters(request: HttpRequest) -> int:

