@@ -178,11 +178,6 @@ def inbox(user) -> dict[str, QuerySet]:
     return {"received": base.filter(to_city__in=cities), "sent": base.filter(from_city__in=cities)}
 
 
-def open_count(user) -> int:
-    received = inbox(user)["received"]
-    return received.filter(status=Interest.Status.OPEN).count()
-
-
 # --- The match browser: mutually interested pairs first ---------------------------------------
 
 

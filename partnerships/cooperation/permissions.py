@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from cities.models import City
-
 from ..models import ExpressionOfInterest, Partnership
 
 
@@ -46,7 +44,3 @@ def require_partnership_editor(user, partnership: Partnership) -> None:
 def can_answer(user, interest: ExpressionOfInterest) -> bool:
     """Answering is for the receiving city's editors (and admins)."""
     return can_act_for(user, interest.to_city_id)
-
-
-def cities_user_acts_for(user, cities: list[City]) -> list[City]:
-    return [city for city in cities if can_act_for(user, city.pk)]

@@ -502,10 +502,6 @@ class SideBalance:
     kinds: list[KindBalance]
 
     @property
-    def contributes_anything(self) -> bool:
-        return any(kind.contributes_entries for kind in self.kinds)
-
-    @property
     def gains_anything(self) -> bool:
         return any(kind.gains_entries for kind in self.kinds)
 
