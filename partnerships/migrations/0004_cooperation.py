@@ -7,241 +7,810 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bestpractices', '0001_initial'),
-        ('cities', '0003_city_value_validators'),
-        ('partnerships', '0003_run_staging'),
+        ("bestpractices", "0001_initial"),
+        ("cities", "0003_city_value_validators"),
+        ("partnerships", "0003_run_staging"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Partnership',
+            name="Partnership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('donor_recipient', 'Donor and recipient'), ('peers', 'Peers')], default='donor_recipient', max_length=16)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('agreed', 'Agreed'), ('pilot', 'Pilot'), ('scaling', 'Scaling up'), ('expanded', 'Expanded to new areas'), ('concluded', 'Concluded'), ('paused', 'Paused'), ('ended', 'Ended')], default='proposed', max_length=10)),
-                ('status_reason', models.TextField(blank=True, help_text='Why it was paused or ended (required for those states).')),
-                ('paused_from', models.CharField(blank=True, choices=[('proposed', 'Proposed'), ('agreed', 'Agreed'), ('pilot', 'Pilot'), ('scaling', 'Scaling up'), ('expanded', 'Expanded to new areas'), ('concluded', 'Concluded'), ('paused', 'Paused'), ('ended', 'Ended')], max_length=10)),
-                ('outcome', models.CharField(blank=True, choices=[('good', 'Good'), ('mixed', 'Mixed'), ('poor', 'Poor')], help_text="How it went, given when it concludes; good outcomes count as the donor's experience in scoring.", max_length=5)),
-                ('match_ref', models.PositiveBigIntegerField(blank=True, help_text='Id of the match it started from (may be gone).', null=True)),
-                ('match_snapshot', models.JSONField(blank=True, default=dict, help_text="The match's score, components and explanation when the partnership started.")),
-                ('reasons', models.TextField(blank=True, help_text='Why this partner was chosen, kept for later councils.')),
-                ('agreed_on', models.DateField(blank=True, null=True)),
-                ('review_on', models.DateField(blank=True, help_text='When the cooperation agreement is due for review.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('donor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partnerships_as_donor', to='cities.city')),
-                ('policy_areas', models.ManyToManyField(blank=True, related_name='partnerships', to='cities.policyarea')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partnerships_as_recipient', to='cities.city')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("donor_recipient", "Donor and recipient"), ("peers", "Peers")],
+                        default="donor_recipient",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("agreed", "Agreed"),
+                            ("pilot", "Pilot"),
+                            ("scaling", "Scaling up"),
+                            ("expanded", "Expanded to new areas"),
+                            ("concluded", "Concluded"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                        ],
+                        default="proposed",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status_reason",
+                    models.TextField(
+                        blank=True,
+                        help_text="Why it was paused or ended (required for those states).",
+                    ),
+                ),
+                (
+                    "paused_from",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("agreed", "Agreed"),
+                            ("pilot", "Pilot"),
+                            ("scaling", "Scaling up"),
+                            ("expanded", "Expanded to new areas"),
+                            ("concluded", "Concluded"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("good", "Good"), ("mixed", "Mixed"), ("poor", "Poor")],
+                        help_text="How it went, given when it concludes; good outcomes count as the donor's experience in scoring.",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "match_ref",
+                    models.PositiveBigIntegerField(
+                        blank=True,
+                        help_text="Id of the match it started from (may be gone).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "match_snapshot",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="The match's score, components and explanation when the partnership started.",
+                    ),
+                ),
+                (
+                    "reasons",
+                    models.TextField(
+                        blank=True,
+                        help_text="Why this partner was chosen, kept for later councils.",
+                    ),
+                ),
+                ("agreed_on", models.DateField(blank=True, null=True)),
+                (
+                    "review_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="When the cooperation agreement is due for review.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "donor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partnerships_as_donor",
+                        to="cities.city",
+                    ),
+                ),
+                (
+                    "policy_areas",
+                    models.ManyToManyField(
+                        blank=True, related_name="partnerships", to="cities.policyarea"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partnerships_as_recipient",
+                        to="cities.city",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at', '-id'],
+                "ordering": ["-updated_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('contributes', 'Contributes'), ('gains', 'Gains')], max_length=12)),
-                ('kind', models.CharField(choices=[('staff_days', 'Staff days'), ('money', 'Money'), ('know_how', 'Know-how'), ('business', 'Business'), ('lessons', 'Lessons')], max_length=10)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('unit', models.CharField(blank=True, help_text='days, USD, contracts…', max_length=20)),
-                ('description', models.CharField(max_length=300)),
-                ('occurred_on', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cities.city')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ledger', to='partnerships.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("contributes", "Contributes"), ("gains", "Gains")], max_length=12
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("staff_days", "Staff days"),
+                            ("money", "Money"),
+                            ("know_how", "Know-how"),
+                            ("business", "Business"),
+                            ("lessons", "Lessons"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "unit",
+                    models.CharField(blank=True, help_text="days, USD, contracts…", max_length=20),
+                ),
+                ("description", models.CharField(max_length=300)),
+                ("occurred_on", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cities.city",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ledger",
+                        to="partnerships.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'ledger entries',
-                'ordering': ['-occurred_on', '-id'],
+                "verbose_name_plural": "ledger entries",
+                "ordering": ["-occurred_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PartnershipEvent',
+            name="PartnershipEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('edited', 'Details edited'), ('organization', 'Organizations changed'), ('ledger', 'Ledger entry'), ('project', 'Project changed'), ('reviewed', 'Reviewed')], max_length=12)),
-                ('from_status', models.CharField(blank=True, choices=[('proposed', 'Proposed'), ('agreed', 'Agreed'), ('pilot', 'Pilot'), ('scaling', 'Scaling up'), ('expanded', 'Expanded to new areas'), ('concluded', 'Concluded'), ('paused', 'Paused'), ('ended', 'Ended')], max_length=10)),
-                ('to_status', models.CharField(blank=True, choices=[('proposed', 'Proposed'), ('agreed', 'Agreed'), ('pilot', 'Pilot'), ('scaling', 'Scaling up'), ('expanded', 'Expanded to new areas'), ('concluded', 'Concluded'), ('paused', 'Paused'), ('ended', 'Ended')], max_length=10)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='partnerships.partnership')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("status", "Status changed"),
+                            ("edited", "Details edited"),
+                            ("organization", "Organizations changed"),
+                            ("ledger", "Ledger entry"),
+                            ("project", "Project changed"),
+                            ("reviewed", "Reviewed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("agreed", "Agreed"),
+                            ("pilot", "Pilot"),
+                            ("scaling", "Scaling up"),
+                            ("expanded", "Expanded to new areas"),
+                            ("concluded", "Concluded"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("agreed", "Agreed"),
+                            ("pilot", "Pilot"),
+                            ("scaling", "Scaling up"),
+                            ("expanded", "Expanded to new areas"),
+                            ("concluded", "Concluded"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="partnerships.partnership",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PartnershipOrganization',
+            name="PartnershipOrganization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('funding', 'Funding'), ('technical', 'Technical support'), ('private', 'Private partner'), ('network', 'Network or programme')], default='technical', max_length=10)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partnership_links', to='cities.organization')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='organization_links', to='partnerships.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("funding", "Funding"),
+                            ("technical", "Technical support"),
+                            ("private", "Private partner"),
+                            ("network", "Network or programme"),
+                        ],
+                        default="technical",
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partnership_links",
+                        to="cities.organization",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="organization_links",
+                        to="partnerships.partnership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organization__name'],
+                "ordering": ["organization__name"],
             },
         ),
         migrations.AddField(
-            model_name='partnership',
-            name='organizations',
-            field=models.ManyToManyField(blank=True, related_name='partnerships', through='partnerships.PartnershipOrganization', to='cities.organization'),
+            model_name="partnership",
+            name="organizations",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="partnerships",
+                through="partnerships.PartnershipOrganization",
+                to="cities.organization",
+            ),
         ),
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('slug', models.SlugField(max_length=220, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('funding_usd', models.PositiveBigIntegerField(blank=True, help_text='Funds the programme has for its partnerships (USD).', null=True)),
-                ('funding_note', models.CharField(blank=True, help_text='What the funds pay for, and on what terms.', max_length=300)),
-                ('min_population', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('countries', models.JSONField(blank=True, default=list, help_text='ISO 3166-1 alpha-2 codes of the countries it covers; empty means worldwide.')),
-                ('min_cofunding_usd', models.PositiveBigIntegerField(default=0, help_text='Co-funding a member city must bring (USD).')),
-                ('requires_adopted_plan', models.BooleanField(default=False, help_text='Members must have adopted a plan (climate, waste…) of their own.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programmes', to='cities.organization')),
-                ('policy_areas', models.ManyToManyField(blank=True, related_name='programmes', to='cities.policyarea')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("slug", models.SlugField(max_length=220, unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "funding_usd",
+                    models.PositiveBigIntegerField(
+                        blank=True,
+                        help_text="Funds the programme has for its partnerships (USD).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "funding_note",
+                    models.CharField(
+                        blank=True,
+                        help_text="What the funds pay for, and on what terms.",
+                        max_length=300,
+                    ),
+                ),
+                ("min_population", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "countries",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="ISO 3166-1 alpha-2 codes of the countries it covers; empty means worldwide.",
+                    ),
+                ),
+                (
+                    "min_cofunding_usd",
+                    models.PositiveBigIntegerField(
+                        default=0, help_text="Co-funding a member city must bring (USD)."
+                    ),
+                ),
+                (
+                    "requires_adopted_plan",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Members must have adopted a plan (climate, waste…) of their own.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programmes",
+                        to="cities.organization",
+                    ),
+                ),
+                (
+                    "policy_areas",
+                    models.ManyToManyField(
+                        blank=True, related_name="programmes", to="cities.policyarea"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='partnership',
-            name='programme',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='partnerships', to='partnerships.programme'),
+            model_name="partnership",
+            name="programme",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="partnerships",
+                to="partnerships.programme",
+            ),
         ),
         migrations.CreateModel(
-            name='ProgrammeMembership',
+            name="ProgrammeMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('applied', 'Applied'), ('member', 'Member'), ('left', 'Left')], default='applied', max_length=10)),
-                ('has_adopted_plan', models.BooleanField(default=False)),
-                ('plan_title', models.CharField(blank=True, help_text="The adopted plan, e.g. 'Climate action plan 2030'.", max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('applied_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='programme_memberships', to='cities.city')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='partnerships.programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("applied", "Applied"), ("member", "Member"), ("left", "Left")],
+                        default="applied",
+                        max_length=10,
+                    ),
+                ),
+                ("has_adopted_plan", models.BooleanField(default=False)),
+                (
+                    "plan_title",
+                    models.CharField(
+                        blank=True,
+                        help_text="The adopted plan, e.g. 'Climate action plan 2030'.",
+                        max_length=200,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "applied_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="programme_memberships",
+                        to="cities.city",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="partnerships.programme",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['programme', 'city__name'],
+                "ordering": ["programme", "city__name"],
             },
         ),
         migrations.AddField(
-            model_name='programme',
-            name='members',
-            field=models.ManyToManyField(blank=True, related_name='programmes', through='partnerships.ProgrammeMembership', to='cities.city'),
+            model_name="programme",
+            name="members",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="programmes",
+                through="partnerships.ProgrammeMembership",
+                to="cities.city",
+            ),
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('budget_usd', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('funding_source', models.CharField(blank=True, max_length=300)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('running', 'Running'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], default='planned', max_length=10)),
-                ('outcomes', models.TextField(blank=True, help_text='What the project achieved, in words.')),
-                ('lessons', models.TextField(blank=True, help_text='What went wrong, and what to do differently.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='projects', to='partnerships.partnership')),
-                ('policy_area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='cities.policyarea')),
-                ('practice', models.ForeignKey(blank=True, help_text='The published best practice the project follows.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='projects', to='bestpractices.bestpractice')),
-                ('practice_draft', models.ForeignKey(blank=True, help_text='The catalogue draft proposed from this project.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='bestpractices.bestpractice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("budget_usd", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("funding_source", models.CharField(blank=True, max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("running", "Running"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="planned",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "outcomes",
+                    models.TextField(blank=True, help_text="What the project achieved, in words."),
+                ),
+                (
+                    "lessons",
+                    models.TextField(
+                        blank=True, help_text="What went wrong, and what to do differently."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="projects",
+                        to="partnerships.partnership",
+                    ),
+                ),
+                (
+                    "policy_area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="projects",
+                        to="cities.policyarea",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The published best practice the project follows.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="projects",
+                        to="bestpractices.bestpractice",
+                    ),
+                ),
+                (
+                    "practice_draft",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The catalogue draft proposed from this project.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="bestpractices.bestpractice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('due_on', models.DateField()),
-                ('done', models.BooleanField(default=False)),
-                ('done_on', models.DateField(blank=True, null=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='partnerships.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("due_on", models.DateField()),
+                ("done", models.BooleanField(default=False)),
+                ("done_on", models.DateField(blank=True, null=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="partnerships.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'id'],
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ProjectFigure',
+            name="ProjectFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('indicator', models.CharField(max_length=200)),
-                ('baseline', models.FloatField(blank=True, null=True)),
-                ('result', models.FloatField(blank=True, null=True)),
-                ('unit', models.CharField(blank=True, max_length=50)),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1900), django.core.validators.MaxValueValidator(2100)])),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='figures', to='partnerships.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("indicator", models.CharField(max_length=200)),
+                ("baseline", models.FloatField(blank=True, null=True)),
+                ("result", models.FloatField(blank=True, null=True)),
+                ("unit", models.CharField(blank=True, max_length=50)),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1900),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="figures",
+                        to="partnerships.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ExpressionOfInterest',
+            name="ExpressionOfInterest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_role', models.CharField(choices=[('donor', 'As donor'), ('recipient', 'As recipient'), ('peer', 'As peer')], max_length=10)),
-                ('match_ref', models.PositiveBigIntegerField(blank=True, help_text='Id of the match it was sent from (may be gone).', null=True)),
-                ('message', models.TextField(help_text='Why this partner.', max_length=2000)),
-                ('status', models.CharField(choices=[('open', 'Waiting for an answer'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='open', max_length=10)),
-                ('decline_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interest_sent', to='cities.city')),
-                ('policy_areas', models.ManyToManyField(blank=True, related_name='+', to='cities.policyarea')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('to_city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interest_received', to='cities.city')),
-                ('partnership', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='interests', to='partnerships.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_role",
+                    models.CharField(
+                        choices=[
+                            ("donor", "As donor"),
+                            ("recipient", "As recipient"),
+                            ("peer", "As peer"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "match_ref",
+                    models.PositiveBigIntegerField(
+                        blank=True,
+                        help_text="Id of the match it was sent from (may be gone).",
+                        null=True,
+                    ),
+                ),
+                ("message", models.TextField(help_text="Why this partner.", max_length=2000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Waiting for an answer"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("decline_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interest_sent",
+                        to="cities.city",
+                    ),
+                ),
+                (
+                    "policy_areas",
+                    models.ManyToManyField(blank=True, related_name="+", to="cities.policyarea"),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "to_city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interest_received",
+                        to="cities.city",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="interests",
+                        to="partnerships.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'expressions of interest',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['from_city', 'to_city', 'status'], name='interest_pair_status')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('from_city', models.F('to_city')), _negated=True), name='interest_two_cities'), models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('from_city', 'to_city'), name='one_open_interest_per_pair')],
+                "verbose_name_plural": "expressions of interest",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["from_city", "to_city", "status"], name="interest_pair_status"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("from_city", models.F("to_city")), _negated=True),
+                        name="interest_two_cities",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "open")),
+                        fields=("from_city", "to_city"),
+                        name="one_open_interest_per_pair",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='partnershiporganization',
-            constraint=models.UniqueConstraint(fields=('partnership', 'organization'), name='unique_partnership_organization'),
+            model_name="partnershiporganization",
+            constraint=models.UniqueConstraint(
+                fields=("partnership", "organization"), name="unique_partnership_organization"
+            ),
         ),
         migrations.AddIndex(
-            model_name='partnership',
-            index=models.Index(fields=['donor', 'status'], name='partnership_donor_status'),
+            model_name="partnership",
+            index=models.Index(fields=["donor", "status"], name="partnership_donor_status"),
         ),
         migrations.AddIndex(
-            model_name='partnership',
-            index=models.Index(fields=['recipient', 'status'], name='partnership_recipient_status'),
+            model_name="partnership",
+            index=models.Index(fields=["recipient", "status"], name="partnership_recipient_status"),
         ),
         migrations.AddConstraint(
-            model_name='partnership',
-            constraint=models.CheckConstraint(condition=models.Q(('donor', models.F('recipient')), _negated=True), name='partnership_two_cities'),
+            model_name="partnership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("donor", models.F("recipient")), _negated=True),
+                name="partnership_two_cities",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partnership',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['concluded', 'ended']), _negated=True), fields=('donor', 'recipient'), name='one_open_partnership_per_pair'),
+            model_name="partnership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["concluded", "ended"]), _negated=True),
+                fields=("donor", "recipient"),
+                name="one_open_partnership_per_pair",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programmemembership',
-            constraint=models.UniqueConstraint(fields=('programme', 'city'), name='unique_programme_city'),
+            model_name="programmemembership",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "city"), name="unique_programme_city"
+            ),
         ),
     ]
