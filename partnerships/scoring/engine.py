@@ -77,7 +77,7 @@ def _content_key(arrays: CityArrays, params: ScoringParams) -> bytes:
     for field in dataclasses.fields(arrays):
         value = np.ascontiguousarray(getattr(arrays, field.name))
         digest.update(f"{field.name}{value.dtype}{value.shape}".encode())
-        digest.update(value.view(np.uint8) if value.dtype != object else repr(value).encode())
+        digest.update(value.tobytes() if value.dtype != object else repr(value).encode())
     return digest.digest()
 
 
@@ -187,7 +187,7 @@ def _matches(
 ) -> Matches:
     """Matches for the pairs, with components, scores and explanations (in ``workers`` threads)."""
 
-    def details(part: slice) -> tuple[np.ndarray, ...]:
+    def details(part: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         components, tenths = prepared.scored_pairs(donor[part], recipient[part])
         return (components, tenths, *prepared.explanations(donor[part], recipient[part]))
 
@@ -242,7 +242,9 @@ def merge_blocks(
     for block in blocks:
         if not np.array_equal(np.asarray(block.fingerprint), prepared.fingerprint):
             raise ValueError("a block was scored on other inputs or parameters")
-    covered = np.concatenate([np.asarray(b.rows, np.int64) for b in blocks] or [np.zeros(0)])
+    covered = np.concatenate(
+        [np.asarray(b.rows, np.int64) for b in blocks] or [np.zeros(0, np.int64)]
+    )
     if len(sorted_unique(covered)) != len(covered):
         raise ValueError("blocks overlap: a recipient row is in two blocks")
 

@@ -195,11 +195,11 @@ class PreparedInputs:
         self._expertise_by_area = np.ascontiguousarray(expertise.astype(np.int8).T)
         self._level_bits = None
         if n_areas <= 64:
-            planes = [needs.astype(np.int64) >> bit & 1 for bit in (0, 1)]
-            planes += [expertise.astype(np.int64) >> bit & 1 for bit in (0, 1)]
+            planes: list[np.ndarray] = [(needs.astype(np.int64) >> bit & 1) > 0 for bit in (0, 1)]
+            planes += [(expertise.astype(np.int64) >> bit & 1) > 0 for bit in (0, 1)]
             planes.append(practices > 0)
             self._level_bits = np.ascontiguousarray(
-                np.hstack([pack_bits(plane.astype(bool)) for plane in planes])
+                np.hstack([pack_bits(plane) for plane in planes])
             )
         self.log_population = np.log(population) if n else population
         self.population = population
@@ -359,7 +359,7 @@ class PreparedInputs:
             d, r = donors[start:stop], recipients[start:stop]
             need_r = np.take(self._need_by_area, r, axis=1)
             expertise_d = np.take(self._expertise_by_area, d, axis=1)
-            contribution = need_r.astype(key_type) * expertise_d
+            contribution = need_r.astype(key_type) * expertise_d.astype(key_type)
             key = np.where(contribution > 0, contribution * spacing + tie_break, -1)
             for slot in range(min(3, n_areas)):
                 best = key.max(axis=0)
