@@ -85,3 +85,12 @@ def test_a_failed_run_exits_non_zero_with_its_error(committed_at_once, monkeypat
         CommandError, match=r"Run \d+ failed: RuntimeError: no space left on device"
     ):
         run_command("--wait", "--no-progress")
+
+
+def test_waiting_ends_when_the_run_outlives_its_time_limit(settings, monkeypatch):
+    """No worker ever takes the run: past the limit it is failed, and so is the command."""
+    settings.SCORING_RUN_TIME_LIMIT = 0
+    monkeypatch.setattr(services.runs, "_enqueue", lambda run_id: None)
+    monkeypatch.setattr(services.runs, "fail_stale_runs", lambda: 0)  # not at the start
+    with pytest.raises(CommandError, match=r"failed: No result within 0 minutes"):
+        run_command("--wait", "--no-progress", "--poll", "0.01")

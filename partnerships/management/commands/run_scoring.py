@@ -45,6 +45,11 @@ class Command(BaseCommand):
                 f"{exc}{detail} Wait for it to end (or follow it on the runs page) and try again."
             ) from exc
         run.refresh_from_db()
+        if wait and run.in_progress and not _workers_answer():
+            self.stderr.write(
+                "No Celery worker answered: the run stays queued until one starts "
+                "(`celery -A citymatch worker`)."
+            )
         if not wait:
             self.stdout.write(f"Run {run.pk} {run.status} (follow it with the runs page or API).")
             return
@@ -67,4 +72,18 @@ class Command(BaseCommand):
                 if not run.in_progress:
                     return run
                 time.sleep(poll)
+                # A worker killed mid-run never reports; past the time limit the run is failed.
+                services.fail_stale_runs()
                 run.refresh_from_db()
+
+
+def _workers_answer() -> bool:
+    """Whether a Celery worker is there to take the run (always, when tasks run in-process)."""
+    from citymatch.celery import app
+
+    if app.conf.task_always_eager:
+        return True
+    try:
+        return bool(app.control.ping(timeout=1.0))
+    except Exception:  # the broker itself is down: the run has already failed
+        return True
