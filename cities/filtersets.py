@@ -6,11 +6,17 @@ policy-area and sector lookups) serve the match filters of ``partnerships`` too.
 
 from __future__ import annotations
 
+import copy
+
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import QueryDict
 from django_filters.widgets import BooleanWidget
 
 from .countries import COUNTRIES, REGIONS
@@ -26,6 +32,56 @@ SECTOR_MIN_SHARE = 0.1
 language_code = RegexValidator(
     r"^[a-z]{2}$", "Use a two-letter ISO 639-1 code in lower case, such as 'en'."
 )
+
+
+class SharedChoiceField(django_filters.fields.ChoiceField):
+    """A choice field whose copies share its choices (a fixed list such as the 250 countries).
+
+    Django deep-copies every form field for every form; copying the country list of two
+    filters took longer than the whole SQL of a match page (see bench/api.py).
+    """
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
+
+
+class CodeChoiceFilter(django_filters.ChoiceFilter):
+    """A choice among fixed codes (countries, continents, roles, kinds)."""
+
+    field_class = SharedChoiceField
+
+
+class LightFilterSet(django_filters.FilterSet):
+    """A FilterSet that copies its filters shallowly for each request.
+
+    django-filter deep-copies every filter per FilterSet, and with them their choices and
+    querysets: for the match filters that was most of an API request's time (bench/api.py).
+    A filter holds no per-request state but its ``parent``, ``model`` and the method bound to
+    it, so a shallow copy that sets those three again is enough.
+    """
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {
+            name: self._bind(filter_, queryset.model) for name, filter_ in self.base_filters.items()
+        }
+
+    def _bind(self, filter_: django_filters.Filter, model) -> django_filters.Filter:
+        bound = copy.copy(filter_)
+        bound.extra = dict(filter_.extra)
+        bound.model = model
+        bound.parent = self
+        if filter_.method is not None:
+            bound.method = filter_.method  # re-binds the FilterMethod to this copy
+        return bound
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -56,16 +112,61 @@ class LanguageFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
-def policy_area_filter(**kwargs) -> django_filters.ModelChoiceFilter:
-    return django_filters.ModelChoiceFilter(
-        queryset=PolicyArea.objects.only("id", "code", "name"), to_field_name="code", **kwargs
+# Policy areas and sectors change only when an admin edits the taxonomy: their codes are kept
+# in the cache (and dropped as soon as one is saved), so validating ``policy_area=waste`` costs
+# no query on every request (bench/api.py).
+TAXONOMY_CACHE_S = 300
+TAXONOMY_CACHE_KEYS = ("filters:choices:policy_areas", "filters:choices:sectors")
+
+
+def _cached_choices(key: str, load) -> list[tuple[str, str]]:
+    choices = cache.get(key)
+    if choices is None:
+        choices = list(load())
+        cache.set(key, choices, TAXONOMY_CACHE_S)
+    return choices
+
+
+def policy_area_choices() -> list[tuple[str, str]]:
+    return _cached_choices(
+        TAXONOMY_CACHE_KEYS[0],
+        lambda: PolicyArea.objects.values_list("code", "name").order_by("position"),
     )
 
 
-def sector_filter(**kwargs) -> django_filters.ModelChoiceFilter:
-    return django_filters.ModelChoiceFilter(
-        queryset=Sector.objects.only("id", "code", "name"), to_field_name="code", **kwargs
+def sector_choices() -> list[tuple[str, str]]:
+    return _cached_choices(
+        TAXONOMY_CACHE_KEYS[1],
+        lambda: (
+            (code, f"{code}: {name}") for code, name in Sector.objects.values_list("code", "name")
+        ),
     )
+
+
+@receiver([post_save, post_delete], sender=PolicyArea)
+@receiver([post_save, post_delete], sender=Sector)
+def _forget_taxonomy_choices(**kwargs) -> None:
+    cache.delete_many(TAXONOMY_CACHE_KEYS)
+
+
+class TaxonomyCodeFilter(django_filters.CharFilter):
+    """A code of the taxonomy tables, checked against their (cached) codes.
+
+    A text filter with a choice field: the schema documents it as a string with its help text,
+    without reading the tables to list the codes.
+    """
+
+    field_class = SharedChoiceField
+
+
+def policy_area_filter(**kwargs) -> TaxonomyCodeFilter:
+    """A policy area by its code; the filter's value is the code."""
+    return TaxonomyCodeFilter(choices=policy_area_choices, **kwargs)
+
+
+def sector_filter(**kwargs) -> TaxonomyCodeFilter:
+    """An ISIC section by its letter; the filter's value is the letter."""
+    return TaxonomyCodeFilter(choices=sector_choices, **kwargs)
 
 
 def speaks(language: str, prefix: str = "") -> dict[str, str]:
@@ -77,8 +178,8 @@ def speaks(language: str, prefix: str = "") -> dict[str, str]:
     return {f"{prefix}languages__icontains": f'"{language}"'}
 
 
-def cities_with_sector(sector: Sector) -> QuerySet:
-    """Ids of the cities in which ``sector`` makes up at least SECTOR_MIN_SHARE of the economy.
+def cities_with_sector(sector: str) -> QuerySet:
+    """Ids of the cities in which the sector (ISIC letter) makes up at least SECTOR_MIN_SHARE of the economy.
 
     Shares are compared with the city's total, so the rule holds whether or not the stored
     shares were normalised to sum to 1.
@@ -91,27 +192,27 @@ def cities_with_sector(sector: Sector) -> QuerySet:
         .values("total")
     )
     return (
-        CitySector.objects.filter(sector=sector, share__gt=0)
+        CitySector.objects.filter(sector__code=sector, share__gt=0)
         .annotate(city_total=Coalesce(Subquery(city_total), 0.0))
         .filter(share__gte=F("city_total") * SECTOR_MIN_SHARE)
         .values("city_id")
     )
 
 
-class CityFilterSet(django_filters.FilterSet):
+class CityFilterSet(LightFilterSet):
     q = django_filters.CharFilter(
         field_name="name",
         lookup_expr="icontains",
         label="Name",
         help_text="Part of the city's name (case-insensitive).",
     )
-    country = django_filters.ChoiceFilter(
+    country = CodeChoiceFilter(
         choices=COUNTRIES, help_text="ISO 3166-1 alpha-2 country code, such as JP."
     )
-    region = django_filters.ChoiceFilter(
+    region = CodeChoiceFilter(
         choices=REGIONS, help_text="Continent code: AF, AN, AS, EU, NA, OC or SA."
     )
-    role = django_filters.ChoiceFilter(
+    role = CodeChoiceFilter(
         choices=City.Role.choices,
         method="filter_role",
         help_text=(
@@ -167,22 +268,22 @@ class CityFilterSet(django_filters.FilterSet):
             return queryset.filter(role=City.Role.BOTH)
         return queryset.filter(role__in=[value, City.Role.BOTH])
 
-    def filter_offers(self, queryset: QuerySet, name: str, value: PolicyArea) -> QuerySet:
+    def filter_offers(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # One filter() call, so area and level are tested on the same row; a city has at most
         # one row per area, so the join never repeats a city.
-        return queryset.filter(area_levels__policy_area=value, area_levels__expertise__gte=2)
+        return queryset.filter(area_levels__policy_area__code=value, area_levels__expertise__gte=2)
 
-    def filter_needs(self, queryset: QuerySet, name: str, value: PolicyArea) -> QuerySet:
-        return queryset.filter(area_levels__policy_area=value, area_levels__need__gte=2)
+    def filter_needs(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(area_levels__policy_area__code=value, area_levels__need__gte=2)
 
-    def filter_sector(self, queryset: QuerySet, name: str, value: Sector) -> QuerySet:
+    def filter_sector(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(id__in=cities_with_sector(value))
 
     def filter_language(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(**speaks(value))
 
 
-class PolicyAreaFilterSet(django_filters.FilterSet):
+class PolicyAreaFilterSet(LightFilterSet):
     q = django_filters.CharFilter(
         method="filter_q",
         label="Code or name",
@@ -197,7 +298,7 @@ class PolicyAreaFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
 
 
-class SectorFilterSet(django_filters.FilterSet):
+class SectorFilterSet(LightFilterSet):
     q = django_filters.CharFilter(
         field_name="name",
         lookup_expr="icontains",
@@ -210,24 +311,22 @@ class SectorFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class OrganizationFilterSet(django_filters.FilterSet):
+class OrganizationFilterSet(LightFilterSet):
     q = django_filters.CharFilter(
         field_name="name",
         lookup_expr="icontains",
         label="Name",
         help_text="Part of the organization's name (case-insensitive).",
     )
-    kind = django_filters.ChoiceFilter(
-        choices=Organization.Kind.choices, help_text="Kind of organization."
-    )
-    country = django_filters.ChoiceFilter(
+    kind = CodeChoiceFilter(choices=Organization.Kind.choices, help_text="Kind of organization.")
+    country = CodeChoiceFilter(
         choices=COUNTRIES,
         method="filter_country",
         help_text="ISO 3166-1 alpha-2 code: organizations that support this country (or "
         "work worldwide).",
     )
     policy_area = policy_area_filter(
-        field_name="policy_areas",
+        field_name="policy_areas__code",
         label="Policy area",
         help_text="Policy area code the organization works in.",
     )

@@ -9,21 +9,22 @@ from collections.abc import Callable, Iterable
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 from django.utils.functional import cached_property
 
 from cities.countries import COUNTRIES, REGIONS
 from cities.filtersets import (
     SECTOR_MIN_SHARE,
+    CodeChoiceFilter,
     FlagFilter,
     IntegerFilter,
     LanguageFilter,
+    LightFilterSet,
     cities_with_sector,
     policy_area_filter,
     sector_filter,
     speaks,
 )
-from cities.models import PolicyArea, Sector
 
 from .models import Match, MatchRun
 
@@ -63,7 +64,7 @@ class MatchOrderingFilter(django_filters.OrderingFilter):
         return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
 
-class MatchFilterSet(django_filters.FilterSet):
+class MatchFilterSet(LightFilterSet):
     q = django_filters.CharFilter(
         method="filter_q",
         label="City name",
@@ -84,22 +85,22 @@ class MatchFilterSet(django_filters.FilterSet):
         label="City",
         help_text="Id of a city on either side (donor or recipient).",
     )
-    donor_country = django_filters.ChoiceFilter(
+    donor_country = CodeChoiceFilter(
         field_name="donor__country",
         choices=COUNTRIES,
         help_text="ISO 3166-1 alpha-2 code of the donor's country.",
     )
-    recipient_country = django_filters.ChoiceFilter(
+    recipient_country = CodeChoiceFilter(
         field_name="recipient__country",
         choices=COUNTRIES,
         help_text="ISO 3166-1 alpha-2 code of the recipient's country.",
     )
-    donor_region = django_filters.ChoiceFilter(
+    donor_region = CodeChoiceFilter(
         field_name="donor__region",
         choices=REGIONS,
         help_text="Continent code of the donor (AF, AN, AS, EU, NA, OC, SA).",
     )
-    recipient_region = django_filters.ChoiceFilter(
+    recipient_region = CodeChoiceFilter(
         field_name="recipient__region",
         choices=REGIONS,
         help_text="Continent code of the recipient (AF, AN, AS, EU, NA, OC, SA).",
@@ -172,9 +173,11 @@ class MatchFilterSet(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         if self.form.cleaned_data.get("run"):
             return queryset
-        if self.active_run_id is None:
-            return queryset.none()
-        return queryset.filter(run_id=self.active_run_id)
+        # The active run as a subquery rather than a query of its own: one round trip less per
+        # page, and PostgreSQL still reaches the matches through the (run, …) indexes. With no
+        # active run the subquery is NULL and the list is empty.
+        active = MatchRun.objects.filter(is_active=True).order_by().values("id")[:1]
+        return queryset.filter(run_id=Subquery(active))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(
@@ -184,12 +187,12 @@ class MatchFilterSet(django_filters.FilterSet):
     def filter_city(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return queryset.filter(Q(donor_id=value) | Q(recipient_id=value))
 
-    def filter_policy_area(self, queryset: QuerySet, name: str, value: PolicyArea) -> QuerySet:
+    def filter_policy_area(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # top_area_codes holds the codes as " waste air ": the spaces keep "air" from
         # matching inside another code.
-        return queryset.filter(top_area_codes__contains=f" {value.code} ")
+        return queryset.filter(top_area_codes__contains=f" {value} ")
 
-    def filter_sector(self, queryset: QuerySet, name: str, value: Sector) -> QuerySet:
+    def filter_sector(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         city_ids = cities_with_sector(value)
         return queryset.filter(Q(donor_id__in=city_ids) | Q(recipient_id__in=city_ids))
 
@@ -230,7 +233,7 @@ class MatchFilterSet(django_filters.FilterSet):
                         )
                     )
         if area := data.get("policy_area"):
-            tests.append(lambda m: any(top.get("area") == area.code for top in m.top_areas))
+            tests.append(lambda m: any(top.get("area") == area for top in m.top_areas))
         if sector := data.get("sector"):
             city_ids = set(cities_with_sector(sector).values_list("city_id", flat=True))
             tests.append(lambda m: m.donor_id in city_ids or m.recipient_id in city_ids)
@@ -265,13 +268,11 @@ class MatchFilterSet(django_filters.FilterSet):
         return matches
 
 
-class MatchRunFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(
+class MatchRunFilterSet(LightFilterSet):
+    status = CodeChoiceFilter(
         choices=MatchRun.Status.choices, help_text="queued, running, succeeded or failed."
     )
-    trigger = django_filters.ChoiceFilter(
-        choices=MatchRun.Trigger.choices, help_text="What started the run."
-    )
+    trigger = CodeChoiceFilter(choices=MatchRun.Trigger.choices, help_text="What started the run.")
     is_active = FlagFilter(help_text="true: only the active run (the one lists show).")
 
     class Meta:

@@ -1,4 +1,10 @@
+from django.core.paginator import Page
+from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+
+# Beyond this a page number is refused rather than turned into an OFFSET the database rejects.
+MAX_PAGE_NUMBER = 2**31 - 1
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -7,3 +13,36 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class WindowCountPagination(PageNumberPagination):
+    """The same pages, counted by the page's own query (``COUNT(*) OVER ()``).
+
+    One query per page instead of a count and a page: for the match lists, the API's busiest,
+    the second round trip cost more than building the answer (bench/api.py). A page past the
+    end carries no row to read the count from: it is a 404, as with the plain paginator.
+    ``?page=last`` needs the count first, so it takes the plain way.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        number_text = request.query_params.get(self.page_query_param) or "1"
+        if not isinstance(queryset, QuerySet) or number_text in self.last_page_strings:
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        page_size = self.get_page_size(request)
+        try:
+            number = int(number_text)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= MAX_PAGE_NUMBER:
+            raise NotFound(self.invalid_page_message)
+        start = (number - 1) * page_size
+        rows = list(queryset.annotate(page_total=Window(Count("*")))[start : start + page_size])
+        if not rows and number > 1:
+            raise NotFound(self.invalid_page_message)
+        paginator = self.django_paginator_class(queryset, page_size)
+        paginator.count = rows[0].page_total if rows else 0  # what count() would have said
+        self.page = Page(rows, number, paginator)
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return rows

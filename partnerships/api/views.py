@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from cities.models import City
 from citymatch.api.exceptions import Conflict
 from citymatch.api.mixins import CSVExportMixin
+from citymatch.api.pagination import WindowCountPagination
 from citymatch.api.permissions import AgencyMayCreate
 from citymatch.api.renderers import CSVLayout
 from partnerships import services
@@ -78,6 +79,7 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = MatchSerializer
     filterset_class = MatchFilterSet
+    pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
     csv_filename = "matches"
     csv_layout = MATCH_CSV_LAYOUT
@@ -198,6 +200,7 @@ class CityMatchesView(CSVExportMixin, generics.ListAPIView):
 
     serializer_class = CityMatchSerializer
     filterset_class = MatchFilterSet
+    pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
     csv_layout = MATCH_CSV_LAYOUT
 

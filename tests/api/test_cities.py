@@ -318,3 +318,11 @@ def test_editor_deletes_own_city(client_of):
     city.editors.add(editor)
     assert client_of(editor).delete(f"/api/cities/{city.pk}/").status_code == 204
     assert not City.objects.exists()
+
+
+def test_a_new_policy_area_is_a_valid_filter_at_once(user_client):
+    from cities.models import PolicyArea
+
+    assert user_client.get("/api/cities/", {"offers": "noise"}).status_code == 400
+    PolicyArea.objects.create(code="noise", name="Noise", position=99)
+    assert user_client.get("/api/cities/", {"offers": "noise"}).status_code == 200

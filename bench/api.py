@@ -1,0 +1,272 @@
+"""API latency against a bare query: prints figures, never a test.
+
+Loads 10,000 cities (real GeoNames cities with synthetic cooperation profiles, ``cities.demo``)
+and a full scoring run into a bench database of its own, then measures in one process, turn
+and turn about, the page agencies ask for most: the matches of one recipient in one policy
+area, 25 per page.
+
+- API: ``GET /api/matches/?recipient=…&policy_area=…&page_size=25`` with a token, through
+  Django's WSGI handler (every middleware, authentication, throttling, filters, pagination,
+  serialisation and JSON rendering; no socket).
+- bare: the same page and its total read by one hand-written SQL query on the same
+  connection, turned into the same JSON with ``json.dumps``.
+
+    .venv/bin/python bench/api.py
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/cm_apibench .venv/bin/python bench/api.py
+
+The database named in BENCH_DATABASE_URL (default ``cm_apibench``) is created if missing; its
+cities and run are reused when they are already there (``--reload`` loads them again). Never
+point it at a database whose data you want to keep. Target: API p95 ≤ 30 ms and ≤ 3× the bare
+query's p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cm_apibench"
+PAGE_SIZE = 25
+
+BARE_SQL = """
+SELECT m.id, m.run_id, m.score, m.need_fit, m.evidence, m.reciprocity, m.size, m.industry,
+       m.capacity, m.budget, m.language, m.donor_rank, m.recipient_rank, m.top_areas,
+       m.practices, m.gives_back, m.existing_partnership,
+       d.id, d.name, d.slug, d.country, d.population,
+       r.id, r.name, r.slug, r.country, r.population,
+       count(*) OVER () AS total
+FROM partnerships_match m
+JOIN cities_city d ON d.id = m.donor_id
+JOIN cities_city r ON r.id = m.recipient_id
+WHERE m.run_id = %s AND m.recipient_id = %s AND m.top_area_codes LIKE %s
+ORDER BY m.score DESC, m.recipient_id, m.donor_id
+LIMIT %s
+"""
+COMPONENTS = (
+    "need_fit", "evidence", "reciprocity", "size", "industry", "capacity", "budget", "language"
+)  # fmt: skip
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlparse(url)
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=parts.username or "postgres",
+        password=parts.password,
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        name = parts.path.lstrip("/")
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
+
+
+def setup(url: str) -> None:
+    """Point Django at the bench database with tasks in-process, then migrate it."""
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    os.environ["DEBUG"] = "false"  # no query log: measure what production runs
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citymatch.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def load(cities: int, *, reload: bool) -> None:
+    """10,000 cities and a full, active run (kept from an earlier bench unless ``reload``)."""
+    from cities.demo import curated_rows, load_demo
+    from cities.models import City
+    from partnerships import services
+    from partnerships.models import Match, MatchRun
+
+    active = MatchRun.objects.filter(is_active=True).first()
+    if not reload and active is not None and City.objects.count() >= cities:
+        print(f"reusing {City.objects.count():,} cities and run {active.pk}")
+        return
+    started = time.perf_counter()
+    load_demo(cities=max(cities - len(curated_rows()), 0))
+    print(f"loaded {City.objects.count():,} cities in {time.perf_counter() - started:.1f} s")
+    MatchRun.objects.filter(status__in=MatchRun.IN_PROGRESS).update(
+        status=MatchRun.Status.FAILED, error="Interrupted bench run."
+    )
+    started = time.perf_counter()
+    run = services.start_run(trigger=MatchRun.Trigger.COMMAND)  # runs in-process
+    run.refresh_from_db()
+    if run.status != MatchRun.Status.SUCCEEDED:
+        raise SystemExit(f"run {run.pk} {run.status}: {run.error}")
+    stored = Match.objects.filter(run=run).count()
+    print(f"run {run.pk}: {stored:,} matches in {time.perf_counter() - started:.1f} s")
+
+
+def analyze() -> None:
+    """Fresh planner statistics, as autovacuum would gather them soon after a run lands."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE partnerships_match")
+        cursor.execute("ANALYZE cities_city")
+
+
+def cases(count: int) -> list[tuple[int, str]]:
+    """Busy recipients of the active run, each with the area most frequent in its matches."""
+    from django.db.models import Count
+
+    from partnerships.models import Match, MatchRun
+
+    run = MatchRun.objects.get(is_active=True)
+    recipients = (
+        Match.objects.filter(run=run)
+        .values("recipient_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "recipient_id")[:count]
+    )
+    chosen = []
+    for row in recipients:
+        codes = Match.objects.filter(run=run, recipient_id=row["recipient_id"]).values_list(
+            "top_area_codes", flat=True
+        )
+        area, _ = Counter(code for text in codes for code in text.split()).most_common(1)[0]
+        chosen.append((row["recipient_id"], area))
+    return chosen
+
+
+def api_caller():
+    """Call the WSGI application as a server would, signed in by token."""
+    from django.contrib.auth import get_user_model
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+    from rest_framework.authtoken.models import Token
+    from rest_framework.throttling import SimpleRateThrottle
+
+    # Keep the throttles (their cache work is part of every request) but let the bench through.
+    SimpleRateThrottle.THROTTLE_RATES = {"anon": "1000000/min", "user": "1000000/min"}
+    user, _ = get_user_model().objects.get_or_create(username="api-bench")
+    token = Token.objects.get_or_create(user=user)[0].key
+    handler = WSGIHandler()
+    factory = RequestFactory()
+
+    def call(recipient: int, area: str) -> bytes:
+        query = urlencode({"recipient": recipient, "policy_area": area, "page_size": PAGE_SIZE})
+        environ = factory.get(f"/api/matches/?{query}", HTTP_AUTHORIZATION=f"Token {token}").environ
+        environ["wsgi.input"] = io.BytesIO(b"")
+        status = []
+        body = b"".join(handler(environ, lambda s, h, *a: status.append(s)))
+        if not status[0].startswith("200"):
+            raise SystemExit(f"API answered {status[0]}: {body[:300]!r}")
+        return body
+
+    return call
+
+
+def bare_caller():
+    # Django hands jsonb columns to Python as text (its JSONField decodes them): so here too.
+    from django.db import connection
+
+    from partnerships.models import MatchRun
+
+    run_id = MatchRun.objects.get(is_active=True).pk
+
+    def call(recipient: int, area: str) -> bytes:
+        with connection.cursor() as cursor:
+            cursor.execute(BARE_SQL, [run_id, recipient, f"% {area} %", PAGE_SIZE])
+            rows = cursor.fetchall()
+        results = []
+        for row in rows:
+            results.append(
+                {
+                    "id": row[0],
+                    "run": row[1],
+                    "donor": dict(zip(("id", "name", "slug", "country", "population"), row[17:22], strict=True)),
+                    "recipient": dict(zip(("id", "name", "slug", "country", "population"), row[22:27], strict=True)),
+                    "score": row[2],
+                    "components": dict(zip(COMPONENTS, row[3:11], strict=True)),
+                    "donor_rank": row[11],
+                    "recipient_rank": row[12],
+                    "top_areas": json.loads(row[13]),
+                    "practices": json.loads(row[14]),
+                    "gives_back": json.loads(row[15]),
+                    "existing_partnership": row[16],
+                }
+            )  # fmt: skip
+        total = rows[0][27] if rows else 0
+        page = {"count": total, "next": None, "previous": None, "results": results}
+        return json.dumps(page).encode()
+
+    return call
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(rounds: int, pairs: list[tuple[int, str]]) -> None:
+    api, bare = api_caller(), bare_caller()
+    # Both must answer the same page.
+    for recipient, area in pairs[:5]:
+        ours, theirs = json.loads(api(recipient, area)), json.loads(bare(recipient, area))
+        if (ours["count"], ours["results"]) != (theirs["count"], theirs["results"]):
+            raise SystemExit(f"API and bare query differ for recipient {recipient}, {area}")
+    for recipient, area in pairs * 2:  # warm up caches and the connection
+        api(recipient, area)
+        bare(recipient, area)
+    timings: dict[str, list[float]] = {"api": [], "bare": []}
+    for index in range(rounds):
+        recipient, area = pairs[index % len(pairs)]
+        for name, call in (("api", api), ("bare", bare)):
+            started = time.perf_counter()
+            call(recipient, area)
+            timings[name].append((time.perf_counter() - started) * 1000)
+    api_median, bare_median = statistics.median(timings["api"]), statistics.median(timings["bare"])
+    api_p95, bare_p95 = percentile(timings["api"], 0.95), percentile(timings["bare"], 0.95)
+    print(
+        f"== /api/matches/?recipient=…&policy_area=…&page_size={PAGE_SIZE}: {rounds} requests "
+        f"each, {len(pairs)} recipient/area pairs, turn and turn about =="
+    )
+    print(f"{'':6} {'median ms':>10} {'p95 ms':>10}")
+    print(f"{'API':6} {api_median:10.2f} {api_p95:10.2f}")
+    print(f"{'bare':6} {bare_median:10.2f} {bare_p95:10.2f}")
+    print(f"{'ratio':6} {api_median / bare_median:10.2f} {api_p95 / bare_p95:10.2f}")
+    met = api_p95 <= 30 and api_p95 <= 3 * bare_p95
+    print(f"target (API p95 ≤ 30 ms and ≤ 3× bare p95): {'met' if met else 'NOT met'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cities", type=int, default=10_000, help="Cities to load (10,000).")
+    parser.add_argument("--rounds", type=int, default=1000, help="Requests per side (1,000).")
+    parser.add_argument("--pairs", type=int, default=50, help="Recipient/area pairs (50).")
+    parser.add_argument("--reload", action="store_true", help="Load cities and run again.")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    args = parser.parse_args()
+    setup(args.database_url)
+    load(args.cities, reload=args.reload)
+    analyze()
+    measure(args.rounds, cases(args.pairs))
+
+
+if __name__ == "__main__":
+    main()
