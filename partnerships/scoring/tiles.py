@@ -193,7 +193,7 @@ def _collect(
     # need_fit == 0 pairs are never stored; a city is never matched with itself.
     valid = work.layout.prepared.fits(donors, recipients) & (donors != recipients)
     take = valid & (values >= recipient_admission[local])
-    recipient_lists.push(local[take], donors[take], values[take])
+    recipient_lists.push(local[take], donors[take], values[take], grouped=True)
     take = valid & (values >= donor_admission[column])
     donor_lists.push(tile.positions[column[take]], recipients[take], values[take])
 

@@ -133,17 +133,28 @@ class CandidateLists:
             owners, np.partition(values, width - self.k, axis=1)[:, width - self.k]
         )
 
-    def push(self, owners: np.ndarray, partners: np.ndarray, values: np.ndarray) -> None:
-        """Add entries (the caller keeps only those at or above their owner's admission)."""
+    def push(
+        self,
+        owners: np.ndarray,
+        partners: np.ndarray,
+        values: np.ndarray,
+        *,
+        grouped: bool = False,
+    ) -> None:
+        """Add entries (the caller keeps only those at or above their owner's admission).
+
+        ``grouped``: the owners are already in ascending order (saves a sort).
+        """
         if len(owners) == 0:
             return
-        if np.any(owners[1:] < owners[:-1]):
+        if not grouped:
             order = stable_order(owners)
             owners, partners, values = owners[order], partners[order], values[order]
-        slot = ranks_within(owners) - 1
         starts = run_starts(owners)
         distinct = owners[starts]
         batch = np.diff(starts, append=len(owners))
+        # Position of each entry within its owner's run: 0, 1, 2, ...
+        slot = np.arange(len(owners)) - np.repeat(starts, batch)
         overflow = self.counts[distinct] + batch > self.capacity
         if overflow.any():
             spill = np.repeat(overflow, batch)
@@ -154,7 +165,7 @@ class CandidateLists:
             owners, partners, values, slot = owners[keep], partners[keep], values[keep], slot[keep]
             distinct, batch = distinct[~overflow], batch[~overflow]
         if len(owners):
-            flat = owners * self.capacity + self.counts[owners] + slot
+            flat = owners * self.capacity + np.repeat(self.counts[distinct], batch) + slot
             self.values.reshape(-1)[flat] = values
             self.partners.reshape(-1)[flat] = partners
             self.counts[distinct] += batch
