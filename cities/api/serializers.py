@@ -10,6 +10,8 @@ from rest_framework import serializers
 from cities.filtersets import language_code
 from cities.models import City, Organization, PolicyArea, Sector
 
+MAX_INT32 = 2**31 - 1
+
 
 class PolicyAreaSerializer(serializers.ModelSerializer):
     sdg_targets = serializers.ListField(
@@ -165,6 +167,12 @@ class CitySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["slug", "region", "updated_at"]
+        # The columns are 32-bit on PostgreSQL; the same limit on SQLite keeps the API's answer
+        # the same on both.
+        extra_kwargs = {
+            "international_staff": {"max_value": MAX_INT32},
+            "years_of_cooperation": {"max_value": MAX_INT32},
+        }
 
 
 class CitySummarySerializer(serializers.ModelSerializer):

@@ -326,3 +326,23 @@ def test_a_new_policy_area_is_a_valid_filter_at_once(user_client):
     assert user_client.get("/api/cities/", {"offers": "noise"}).status_code == 400
     PolicyArea.objects.create(code="noise", name="Noise", position=99)
     assert user_client.get("/api/cities/", {"offers": "noise"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"population": 10**30},
+        {"international_staff": 10**12},
+        {"cooperation_budget_usd": -1},
+        {"latitude": "1e999"},
+        {"expertise": {"waste": 10**30}},
+        {"sectors": {"C": 1e300}},
+        {"languages": "en"},
+        {"name": ""},
+    ],
+)
+def test_out_of_range_values_are_400_not_500(agency_client, change):
+    response = agency_client.post("/api/cities/", {**NEW_CITY, **change}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == set(change)
+    assert not City.objects.exists()
