@@ -119,6 +119,7 @@ def test_editor_journey(live_server, browser, width):
     page.get_by_label("Need in Air quality").select_option("3")
     page.get_by_role("button", name="Save and rescore").click()
     assert "Nothing was saved" in page.inner_text("main")
+    assert page.evaluate("document.activeElement.id") == "form-errors"
     assert page.get_by_label("Need in Air quality").input_value() == "3"
     visit.shot("07-edit-error")
     page.get_by_label("Population").fill("460000")
