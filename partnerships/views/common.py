@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from cities.models import City, PolicyArea
+from cities.filtersets import policy_area_choices
+from cities.models import City
 
 from ..models import Match, MatchRun
 
@@ -40,7 +41,8 @@ def runs_state() -> RunsState:
 
 
 def area_names() -> dict[str, str]:
-    return dict(PolicyArea.objects.values_list("code", "name"))
+    """Policy area code → name, from the taxonomy cache the filters keep (no query when warm)."""
+    return dict(policy_area_choices())
 
 
 def language_name(code: str) -> str:
