@@ -59,7 +59,9 @@ class LightFilterSet(django_filters.FilterSet):
     django-filter deep-copies every filter per FilterSet, and with them their choices and
     querysets: for the match filters that was most of an API request's time (bench/api.py).
     A filter holds no per-request state but its ``parent``, ``model`` and the method bound to
-    it, so a shallow copy that sets those three again is enough.
+    it, so a shallow copy that sets those three again is enough. The form fields are built
+    once per filter and shared (Django copies them into every form instance), and so is the
+    form class built from them.
     """
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
@@ -74,7 +76,21 @@ class LightFilterSet(django_filters.FilterSet):
             name: self._bind(filter_, queryset.model) for name, filter_ in self.base_filters.items()
         }
 
+    def get_form_class(self):
+        # The form's fields are those of the class's own filters (see _bind): one form class
+        # per FilterSet class serves every request.
+        form_class = type(self).__dict__.get("_light_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._light_form_class = form_class
+        return form_class
+
     def _bind(self, filter_: django_filters.Filter, model) -> django_filters.Filter:
+        if "_field" not in filter_.__dict__:
+            # Build the form field once, on the class's own filter, and share it: a form
+            # copies its fields for every instance anyway.
+            filter_.model = model
+            filter_.field  # noqa: B018 (the property builds and keeps the field)
         bound = copy.copy(filter_)
         bound.extra = dict(filter_.extra)
         bound.model = model
