@@ -17,15 +17,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 run: install
-	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true $(BIN)/python manage.py load_demo --cities $(DEMO_CITIES)
-	DEBUG=true $(BIN)/python manage.py run_scoring --wait
-	@set -e; \
+	@set -e; export DEBUG=true; \
+	$(BIN)/python manage.py migrate --no-input; \
+	$(BIN)/python manage.py load_demo --cities $(DEMO_CITIES); \
 	if [ -n "$$CELERY_BROKER_URL" ]; then \
-		DEBUG=true $(BIN)/celery -A citymatch worker --loglevel=info --concurrency=2 & \
-		worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/celery -A citymatch worker --loglevel=warning --concurrency=2 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	fi; \
-	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py run_scoring --wait \
+		|| echo "Scoring did not finish: the pages show the last complete run."; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/ruff check .
