@@ -38,6 +38,7 @@ from cities.models import City
 
 from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
 from ..scoring import BlockResult, PreparedInputs, ScoringParams, merge_blocks, prepare, score_block
+from . import partitions
 from .arrays import ScoringInputs, freeze, load_inputs, thaw
 from .bars import bars_of, store_run_bars
 from .params import params_from_snapshot
@@ -302,7 +303,15 @@ def finish_run(*, run_id: int) -> MatchRun | None:
         # Match keys have no database constraint (see the model): leave out cities deleted
         # since the inputs were frozen.
         deleted = set(inputs.ids.tolist()) - set(City.objects.values_list("pk", flat=True))
-        stored = write_matches(explained.without_cities(deleted), run_id=run_id)
+        rows = explained.without_cities(deleted)
+        if partitions.partitioned():
+            # Load a bare table, index it, attach it as this run's partition (partitions.py).
+            table = partitions.create_run_table(run_id)
+            stored = write_matches(rows, run_id=run_id, table=table)
+            partitions.index_run_table(run_id)
+            partitions.attach_run_table(run_id)
+        else:
+            stored = write_matches(rows, run_id=run_id)
         MatchRun.objects.filter(is_active=True).exclude(pk=run_id).update(is_active=False)
         run.status = MatchRun.Status.SUCCEEDED
         run.is_active = True
@@ -348,7 +357,8 @@ def _drop_staging(run_id: int) -> None:
 def drop_old_runs(*, keep: int = KEEP_RUNS) -> int:
     """Delete all but the ``keep`` newest runs (never the active one, never one in progress).
 
-    Their matches go with one DELETE per table (``Match`` has nothing that cascades from it).
+    On PostgreSQL their partitions are dropped (instant); elsewhere, and for rows in the
+    DEFAULT partition, one DELETE per table (``Match`` has nothing that cascades from it).
     """
     newest = list(
         MatchRun.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:keep]
@@ -359,9 +369,17 @@ def drop_old_runs(*, keep: int = KEEP_RUNS) -> int:
         .exclude(status__in=MatchRun.IN_PROGRESS)
     )
     old_ids = list(old.values_list("pk", flat=True))
-    if not old_ids:
+    strays: list[int] = []
+    is_partitioned = partitions.partitioned()
+    if is_partitioned:
+        # Partitions of runs deleted some other way (the admin, a flushed test database).
+        existing = set(MatchRun.objects.values_list("pk", flat=True))
+        strays = [pk for pk in partitions.run_partitions() if pk not in existing]
+    if not old_ids and not strays:
         return 0
     with transaction.atomic():
+        if is_partitioned:
+            partitions.drop_run_partitions([*old_ids, *strays])
         Match.objects.filter(run_id__in=old_ids).delete()
         RunShard.objects.filter(run_id__in=old_ids).delete()
         RunInputs.objects.filter(run_id__in=old_ids).delete()

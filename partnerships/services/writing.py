@@ -298,16 +298,15 @@ def _copy_chunks(explained: ExplainedMatches, run_id: int) -> Iterator[str]:
 _DONE = object()
 
 
-def _copy(explained: ExplainedMatches, run_id: int) -> None:
+def _copy(explained: ExplainedMatches, run_id: int, table: str) -> None:
     """COPY the rows in chunks; a thread formats the next chunk while PostgreSQL loads one.
 
     psycopg2 releases the GIL while the server parses a chunk and updates the indexes, so
     formatting (Python) and loading (the server) overlap. The queue holds at most two chunks,
     so memory stays bounded whatever the number of rows.
     """
-    table = connection.ops.quote_name(Match._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(name) for name in MATCH_COLUMNS)
-    statement = f"COPY {table} ({columns}) FROM STDIN"
+    statement = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
     chunks: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
 
@@ -382,12 +381,16 @@ def match_objects(explained: ExplainedMatches, *, run_id: int | None) -> list[Ma
     return objects
 
 
-def write_matches(explained: ExplainedMatches, *, run_id: int) -> int:
-    """Insert the rows under ``run_id``: COPY on PostgreSQL, ``bulk_create`` elsewhere."""
+def write_matches(explained: ExplainedMatches, *, run_id: int, table: str | None = None) -> int:
+    """Insert the rows under ``run_id``: COPY on PostgreSQL, ``bulk_create`` elsewhere.
+
+    ``table``: on PostgreSQL, COPY into that table (a run's partition being loaded) instead
+    of the match table.
+    """
     if not len(explained):
         return 0
     if settings.USING_POSTGRES and connection.vendor == "postgresql":
-        _copy(explained, run_id)
+        _copy(explained, run_id, table or Match._meta.db_table)
     else:
         Match.objects.bulk_create(
             match_objects(explained, run_id=run_id), batch_size=BULK_CREATE_BATCH

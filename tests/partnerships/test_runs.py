@@ -339,3 +339,29 @@ def test_a_failed_run_can_be_followed_by_a_new_one(
     assert failed.status == "failed" and succeeded.status == "succeeded"
     assert MatchRun.objects.active() == succeeded
     assert_same_matches(stored(succeeded), expected(succeeded))
+
+
+def test_on_postgresql_each_run_lives_in_its_own_partition(
+    postgres, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    from partnerships.services import partitions
+
+    population(12)
+    runs = [run_now(django_capture_on_commit_callbacks) for _ in range(4)]
+    kept = runs[1:]
+    assert partitions.partitioned()
+    assert set(partitions.run_partitions()) == {run.pk for run in kept}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tableoid::regclass::text, count(*) FROM partnerships_match "
+            "WHERE run_id = %s GROUP BY 1",
+            [kept[-1].pk],
+        )
+        assert cursor.fetchall() == [(partitions.run_table(kept[-1].pk), kept[-1].matches_stored)]
+    # A run deleted another way (the admin) leaves a partition that the next clean-up drops.
+    kept[0].delete()
+    services.drop_old_runs()
+    assert set(partitions.run_partitions()) == {run.pk for run in kept[1:]}
+    assert Match.objects.filter(run=kept[-1]).count() == kept[-1].matches_stored
