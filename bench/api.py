@@ -246,6 +246,8 @@ def measure(rounds: int, pairs: list[tuple[int, str]]) -> None:
         f"== /api/matches/?recipient=…&policy_area=…&page_size={PAGE_SIZE}: {rounds} requests "
         f"each, {len(pairs)} recipient/area pairs, turn and turn about =="
     )
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average during the run: {load} ({os.cpu_count()} CPUs)")
     print(f"{'':6} {'median ms':>10} {'p95 ms':>10}")
     print(f"{'API':6} {api_median:10.2f} {api_p95:10.2f}")
     print(f"{'bare':6} {bare_median:10.2f} {bare_p95:10.2f}")

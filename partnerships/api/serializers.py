@@ -104,6 +104,24 @@ class MatchSerializer(serializers.ModelSerializer):
         }
 
 
+CITY_FIELDS = ("id", "name", "slug", "country", "population")
+# The columns to_representation reads: lists load only these (see MatchViewSet).
+MATCH_COLUMNS = (
+    "id",
+    "run_id",
+    "score",
+    *COMPONENTS,
+    "donor_rank",
+    "recipient_rank",
+    "top_areas",
+    "practices",
+    "gives_back",
+    "existing_partnership",
+    *(f"donor__{name}" for name in CITY_FIELDS),
+    *(f"recipient__{name}" for name in CITY_FIELDS),
+)
+
+
 def _city(city) -> dict:
     return {
         "id": city.id,

@@ -31,7 +31,12 @@ from partnerships import services
 from partnerships.filtersets import MatchFilterSet, MatchRunFilterSet
 from partnerships.models import COMPONENTS, Match, MatchRun
 
-from .serializers import CityMatchSerializer, MatchRunSerializer, MatchSerializer
+from .serializers import (
+    MATCH_COLUMNS,
+    CityMatchSerializer,
+    MatchRunSerializer,
+    MatchSerializer,
+)
 
 MATCH_CSV_LAYOUT = CSVLayout(inline=("components",))
 MATCH_EXAMPLE = {
@@ -85,7 +90,9 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     csv_layout = MATCH_CSV_LAYOUT
 
     def get_queryset(self) -> QuerySet:
-        queryset = Match.objects.for_list()
+        # Only the columns the answer shows: a city's 18 columns twice per row cost more to
+        # compile and load than the page's SQL itself (bench/api.py).
+        queryset = Match.objects.for_list().only(*MATCH_COLUMNS)
         if self.action == "retrieve":
             # A match of a run still in progress (or failed) is not there to be read.
             queryset = queryset.filter(run__status=MatchRun.Status.SUCCEEDED)
@@ -217,7 +224,7 @@ class CityMatchesView(CSVExportMixin, generics.ListAPIView):
             "donor": Q(donor=self.city),
             None: Q(recipient=self.city) | Q(donor=self.city),
         }[side]
-        return Match.objects.for_list().filter(city_filter)
+        return Match.objects.for_list().only(*MATCH_COLUMNS).filter(city_filter)
 
     def side(self) -> str | None:
         side = self.request.query_params.get("as")
