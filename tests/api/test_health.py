@@ -44,9 +44,11 @@ def test_cache_down_is_503(api_client, monkeypatch):
     assert response.json()["cache"] == "unavailable"
 
 
-def test_unreachable_broker_is_reported(api_client, settings):
+def test_unreachable_broker_is_reported(api_client, settings, monkeypatch):
     # Nothing listens on port 1: the broker check must fail fast, not hang.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    # Celery prefers the CELERY_BROKER_URL environment variable to its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", settings.CELERY_BROKER_URL)
     from citymatch.celery import app
 
     previous = app.conf.broker_url
