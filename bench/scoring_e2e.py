@@ -100,7 +100,7 @@ def e2e_section(
     from cities.models import City
     from partnerships import services
     from partnerships.models import MatchRun
-    from partnerships.services import runs, writing
+    from partnerships.services import partitions, runs, writing
 
     print(
         f"== End-to-end run on PostgreSQL ({urlparse(url).path.lstrip('/')}), tasks in-process =="
@@ -126,6 +126,8 @@ def e2e_section(
     timer.wrap(runs, "merge_blocks", "merge blocks")
     timer.wrap(runs, "explain", "explain")
     timer.wrap(writing, "_copy", "COPY")
+    timer.wrap(partitions, "index_run_table", "build indexes")
+    timer.wrap(partitions, "attach_run_table", "attach partition")
     timer.wrap(runs, "drop_old_runs", "drop old runs")
     with clock() as whole:
         run = services.start_run(trigger="command")

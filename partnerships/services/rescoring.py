@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterable
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from cities.models import City
 
@@ -232,10 +232,10 @@ def score_city_against_all(
     explained = explain(inputs, scored, partnerships=existing_partnership_pairs())
     matches = match_objects(explained, run_id=None)
     wanted = {m.donor_id for m in matches} | {m.recipient_id for m in matches}
-    # One query: by id for a short list, else every city (an IN list of thousands of ids
-    # would exceed SQLite's parameter limit and is no faster on PostgreSQL).
+    # One query: by id, except for a long list on SQLite, whose parameter limit makes reading
+    # every city the one-query way there.
     queryset = City.objects.defer("sources")
-    if len(wanted) <= IN_CHUNK:
+    if len(wanted) <= IN_CHUNK or connection.vendor == "postgresql":
         queryset = queryset.filter(pk__in=wanted)
     cities = {c.pk: c for c in queryset.order_by()}
     result = []
