@@ -76,6 +76,7 @@ def test_editor_journey(live_server, browser, width):
 
     # The match browser, filtered by policy area (a plain GET form: the URL holds the filters).
     page.get_by_role("link", name="Matches", exact=True).click()
+    page.wait_for_load_state("load")  # the deferred script that closes the panel on phones
     filters = page.locator("details.filters")
     # On a phone the panel starts closed, so that the results come first.
     assert filters.evaluate("panel => panel.open") == (width == "desktop")
@@ -118,8 +119,10 @@ def test_editor_journey(live_server, browser, width):
     page.get_by_label("Population").fill("-5")
     page.get_by_label("Need in Air quality").select_option("3")
     page.get_by_role("button", name="Save and rescore").click()
+    page.wait_for_load_state("load")
     assert "Nothing was saved" in page.inner_text("main")
-    assert page.evaluate("document.activeElement.id") == "form-errors"
+    # The error list takes the focus, so that a screen reader announces it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'form-errors'")
     assert page.get_by_label("Need in Air quality").input_value() == "3"
     visit.shot("07-edit-error")
     page.get_by_label("Population").fill("460000")
