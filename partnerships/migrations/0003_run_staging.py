@@ -5,38 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partnerships', '0002_default_scoring_profile'),
+        ("partnerships", "0002_default_scoring_profile"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RunInputs',
+            name="RunInputs",
             fields=[
-                ('run', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='inputs', serialize=False, to='partnerships.matchrun')),
-                ('data', models.BinaryField(help_text="numpy npz of the engine's CityArrays.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "run",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="inputs",
+                        serialize=False,
+                        to="partnerships.matchrun",
+                    ),
+                ),
+                ("data", models.BinaryField(help_text="numpy npz of the engine's CityArrays.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'run inputs',
+                "verbose_name_plural": "run inputs",
             },
         ),
         migrations.CreateModel(
-            name='RunShard',
+            name="RunShard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('first_row', models.PositiveIntegerField()),
-                ('stop_row', models.PositiveIntegerField()),
-                ('done', models.BooleanField(default=False)),
-                ('result', models.BinaryField(blank=True, help_text='numpy npz of the block result.', null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shards', to='partnerships.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveIntegerField()),
+                ("first_row", models.PositiveIntegerField()),
+                ("stop_row", models.PositiveIntegerField()),
+                ("done", models.BooleanField(default=False)),
+                (
+                    "result",
+                    models.BinaryField(
+                        blank=True, help_text="numpy npz of the block result.", null=True
+                    ),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shards",
+                        to="partnerships.matchrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'index'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'index'), name='unique_run_shard')],
+                "ordering": ["run", "index"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "index"), name="unique_run_shard")
+                ],
             },
         ),
     ]

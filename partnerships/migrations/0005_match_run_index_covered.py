@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partnerships', '0004_cooperation'),
+        ("partnerships", "0004_cooperation"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='match',
-            name='run',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='matches', to='partnerships.matchrun'),
+            model_name="match",
+            name="run",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="matches",
+                to="partnerships.matchrun",
+            ),
         ),
     ]
