@@ -159,3 +159,11 @@ def test_signed_in_users_are_throttled_per_user(user_client, admin_client, low_r
 def test_health_is_not_throttled(api_client, low_rates):
     for _ in range(5):
         assert api_client.get("/api/health/").status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["json", "multipart"])
+def test_body_over_the_upload_limit_is_413(agency_client, settings, fmt):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = agency_client.post("/api/cities/", {"name": "x" * 1000}, format=fmt)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is too large."}
