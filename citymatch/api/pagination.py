@@ -1,5 +1,5 @@
 from django.core.paginator import Page
-from django.db.models import Count, QuerySet, Subquery, Window
+from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 
@@ -16,13 +16,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 
 class WindowCountPagination(PageNumberPagination):
-    """The same pages, read in one query that joins only the rows of the page.
+    """The same pages, in two light queries: the page's keys with the count, then its rows.
 
-    The plain way costs two queries, and its page query joins both cities to every match of
-    the filter before it sorts and cuts (PostgreSQL must see all rows to sort them): for a busy
-    recipient that is hundreds of joins for 25 rows. Here the page's keys are chosen from the
-    match table alone, the count comes from ``COUNT(*) OVER ()`` over the same narrow rows, and
-    only the page's rows are joined. For the match lists, the API's busiest (bench/api.py).
+    The plain way counts in one query and reads the page in another that joins both cities to
+    every match of the filter before sorting and cutting (PostgreSQL must see all rows to sort
+    them): hundreds of joins for 25 rows on a busy recipient. Here the keys of the page and the
+    total (``COUNT(*) OVER ()``) come from the narrow filtered rows, and only the page's rows
+    are read with their joins, from the view's ``get_page_source()`` (its columns, none of the
+    filters again). For the match lists, the API's busiest (bench/api.py).
 
     A page past the end carries no row to read the count from: it is a 404, as with the plain
     paginator. ``?page=last`` needs the count first, so it takes the plain way.
@@ -41,13 +42,18 @@ class WindowCountPagination(PageNumberPagination):
         if not 1 <= number <= MAX_PAGE_NUMBER:
             raise NotFound(self.invalid_page_message)
         start = (number - 1) * page_size
-        keys = queryset.values("pk")[start : start + page_size]
-        total = queryset.order_by().annotate(total=Window(Count("*"))).values("total")[:1]
-        rows = list(queryset.filter(pk__in=Subquery(keys)).annotate(page_total=Subquery(total)))
-        if not rows and number > 1:
+        keyed = list(
+            queryset.annotate(page_total=Window(Count("*"))).values_list("pk", "page_total")[
+                start : start + page_size
+            ]
+        )
+        if not keyed and number > 1:
             raise NotFound(self.invalid_page_message)
+        source = view.get_page_source() if hasattr(view, "get_page_source") else queryset
+        found = source.in_bulk([key for key, _ in keyed])
+        rows = [found[key] for key, _ in keyed]
         paginator = self.django_paginator_class(queryset, page_size)
-        paginator.count = rows[0].page_total if rows else 0  # what count() would have said
+        paginator.count = keyed[0][1] if keyed else 0  # what count() would have said
         self.page = Page(rows, number, paginator)
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True

@@ -89,10 +89,13 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     csv_filename = "matches"
     csv_layout = MATCH_CSV_LAYOUT
 
-    def get_queryset(self) -> QuerySet:
+    def get_page_source(self) -> QuerySet:
         # Only the columns the answer shows: a city's 18 columns twice per row cost more to
         # compile and load than the page's SQL itself (bench/api.py).
-        queryset = Match.objects.for_list().only(*MATCH_COLUMNS)
+        return Match.objects.for_list().only(*MATCH_COLUMNS)
+
+    def get_queryset(self) -> QuerySet:
+        queryset = self.get_page_source()
         if self.action == "retrieve":
             # A match of a run still in progress (or failed) is not there to be read.
             queryset = queryset.filter(run__status=MatchRun.Status.SUCCEEDED)
@@ -224,7 +227,10 @@ class CityMatchesView(CSVExportMixin, generics.ListAPIView):
             "donor": Q(donor=self.city),
             None: Q(recipient=self.city) | Q(donor=self.city),
         }[side]
-        return Match.objects.for_list().only(*MATCH_COLUMNS).filter(city_filter)
+        return self.get_page_source().filter(city_filter)
+
+    def get_page_source(self) -> QuerySet:
+        return Match.objects.for_list().only(*MATCH_COLUMNS)
 
     def side(self) -> str | None:
         side = self.request.query_params.get("as")
