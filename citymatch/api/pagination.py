@@ -22,8 +22,9 @@ class WindowCountPagination(PageNumberPagination):
     every match of the filter before sorting and cutting (PostgreSQL must see all rows to sort
     them): hundreds of joins for 25 rows on a busy recipient. Here the keys of the page and the
     total (``COUNT(*) OVER ()``) come from the narrow filtered rows, and only the page's rows
-    are read with their joins, from the view's ``get_page_source()`` (its columns, none of the
-    filters again). For the match lists, the API's busiest (bench/api.py).
+    are read with their joins, from the view's ``get_page_source()``: its columns and none of
+    the filters again, as instances or as ``values()`` rows keyed "id". For the match lists,
+    the API's busiest (bench/api.py).
 
     A page past the end carries no row to read the count from: it is a 404, as with the plain
     paginator. ``?page=last`` needs the count first, so it takes the plain way.
@@ -50,7 +51,7 @@ class WindowCountPagination(PageNumberPagination):
         if not keyed and number > 1:
             raise NotFound(self.invalid_page_message)
         source = view.get_page_source() if hasattr(view, "get_page_source") else queryset
-        found = source.in_bulk([key for key, _ in keyed])
+        found = {_key(row): row for row in source.filter(pk__in=[key for key, _ in keyed])}
         rows = [found[key] for key, _ in keyed]
         paginator = self.django_paginator_class(queryset, page_size)
         paginator.count = keyed[0][1] if keyed else 0  # what count() would have said
@@ -58,3 +59,7 @@ class WindowCountPagination(PageNumberPagination):
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True
         return rows
+
+
+def _key(row) -> object:
+    return row["id"] if isinstance(row, dict) else row.pk

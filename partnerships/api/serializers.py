@@ -74,39 +74,40 @@ class MatchSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, match: Match) -> dict:
+    def to_representation(self, match: Match | dict) -> dict:
         # Built by hand: walking DRF's nested fields for a page of 25 matches took longer than
         # the page's SQL (bench/api.py). The fields above still define the schema; the API
-        # tests hold this output to them.
+        # tests hold this output to them. ``match`` is a Match or a row of MATCH_COLUMNS
+        # values (the list pages read rows: no model instances to build).
+        row = match if isinstance(match, dict) else columns_of(match)
         return {
-            "id": match.id,
-            "run": match.run_id,
-            "donor": _city(match.donor),
-            "recipient": _city(match.recipient),
-            "score": match.score,
-            "components": {name: getattr(match, name) for name in COMPONENTS},
-            "donor_rank": match.donor_rank,
-            "recipient_rank": match.recipient_rank,
+            "id": row["id"],
+            "run": row["run_id"],
+            "donor": {name: row[f"donor__{name}"] for name in CITY_FIELDS},
+            "recipient": {name: row[f"recipient__{name}"] for name in CITY_FIELDS},
+            "score": row["score"],
+            "components": {name: row[name] for name in COMPONENTS},
+            "donor_rank": row["donor_rank"],
+            "recipient_rank": row["recipient_rank"],
             "top_areas": [
                 {
                     "area": top.get("area"),
                     "need": top.get("need"),
                     "expertise": top.get("expertise"),
                 }
-                for top in match.top_areas
+                for top in row["top_areas"]
             ],
             "practices": [
                 {"id": practice.get("id"), "title": practice.get("title")}
-                for practice in match.practices
+                for practice in row["practices"]
             ],
-            "gives_back": list(match.gives_back),
-            "existing_partnership": match.existing_partnership,
+            "gives_back": list(row["gives_back"]),
+            "existing_partnership": row["existing_partnership"],
         }
 
 
 CITY_FIELDS = ("id", "name", "slug", "country", "population")
-# The columns to_representation reads: lists load only these (see MatchViewSet).
-MATCH_COLUMNS = (
+OWN_COLUMNS = (
     "id",
     "run_id",
     "score",
@@ -117,19 +118,22 @@ MATCH_COLUMNS = (
     "practices",
     "gives_back",
     "existing_partnership",
+)
+# The columns the JSON of a match shows, as ``values()`` names them: lists read only these.
+MATCH_COLUMNS = (
+    *OWN_COLUMNS,
     *(f"donor__{name}" for name in CITY_FIELDS),
     *(f"recipient__{name}" for name in CITY_FIELDS),
 )
 
 
-def _city(city) -> dict:
-    return {
-        "id": city.id,
-        "name": city.name,
-        "slug": city.slug,
-        "country": city.country,
-        "population": city.population,
-    }
+def columns_of(match: Match) -> dict:
+    """A Match (stored or scored on the fly) as the row ``values(*MATCH_COLUMNS)`` gives."""
+    row = {name: getattr(match, name) for name in OWN_COLUMNS}
+    for side in ("donor", "recipient"):
+        city = getattr(match, side)
+        row.update({f"{side}__{name}": getattr(city, name) for name in CITY_FIELDS})
+    return row
 
 
 class CityMatchSerializer(MatchSerializer):
