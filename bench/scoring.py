@@ -29,14 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cities.taxonomy import POLICY_AREAS, RELEVANCE, SECTORS  # noqa: E402
-from partnerships.scoring import (  # noqa: E402
+from matching.scoring import (  # noqa: E402
     CityArrays,
     ScoringParams,
     clear_prepared,
     prepare,
     score_all,
 )
-from partnerships.scoring.engine import hot_layout  # noqa: E402
+from matching.scoring.engine import hot_layout  # noqa: E402
 
 DEFAULT_WEIGHTS = {
     "need_fit": 0.30,

@@ -1,6 +1,6 @@
 """Profiles → the engine's arrays, in a handful of whole-table queries.
 
-The engine (``partnerships.scoring``) works on plain numpy arrays with one row per city, rows in
+The engine (``matching.scoring``) works on plain numpy arrays with one row per city, rows in
 ascending city id. Building them issues one query per table (cities, area levels, sector shares,
 relevance, the catalogue's practice counts, the donors' concluded partnerships), never one per
 city, so the ~34,000 cities of the GeoNames set load in about a second on PostgreSQL.
@@ -25,9 +25,9 @@ from django.db import connection
 
 from bestpractices.services import scoring_inputs
 from cities.models import City, CityAreaLevel, CitySector, PolicyArea, Sector, SectorRelevance
+from matching.scoring import CityArrays
 
 from ..cooperation.scoring import experience_years
-from ..scoring import CityArrays
 
 # How long a process reuses the arrays it loaded for on-the-fly scoring. Profile and catalogue
 # changes bump a version in the shared cache, which drops them at once in every process; the

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from django.core.cache import cache
 
+from matching.scoring import Matches
+
 from ..models import Match, MatchRun
-from ..scoring import Matches
 
 BARS_KEY = "partnerships:run-bars:{run_id}:{side}"
 BARS_TIMEOUT_S = 7 * 24 * 3600

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+from matching.scoring import ScoringParams
+
 from ..models import COMPONENTS, DEFAULT_WEIGHTS, ScoringProfile
-from ..scoring import ScoringParams
 
 
 class InvalidWeights(ValueError):

@@ -12,9 +12,9 @@ import numpy as np
 from django.db import connection, transaction
 
 from cities.models import City
+from matching.scoring import Matches, PreparedInputs, ScoringParams, prepare, score_city
 
 from ..models import Match, MatchRun
-from ..scoring import Matches, PreparedInputs, ScoringParams, prepare, score_city
 from .arrays import ScoringInputs, current_inputs, invalidate_inputs, load_inputs
 from .bars import run_bars
 from .params import params_for, params_from_snapshot

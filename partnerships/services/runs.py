@@ -35,9 +35,16 @@ from django.db.models import ExpressionWrapper, F, IntegerField
 from django.utils import timezone
 
 from cities.models import City
+from matching.scoring import (
+    BlockResult,
+    PreparedInputs,
+    ScoringParams,
+    merge_blocks,
+    prepare,
+    score_block,
+)
 
 from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
-from ..scoring import BlockResult, PreparedInputs, ScoringParams, merge_blocks, prepare, score_block
 from . import partitions
 from .arrays import ScoringInputs, freeze, load_inputs, thaw
 from .bars import bars_of, store_run_bars

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from matching.scoring import score_all
 from partnerships import services
 from partnerships.models import COMPONENTS, Match, MatchRun
-from partnerships.scoring import score_all
 from partnerships.services import load_inputs, params_from_snapshot
 
 

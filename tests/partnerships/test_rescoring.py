@@ -8,9 +8,9 @@ from django.db.models import Q
 from bestpractices.signals import practices_changed
 from cities import services as city_services
 from cities.models import City
+from matching.scoring import score_city
 from partnerships import services
 from partnerships.models import Match, MatchRun
-from partnerships.scoring import score_city
 from partnerships.services import load_inputs, params_for
 from tests.bestpractices.factories import BestPracticeFactory
 from tests.factories import CityFactory

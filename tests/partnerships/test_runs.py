@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cities.models import City
+from matching.scoring import score_block as engine_score_block
 from partnerships import services
 from partnerships.models import Match, MatchRun, Partnership, RunInputs, RunShard
-from partnerships.scoring import score_block as engine_score_block
 from tests.bestpractices.factories import BestPracticeFactory
 from tests.factories import CityFactory
 

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from matching.scoring import score_all
 from partnerships.models import Match
-from partnerships.scoring import score_all
 from partnerships.services import load_inputs, params_from_snapshot
 from partnerships.services.writing import explain, match_objects, write_matches
 from tests.bestpractices.factories import BestPracticeFactory

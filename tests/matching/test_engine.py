@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partnerships.scoring import (
+from matching.scoring import (
     COMPONENTS,
     BlockResult,
     CityArrays,
@@ -25,8 +25,8 @@ from partnerships.scoring import (
     score_city,
     score_from_components,
 )
-from partnerships.scoring.engine import hot_layout
-from partnerships.scoring.tiles import _Chunk, _tile_scores, _Workspace
+from matching.scoring.engine import hot_layout
+from matching.scoring.tiles import _Chunk, _tile_scores, _Workspace
 
 from .scoring_reference import reference_pairs, top_lists
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from partnerships.scoring import COMPONENTS, CityArrays, ScoringParams
+from matching.scoring import COMPONENTS, CityArrays, ScoringParams
 
 
 def _row(matrix, i) -> list[float]:
