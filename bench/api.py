@@ -46,7 +46,7 @@ SELECT m.id, m.run_id, m.score, m.need_fit, m.evidence, m.reciprocity, m.size, m
        d.id, d.name, d.slug, d.country, d.population,
        r.id, r.name, r.slug, r.country, r.population,
        count(*) OVER () AS total
-FROM partnerships_match m
+FROM matching_match m
 JOIN cities_city d ON d.id = m.donor_id
 JOIN cities_city r ON r.id = m.recipient_id
 WHERE m.run_id = %s AND m.recipient_id = %s AND m.top_area_codes LIKE %s
@@ -99,8 +99,8 @@ def load(cities: int, *, reload: bool) -> None:
     """10,000 cities and a full, active run (kept from an earlier bench unless ``reload``)."""
     from cities.demo import curated_rows, load_demo
     from cities.models import City
-    from partnerships import services
-    from partnerships.models import Match, MatchRun
+    from matching import services
+    from matching.models import Match, MatchRun
 
     active = MatchRun.objects.filter(is_active=True).first()
     if not reload and active is not None and City.objects.count() >= cities:
@@ -126,7 +126,7 @@ def analyze() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE partnerships_match")
+        cursor.execute("ANALYZE matching_match")
         cursor.execute("ANALYZE cities_city")
 
 
@@ -134,7 +134,7 @@ def cases(count: int) -> list[tuple[int, str]]:
     """Busy recipients of the active run, each with the area most frequent in its matches."""
     from django.db.models import Count
 
-    from partnerships.models import Match, MatchRun
+    from matching.models import Match, MatchRun
 
     run = MatchRun.objects.get(is_active=True)
     recipients = (
@@ -185,7 +185,7 @@ def bare_caller():
     # Django hands jsonb columns to Python as text (its JSONField decodes them): so here too.
     from django.db import connection
 
-    from partnerships.models import MatchRun
+    from matching.models import MatchRun
 
     run_id = MatchRun.objects.get(is_active=True).pk
 

@@ -98,9 +98,9 @@ def e2e_section(
     _setup(url)
     from cities.demo import load_demo
     from cities.models import City
-    from partnerships import services
-    from partnerships.models import MatchRun
-    from partnerships.services import partitions, runs, writing
+    from matching import services
+    from matching.models import MatchRun
+    from matching.services import partitions, runs, writing
 
     print(
         f"== End-to-end run on PostgreSQL ({urlparse(url).path.lstrip('/')}), tasks in-process =="

@@ -38,7 +38,7 @@ def best_match_of_busiest_recipient():
     """The top match of the recipient with the most matches in the active run."""
     from django.db.models import Count
 
-    from partnerships.models import Match, MatchRun
+    from matching.models import Match, MatchRun
 
     run = MatchRun.objects.get(is_active=True)
     busiest = (
@@ -115,7 +115,7 @@ def measure(rounds: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from partnerships.models import Match
+    from matching.models import Match
 
     call, user = signed_in_caller()
     match = best_match_of_busiest_recipient()

@@ -11,7 +11,8 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, QuerySet
 
 from cities.countries import COUNTRIES
-from cities.filtersets import FlagFilter, IntegerFilter, policy_area_filter, sector_filter
+from cities.filtersets import policy_area_filter, sector_filter
+from toolkit.filters import FlagFilter, IntegerFilter
 
 from .models import BestPractice, Evidence
 

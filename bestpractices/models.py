@@ -187,10 +187,6 @@ class BestPractice(models.Model):
         return None
 
     @property
-    def is_public(self) -> bool:
-        return self.status == self.Status.PUBLISHED
-
-    @property
     def has_transferability(self) -> bool:
         return bool(self.preconditions.strip()) or any(
             value is not None

@@ -75,10 +75,15 @@ class BestPracticeQuerySet(models.QuerySet):
             .prefetch_related("policy_areas")
         )
 
-    def with_evidence_flag(self) -> BestPracticeQuerySet:
-        from .models import Evidence
-
-        return self.annotate(has_evidence=Exists(Evidence.objects.filter(practice=OuterRef("pk"))))
+    def for_match_page(self) -> BestPracticeQuerySet:
+        """A donor's practices as the match page and the brief show them: with areas, ordered
+        steps and lessons, in four queries whatever their number. The long text columns stay
+        in the database: those pages show titles, steps and lessons, not the full story."""
+        return (
+            self.defer("search_vector", "body", "body_html", "context")
+            .prefetch_related("policy_areas", "steps", "lessons")
+            .order_by("title", "id")
+        )
 
     def search(self, text: str) -> BestPracticeQuerySet:
         """Full-text search, best match first.

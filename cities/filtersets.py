@@ -1,132 +1,32 @@
 """Filters of the city list: one FilterSet for the web page and the API (same query string).
 
-The reusable filter classes below (bounded integers, language codes, true/false flags and the
-policy-area and sector lookups) serve the match filters of ``partnerships`` too.
+The policy-area and sector lookups and the language and sector rules below serve the filters
+of the apps above ``cities`` too.
 """
 
 from __future__ import annotations
 
-import copy
-
 import django_filters
-from django import forms
 from django.core.cache import cache
-from django.core.validators import RegexValidator
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import QueryDict
-from django_filters.widgets import BooleanWidget
+
+from toolkit.filters import (
+    CodeChoiceFilter,
+    FlagFilter,
+    IntegerFilter,
+    LanguageFilter,
+    LightFilterSet,
+    TaxonomyCodeFilter,
+)
 
 from .countries import COUNTRIES, REGIONS
 from .models import City, CitySector, Organization, PolicyArea, Sector
 
-# The largest value a 64-bit integer column holds: bigger numbers are refused as bad input
-# rather than reaching the database.
-MAX_BIGINT = 2**63 - 1
-
 # A sector "counts" for a city when it makes up at least this share of the city's economy.
 SECTOR_MIN_SHARE = 0.1
-
-language_code = RegexValidator(
-    r"^[a-z]{2}$", "Use a two-letter ISO 639-1 code in lower case, such as 'en'."
-)
-
-
-class SharedChoiceField(django_filters.fields.ChoiceField):
-    """A choice field whose copies share its choices (a fixed list such as the 250 countries).
-
-    Django deep-copies every form field for every form; copying the country list of two
-    filters took longer than the whole SQL of a match page (see bench/api.py).
-    """
-
-    def __deepcopy__(self, memo):
-        result = forms.Field.__deepcopy__(self, memo)
-        result._choices = self._choices
-        return result
-
-
-class CodeChoiceFilter(django_filters.ChoiceFilter):
-    """A choice among fixed codes (countries, continents, roles, kinds)."""
-
-    field_class = SharedChoiceField
-
-
-class LightFilterSet(django_filters.FilterSet):
-    """A FilterSet that copies its filters shallowly for each request.
-
-    django-filter deep-copies every filter per FilterSet, and with them their choices and
-    querysets: for the match filters that was most of an API request's time (bench/api.py).
-    A filter holds no per-request state but its ``parent``, ``model`` and the method bound to
-    it, so a shallow copy that sets those three again is enough. The form fields are built
-    once per filter and shared (Django copies them into every form instance), and so is the
-    form class built from them.
-    """
-
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        if queryset is None:
-            queryset = self._meta.model._default_manager.all()
-        self.is_bound = data is not None
-        self.data = data or QueryDict()
-        self.queryset = queryset
-        self.request = request
-        self.form_prefix = prefix
-        self.filters = {
-            name: self._bind(filter_, queryset.model) for name, filter_ in self.base_filters.items()
-        }
-
-    def get_form_class(self):
-        # The form's fields are those of the class's own filters (see _bind): one form class
-        # per FilterSet class serves every request.
-        form_class = type(self).__dict__.get("_light_form_class")
-        if form_class is None:
-            form_class = super().get_form_class()
-            type(self)._light_form_class = form_class
-        return form_class
-
-    def _bind(self, filter_: django_filters.Filter, model) -> django_filters.Filter:
-        if "_field" not in filter_.__dict__:
-            # Build the form field once, on the class's own filter, and share it: a form
-            # copies its fields for every instance anyway.
-            filter_.model = model
-            filter_.field  # noqa: B018 (the property builds and keeps the field)
-        bound = copy.copy(filter_)
-        bound.extra = dict(filter_.extra)
-        bound.model = model
-        bound.parent = self
-        if filter_.method is not None:
-            bound.method = filter_.method  # re-binds the FilterMethod to this copy
-        return bound
-
-
-class IntegerFilter(django_filters.NumberFilter):
-    """A whole-number filter bounded to what the database stores (no 500 on huge numbers)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, min_value: int = 0, max_value: int = MAX_BIGINT, **kwargs):
-        kwargs.setdefault("min_value", min_value)
-        kwargs.setdefault("max_value", max_value)
-        super().__init__(*args, **kwargs)
-
-
-class FlagFilter(django_filters.BooleanFilter):
-    """``true``/``false`` in the query string, in the API and on the web page alike."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", BooleanWidget)
-        super().__init__(*args, **kwargs)
-
-
-class LanguageFilter(django_filters.CharFilter):
-    """An ISO 639-1 code; the value is checked before it is used in a LIKE pattern."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("validators", [language_code])
-        kwargs.setdefault("max_length", 2)
-        super().__init__(*args, **kwargs)
-
 
 # Policy areas and sectors change only when an admin edits the taxonomy: their codes are kept
 # in the cache (and dropped as soon as one is saved), so validating ``policy_area=waste`` costs
@@ -163,16 +63,6 @@ def sector_choices() -> list[tuple[str, str]]:
 @receiver([post_save, post_delete], sender=Sector)
 def _forget_taxonomy_choices(**kwargs) -> None:
     cache.delete_many(TAXONOMY_CACHE_KEYS)
-
-
-class TaxonomyCodeFilter(django_filters.CharFilter):
-    """A code of the taxonomy tables, checked against their (cached) codes.
-
-    A text filter with a choice field: the schema documents it as a string with its help text,
-    without reading the tables to list the codes.
-    """
-
-    field_class = SharedChoiceField
 
 
 def policy_area_filter(**kwargs) -> TaxonomyCodeFilter:

@@ -6,35 +6,13 @@ from collections.abc import Sequence
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+
+from toolkit.pages import QuickSelect
 
 from .models import City, PolicyArea, Sector, language_code_validator
 
 EXPERTISE_CHOICES = [(0, "0 · none"), (1, "1 · some"), (2, "2 · proven"), (3, "3 · leading")]
 NEED_CHOICES = [(0, "0 · none"), (1, "1 · low"), (2, "2 · medium"), (3, "3 · high")]
-
-
-class QuickSelect(forms.Select):
-    """A ``<select>`` written in Python rather than with one template per option.
-
-    Django renders each option through a template (about 0.1 ms each): a country list of 250
-    options cost 30 ms a page. Flat choices only (no option groups), as every list here is.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None) -> str:
-        chosen = {str(item) for item in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in chosen else "", label)
-                for key, label in self.choices
-            ),
-        )
-        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        return format_html("<select{}>{}</select>", flatatt(attrs), options)
 
 
 class CityProfileForm(forms.ModelForm):

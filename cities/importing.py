@@ -39,7 +39,7 @@ from typing import IO, Any, cast
 from django.db import connections, models, router, transaction
 from django.db.models import QuerySet
 
-from citymatch.csvsafe import FORMULA_PREFIXES
+from toolkit.csv import FORMULA_PREFIXES
 
 from .countries import COUNTRY_NAMES, country_languages, region_of
 from .languages import ISO_639_1

@@ -173,11 +173,6 @@ def delete_city(*, city: City, user: Any = None) -> None:
     logger.info("City %s deleted by %s", label, _who(user))
 
 
-def set_city_editors(*, city: City, users: Iterable[Any]) -> None:
-    """Make exactly ``users`` the editors of ``city``."""
-    city.editors.set(list(users))
-
-
 def _save_profile(
     *,
     city: City,

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-# The city page and map show matches, so partnerships.urls serves them under /cities/ too.
+# The city page shows matches and cooperation: partnerships.urls serves it; matching.urls the map.
 urlpatterns = [
     path("cities/", views.city_list, name="city-list"),
     path("cities/<slug:slug>/edit/", views.city_edit, name="city-edit"),

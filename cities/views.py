@@ -5,33 +5,21 @@ The city page itself shows matches, so ``partnerships.views`` serves it (ARCHITE
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django_filters import FilterSet
-from django_filters.widgets import BooleanWidget
+
+from toolkit.pages import active_filters, filter_form_for_people, paginate
 
 from . import services
 from .filtersets import CityFilterSet
-from .forms import CityProfileForm, QuickSelect
+from .forms import CityProfileForm
 from .models import City, PolicyArea, Sector
 from .permissions import can_edit_city
 
-PAGE_SIZE = 25
 SAVED_MESSAGE = "Saved. Your matches are being updated…"
-NOT_FILTERS = {"page", "ordering", "format"}
-
-
-def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> dict:
-    """The page asked for (an out-of-range number gives the last page) and its page links."""
-    page: Page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-    page_range = list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
-    return {"page": page, "page_range": page_range}
 
 
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
@@ -48,41 +36,6 @@ CITY_FILTER_TEXT = {
     "has_international_department": ("International department", ""),
     "language": ("Working language", "Two-letter code, such as en."),
 }
-
-
-def filter_form_for_people(
-    filterset: FilterSet, text: dict[str, tuple[str, str]] | None = None
-) -> forms.Form:
-    """The FilterSet's form as a person reads it: plain labels and help, "Any" for an unset
-    filter. The API reads the same FilterSet; only the words change here.
-
-    Call it before validating: the form keeps the labels of its first validation.
-    """
-    for name, field in filterset.form.fields.items():
-        if text and name in text:
-            field.label, field.help_text = text[name]
-        if isinstance(field.widget, BooleanWidget):
-            field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
-        elif type(field.widget) is forms.Select:
-            field.widget = QuickSelect(attrs=field.widget.attrs, choices=_any_first(field))
-    return filterset.form
-
-
-def _any_first(field: forms.ChoiceField):
-    """The field's choices with "Any" as the empty one.
-
-    Fixed lists (countries…) are shared by every copy of the filter, so they are copied here
-    rather than changed; a model choice field's own iterator reads ``empty_label`` lazily.
-    """
-    if isinstance(field, forms.ModelChoiceField):
-        field.empty_label = "Any"
-        return field.choices
-    return [("", "Any"), *((key, label) for key, label in field.choices if key != "")]
-
-
-def active_filters(request: HttpRequest) -> int:
-    """How many filters the query string sets (paging, sorting and format are not filters)."""
-    return sum(1 for key, value in request.GET.items() if value and key not in NOT_FILTERS)
 
 
 @login_required

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "cities",
     "bestpractices",
+    "matching",
     "partnerships",
 ]
 
@@ -188,7 +189,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "citymatch.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "toolkit.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -208,7 +209,7 @@ REST_FRAMEWORK = {
         "user": env_rate("API_THROTTLE_USER", "1200/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "citymatch.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "toolkit.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -226,7 +227,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several resources have a "status" or a "role": name each choice set after its owner.
     "ENUM_NAME_OVERRIDES": {
-        "MatchRunStatusEnum": "partnerships.models.MatchRun.Status",
+        "MatchRunStatusEnum": "matching.models.MatchRun.Status",
         "BestPracticeStatusEnum": "bestpractices.models.BestPractice.Status",
         "CityRoleEnum": "cities.models.City.Role",
         "ServiceStatusEnum": "citymatch.api.views.SERVICE_STATES",
@@ -250,7 +251,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "nightly-scoring-run": {
-        "task": "partnerships.tasks.start_scheduled_run",
+        "task": "matching.tasks.start_scheduled_run",
         "schedule": crontab(
             hour=env_int("SCORING_NIGHTLY_HOUR", 2), minute=env_int("SCORING_NIGHTLY_MINUTE", 0)
         ),

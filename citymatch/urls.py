@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("practices/", include("bestpractices.urls")),
     path("", include("partnerships.urls")),
+    path("", include("matching.urls")),
     path("", include("cities.urls")),
 ]

@@ -1,153 +1,221 @@
-"""Admin of matching: scoring profiles (editable), runs and matches (read-only)."""
+"""Admin of cooperation: programmes and their members (editable), partnerships, projects and
+messages (readable, with the few edits that keep the history right).
+
+Status moves, ledger entries and answers to messages go through the pages and the API, which
+apply the rules and record who did what; the admin shows them.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import path, reverse
+from django.core.exceptions import ValidationError
 
-from . import services
-from .models import COMPONENTS, Match, MatchRun, ScoringProfile
+from bestpractices.models import BestPractice
+
+from .models import (
+    ExpressionOfInterest,
+    LedgerEntry,
+    Milestone,
+    Partnership,
+    PartnershipEvent,
+    PartnershipOrganization,
+    Programme,
+    ProgrammeMembership,
+    Project,
+    ProjectFigure,
+)
+from .services import pipeline, programmes
 
 
-class ScoringProfileForm(forms.ModelForm):
+class ProgrammeForm(forms.ModelForm):
     class Meta:
-        model = ScoringProfile
+        model = Programme
         fields = (
             "name",
-            "is_default",
-            *(f"weight_{name}" for name in COMPONENTS),
-            "size_sigma",
-            "default_cost_usd",
-            "top_k",
+            "slug",
+            "organization",
+            "description",
+            "policy_areas",
+            "funding_usd",
+            "funding_note",
+            "min_population",
+            "countries",
+            "min_cofunding_usd",
+            "requires_adopted_plan",
         )
 
-    def _get_validation_exclusions(self):
-        # Saving takes the default flag from the previous default (services.save_profile), so
-        # the "one default" constraint holds after the save even though it fails before it.
-        exclude = super()._get_validation_exclusions()
-        exclude.add("is_default")
-        return exclude
+    def clean_countries(self):
+        from cities.countries import COUNTRY_NAMES
 
-    def clean(self):
-        cleaned = super().clean()
-        profile = self.instance
-        for name, value in cleaned.items():
-            setattr(profile, name, value)
-        services.validate_profile(profile)
-        return cleaned
+        countries = self.cleaned_data["countries"]
+        if not isinstance(countries, list) or not all(isinstance(c, str) for c in countries):
+            raise ValidationError('Give a list of ISO 3166-1 alpha-2 codes, e.g. ["ID", "VN"].')
+        unknown = [code for code in countries if code not in COUNTRY_NAMES]
+        if unknown:
+            raise ValidationError(f"Unknown country codes: {', '.join(unknown)}.")
+        return countries
 
 
-@admin.register(ScoringProfile)
-class ScoringProfileAdmin(admin.ModelAdmin):
-    form = ScoringProfileForm
-    list_display = ("name", "is_default", *(f"weight_{name}" for name in COMPONENTS), "top_k")
-    fieldsets = (
-        (None, {"fields": ("name", "is_default")}),
-        ("Weights", {"fields": tuple(f"weight_{name}" for name in COMPONENTS)}),
-        ("Constants", {"fields": ("size_sigma", "default_cost_usd", "top_k")}),
-    )
-    actions = ["start_run_with_profile"]
-
-    def save_model(self, request, obj, form, change) -> None:
-        services.save_profile(profile=obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The default profile is what every run and on-the-fly score starts from.
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_default)
-
-    @admin.action(description="Start a scoring run with the selected profile")
-    def start_run_with_profile(self, request, queryset) -> None:
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one profile.", messages.ERROR)
-            return
-        _start_run(self, request, profile=queryset.get())
+class MembershipInline(admin.TabularInline):
+    model = ProgrammeMembership
+    extra = 0
+    autocomplete_fields = ("city",)
+    fields = ("city", "status", "has_adopted_plan", "plan_title", "applied_by", "created_at")
+    readonly_fields = ("applied_by", "created_at")
 
 
-def _start_run(model_admin, request: HttpRequest, profile: ScoringProfile | None = None) -> None:
-    try:
-        run = services.start_run(trigger=MatchRun.Trigger.ADMIN, user=request.user, profile=profile)
-    except services.RunInProgress as exc:
-        model_admin.message_user(request, str(exc), messages.WARNING)
-        return
-    model_admin.message_user(request, f"Run {run.pk} queued.", messages.SUCCESS)
-
-
-@admin.register(MatchRun)
-class MatchRunAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "status",
-        "progress_percent",
-        "trigger",
-        "is_active",
-        "cities",
-        "matches_stored",
-        "duration",
-        "created_at",
-        "created_by",
-    )
-    list_filter = ("status", "trigger", "is_active")
-    list_select_related = ("created_by", "profile")
-    date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in MatchRun._meta.fields if field.name != "id"] + [
-        "duration"
-    ]
-    change_list_template = "admin/partnerships/matchrun/change_list.html"
-
-    @admin.display(description="progress", ordering="progress")
-    def progress_percent(self, run: MatchRun) -> str:
-        return f"{run.progress} %"
-
-    @admin.display(description="duration (s)")
-    def duration(self, run: MatchRun) -> float | None:
-        return run.duration_s
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The active run is what every reader sees, and a run in progress is being written.
-        if obj is not None and (obj.is_active or obj.in_progress):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def get_urls(self):
-        start = path(
-            "start/",
-            self.admin_site.admin_view(self.start_view),
-            name="partnerships_matchrun_start",
-        )
-        return [start, *super().get_urls()]
-
-    def start_view(self, request: HttpRequest):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm("partnerships.add_matchrun") and not request.user.is_superuser:
-            self.message_user(request, "You may not start runs.", messages.ERROR)
-        else:
-            _start_run(self, request)
-        return HttpResponseRedirect(reverse("admin:partnerships_matchrun_changelist"))
-
-
-@admin.register(Match)
-class MatchAdmin(admin.ModelAdmin):
-    list_display = ("id", "run", "donor", "recipient", "score", "donor_rank", "recipient_rank")
-    # Runs are few (the last three are kept); listing them all is cheaper than finding the
-    # distinct runs of a million matches.
-    list_filter = ("run", "existing_partnership")
-    list_select_related = ("run", "donor", "recipient")
-    search_fields = ("donor__name", "recipient__name")
-    # Counting a million matches for "N total" on every page costs more than the page itself.
-    show_full_result_count = False
-    readonly_fields = [field.name for field in Match._meta.fields if field.name != "id"]
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    form = ProgrammeForm
+    list_display = ("name", "organization", "min_population", "min_cofunding_usd", "members")
+    search_fields = ("name", "organization__name")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("policy_areas",)
+    inlines = [MembershipInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("donor__sources", "recipient__sources")
+        return super().get_queryset(request).select_related("organization")
+
+    @admin.display(description="members")
+    def members(self, programme: Programme) -> int:
+        return programme.memberships.filter(status=ProgrammeMembership.Status.MEMBER).count()
+
+
+@admin.register(ProgrammeMembership)
+class ProgrammeMembershipAdmin(admin.ModelAdmin):
+    list_display = ("city", "programme", "status", "has_adopted_plan", "plan_title", "created_at")
+    list_filter = ("status", "programme")
+    search_fields = ("city__name", "programme__name")
+    autocomplete_fields = ("city",)
+    actions = ["admit_selected"]
+
+    @admin.action(description="Admit the selected applications")
+    def admit_selected(self, request, queryset) -> None:
+        admitted = 0
+        for membership in queryset.select_related("city", "programme"):
+            if membership.status != ProgrammeMembership.Status.MEMBER:
+                programmes.admit(user=request.user, membership=membership)
+                admitted += 1
+        self.message_user(request, f"{admitted} cit{'y' if admitted == 1 else 'ies'} admitted.")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrganizationLinkInline(ReadOnlyInline):
+    model = PartnershipOrganization
+    fields = ("organization", "role", "note")
+
+
+class LedgerInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = ("occurred_on", "city", "direction", "kind", "amount", "unit", "description")
+
+
+class EventInline(ReadOnlyInline):
+    model = PartnershipEvent
+    fields = ("created_at", "user", "action", "from_status", "to_status", "note")
+    readonly_fields = fields
+
+
+class PartnershipForm(forms.ModelForm):
+    class Meta:
+        model = Partnership
+        fields = ("reasons", "policy_areas", "review_on", "programme")
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(admin.ModelAdmin):
+    """Details are edited through the service (so the history records it); the status moves
+    on the partnership's page or over the API."""
+
+    form = PartnershipForm
+    list_display = ("__str__", "kind", "status", "programme", "review_on", "updated_at")
+    list_filter = ("status", "kind", "programme")
+    search_fields = ("donor__name", "recipient__name")
+    readonly_fields = (
+        "donor",
+        "recipient",
+        "kind",
+        "status",
+        "status_reason",
+        "outcome",
+        "agreed_on",
+        "match_ref",
+        "match_snapshot",
+        "created_by",
+        "created_at",
+    )
+    fields = (*readonly_fields[:8], "reasons", "policy_areas", "review_on", "programme",
+              "match_snapshot", "created_by", "created_at")  # fmt: skip
+    filter_horizontal = ("policy_areas",)
+    inlines = [OrganizationLinkInline, LedgerInline, EventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("donor", "recipient", "programme")
+
+    def has_add_permission(self, request) -> bool:
+        # A partnership starts from its cities (a match page, the API), by their editors.
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            pipeline.update_partnership(
+                user=request.user,
+                partnership=obj,
+                policy_areas=form.cleaned_data["policy_areas"],
+                reasons=form.cleaned_data["reasons"],
+                review_on=form.cleaned_data["review_on"],
+                programme=form.cleaned_data["programme"],
+            )
+        except ValidationError as error:
+            messages.error(request, "; ".join(error.messages))
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The service saved the policy areas (no form.save_m2m()); the inlines are read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+class FigureInline(admin.TabularInline):
+    model = ProjectFigure
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ("title", "partnership", "policy_area", "status", "budget_usd")
+    list_filter = ("status", "policy_area")
+    search_fields = ("title", "partnership__donor__name", "partnership__recipient__name")
+    raw_id_fields = ("partnership", "practice", "practice_draft")
+    inlines = [MilestoneInline, FigureInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "practice":
+            kwargs["queryset"] = BestPractice.objects.published()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ExpressionOfInterest)
+class ExpressionOfInterestAdmin(admin.ModelAdmin):
+    list_display = ("from_city", "to_city", "status", "created_at", "answered_at")
+    list_filter = ("status",)
+    search_fields = ("from_city__name", "to_city__name", "message")
+    readonly_fields = [field.name for field in ExpressionOfInterest._meta.fields] + ["policy_areas"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -155,9 +223,15 @@ class MatchAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ("partnership", "city", "direction", "kind", "amount", "unit", "occurred_on")
+    list_filter = ("direction", "kind")
+    search_fields = ("description", "city__name")
+
+    def has_add_permission(self, request) -> bool:
         return False
 
-
-# Programmes, partnerships, projects and messages have their own module.
-from . import admin_cooperation  # noqa: E402, F401
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -3,7 +3,11 @@ from django.apps import AppConfig
 
 class PartnershipsConfig(AppConfig):
     name = "partnerships"
-    verbose_name = "Matching and partnerships"
+    verbose_name = "Partnerships"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects signal handlers)
+        from matching.inputs import register_cooperation_source
+
+        from .services.scoring import PartnershipCooperation
+
+        register_cooperation_source(PartnershipCooperation())

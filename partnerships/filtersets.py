@@ -1,183 +1,61 @@
-"""Filters of the match list: one FilterSet for the web page and the API (same query string).
-
-Without ``run`` the list shows the active run, so readers always see one complete run.
-"""
+"""Filters of the partnership list: one FilterSet for the web page and the API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet, Subquery
-from django.utils.functional import cached_property
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from cities.countries import COUNTRIES, REGIONS
-from cities.filtersets import (
-    SECTOR_MIN_SHARE,
-    CodeChoiceFilter,
-    FlagFilter,
-    IntegerFilter,
-    LanguageFilter,
-    LightFilterSet,
-    cities_with_sector,
-    policy_area_filter,
-    sector_filter,
-    speaks,
-)
+from cities.filtersets import policy_area_filter
+from toolkit.filters import FlagFilter, IntegerFilter
 
-from .models import Match, MatchRun
-
-MATCH_ORDERINGS = ("score", "donor_rank", "recipient_rank")
+from .models import Partnership, Programme
 
 
-class ScoreFilter(django_filters.NumberFilter):
-    """A score bound: scores run from 0 to 100."""
-
-    field_class = forms.FloatField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", 100)
-        super().__init__(*args, **kwargs)
-
-
-class MatchOrderingFilter(django_filters.OrderingFilter):
-    """Orders by the given fields, then by score and the city ids.
-
-    The tie-breakers make the order total, so pages never repeat or skip a match. Ranks are
-    null on the side where the match is not in the top K: those rows come last either way.
-    """
-
-    def filter(self, qs: QuerySet, value) -> QuerySet:
-        if not value:
-            return qs
-        fields = [param.lstrip("-") for param in value]
-        ordering = [self.get_ordering_value(param) for param in value]
-        if "score" not in fields:
-            ordering.append(F("score").desc())
-        return qs.order_by(*ordering, "recipient_id", "donor_id")
-
-    def get_ordering_value(self, param: str):
-        descending = param.startswith("-")
-        field = F(self.param_map[param.lstrip("-")])
-        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-
-
-class MatchFilterSet(LightFilterSet):
+class PartnershipFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="filter_q",
-        label="City name",
-        help_text="Part of the donor's or the recipient's name (case-insensitive).",
-    )
-    donor = IntegerFilter(
-        field_name="donor_id", min_value=1, help_text="Id of the donor city.", label="Donor"
-    )
-    recipient = IntegerFilter(
-        field_name="recipient_id",
-        min_value=1,
-        help_text="Id of the recipient city.",
-        label="Recipient",
+        method="filter_q", label="City name", help_text="Part of either city's name."
     )
     city = IntegerFilter(
-        method="filter_city",
-        min_value=1,
-        label="City",
-        help_text="Id of a city on either side (donor or recipient).",
+        method="filter_city", min_value=1, label="City", help_text="Id of a city on either side."
     )
-    donor_country = CodeChoiceFilter(
-        field_name="donor__country",
-        choices=COUNTRIES,
-        help_text="ISO 3166-1 alpha-2 code of the donor's country.",
+    donor = IntegerFilter(field_name="donor_id", min_value=1, help_text="Id of the donor city.")
+    recipient = IntegerFilter(
+        field_name="recipient_id", min_value=1, help_text="Id of the recipient city."
     )
-    recipient_country = CodeChoiceFilter(
-        field_name="recipient__country",
-        choices=COUNTRIES,
-        help_text="ISO 3166-1 alpha-2 code of the recipient's country.",
+    status = django_filters.MultipleChoiceFilter(
+        choices=Partnership.Status.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One or more of proposed, agreed, pilot, scaling, expanded, concluded, paused, "
+        "ended.",
     )
-    donor_region = CodeChoiceFilter(
-        field_name="donor__region",
-        choices=REGIONS,
-        help_text="Continent code of the donor (AF, AN, AS, EU, NA, OC, SA).",
+    active = FlagFilter(
+        method="filter_active",
+        label="Active",
+        help_text="true: agreed, pilot, scaling or expanded; false: the others.",
     )
-    recipient_region = CodeChoiceFilter(
-        field_name="recipient__region",
-        choices=REGIONS,
-        help_text="Continent code of the recipient (AF, AN, AS, EU, NA, OC, SA).",
+    kind = django_filters.ChoiceFilter(
+        choices=Partnership.Kind.choices, help_text="donor_recipient or peers."
+    )
+    programme = django_filters.ModelChoiceFilter(
+        queryset=Programme.objects.only("id", "name"), help_text="Id of a programme."
     )
     policy_area = policy_area_filter(
-        method="filter_policy_area",
-        label="Policy area",
-        help_text="Policy area code that is one of the (up to three) top areas of the match.",
+        method="filter_policy_area", label="Policy area", help_text="Code of one of its areas."
     )
-    sector = sector_filter(
-        method="filter_sector",
-        label="Economic sector",
-        help_text=(
-            "ISIC section letter (A–U) that makes up at least "
-            f"{SECTOR_MIN_SHARE:.0%} of the donor's or of the recipient's economy."
-        ),
+    review_due = FlagFilter(
+        method="filter_review_due",
+        label="Review due",
+        help_text="true: still running and its review date has passed.",
     )
-    min_score = ScoreFilter(
-        field_name="score", lookup_expr="gte", help_text="Lowest score to include (0–100)."
-    )
-    max_score = ScoreFilter(
-        field_name="score", lookup_expr="lte", help_text="Highest score to include (0–100)."
-    )
-    size_ratio_max = django_filters.NumberFilter(
-        field_name="size_ratio",
-        lookup_expr="lte",
-        min_value=1,
-        max_value=10**9,
-        label="Size ratio at most",
-        help_text="Largest population divided by the smaller one, at most this (1 = equal size).",
-    )
-    language = LanguageFilter(
-        method="filter_language",
-        help_text="ISO 639-1 code that both cities speak, such as en.",
-    )
-    exclude_existing = FlagFilter(
-        method="filter_exclude_existing",
-        label="Exclude existing partnerships",
-        help_text="true: leave out pairs of cities that already have a partnership.",
-    )
-    run = django_filters.ModelChoiceFilter(
-        # Only a finished run: readers never see the partial results of one in progress.
-        queryset=MatchRun.objects.filter(status=MatchRun.Status.SUCCEEDED).only(
-            "id", "status", "is_active"
-        ),
-        method="filter_run",
-        label="Run",
-        help_text="Id of a succeeded match run; without it, the active run.",
-    )
-    ordering = MatchOrderingFilter(
-        fields=MATCH_ORDERINGS,
-        help_text="score, -score, donor_rank or recipient_rank (default -score).",
+    mine = FlagFilter(
+        method="filter_mine", label="My cities only", help_text="true: those of cities you edit."
     )
 
     class Meta:
-        model = Match
+        model = Partnership
         fields: list[str] = []
-
-    @cached_property
-    def active_run_id(self) -> int | None:
-        return MatchRun.objects.filter(is_active=True).values_list("id", flat=True).first()
-
-    @property
-    def selected_run_id(self) -> int | None:
-        """The run whose matches are listed: the ``run`` asked for, else the active run."""
-        run = self.form.cleaned_data.get("run") if self.form.is_valid() else None
-        return run.pk if run else self.active_run_id
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter_queryset(queryset)
-        if self.form.cleaned_data.get("run"):
-            return queryset
-        # The active run as a subquery rather than a query of its own: one round trip less per
-        # page, and PostgreSQL still reaches the matches through the (run, …) indexes. With no
-        # active run the subquery is NULL and the list is empty.
-        active = MatchRun.objects.filter(is_active=True).order_by().values("id")[:1]
-        return queryset.filter(run_id=Subquery(active))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(
@@ -187,94 +65,23 @@ class MatchFilterSet(LightFilterSet):
     def filter_city(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return queryset.filter(Q(donor_id=value) | Q(recipient_id=value))
 
-    def filter_policy_area(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # top_area_codes holds the codes as " waste air ": the spaces keep "air" from
-        # matching inside another code.
-        return queryset.filter(top_area_codes__contains=f" {value} ")
+    def filter_active(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        active = Q(status__in=Partnership.ACTIVE)
+        return queryset.filter(active if value else ~active)
 
-    def filter_sector(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        city_ids = cities_with_sector(value)
-        return queryset.filter(Q(donor_id__in=city_ids) | Q(recipient_id__in=city_ids))
+    def filter_policy_area(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # The shared policy-area filter gives the code (older versions gave the area itself).
+        code = getattr(value, "code", value)
+        links = Partnership.policy_areas.through.objects.filter(policyarea__code=code)
+        return queryset.filter(pk__in=links.values("partnership_id"))
 
-    def filter_language(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(**speaks(value, "donor__"), **speaks(value, "recipient__"))
+    def filter_review_due(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        due = Q(review_on__lte=timezone.localdate()) & ~Q(status__in=Partnership.CLOSED)
+        return queryset.filter(due if value else ~due | Q(review_on__isnull=True))
 
-    def filter_exclude_existing(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset.filter(existing_partnership=False) if value else queryset
-
-    def filter_run(self, queryset: QuerySet, name: str, value: MatchRun) -> QuerySet:
-        return queryset.filter(run=value)
-
-    def filter_list(self, matches: Iterable[Match]) -> list[Match]:
-        """The same filters and ordering over matches scored on the fly.
-
-        Those matches are not stored, so no queryset can filter them; the rules below mirror
-        the filter methods above one for one. ``run`` has no meaning here and is ignored.
-        """
-        data = self.form.cleaned_data
-        tests: list[Callable[[Match], bool]] = []
-        if q := data.get("q"):
-            needle = q.casefold()
-            tests.append(
-                lambda m: needle in m.donor.name.casefold() or needle in m.recipient.name.casefold()
-            )
-        if (donor := data.get("donor")) is not None:
-            tests.append(lambda m: m.donor_id == donor)
-        if (recipient := data.get("recipient")) is not None:
-            tests.append(lambda m: m.recipient_id == recipient)
-        if (city := data.get("city")) is not None:
-            tests.append(lambda m: city in (m.donor_id, m.recipient_id))
-        for side in ("donor", "recipient"):
-            for field in ("country", "region"):
-                if value := data.get(f"{side}_{field}"):
-                    tests.append(
-                        lambda m, side=side, field=field, value=value: (
-                            getattr(getattr(m, side), field) == value
-                        )
-                    )
-        if area := data.get("policy_area"):
-            tests.append(lambda m: any(top.get("area") == area for top in m.top_areas))
-        if sector := data.get("sector"):
-            city_ids = set(cities_with_sector(sector).values_list("city_id", flat=True))
-            tests.append(lambda m: m.donor_id in city_ids or m.recipient_id in city_ids)
-        if (min_score := data.get("min_score")) is not None:
-            tests.append(lambda m: m.score >= min_score)
-        if (max_score := data.get("max_score")) is not None:
-            tests.append(lambda m: m.score <= max_score)
-        if (ratio := data.get("size_ratio_max")) is not None:
-            tests.append(lambda m: m.size_ratio <= ratio)
-        if language := data.get("language"):
-            tests.append(
-                lambda m: language in m.donor.languages and language in m.recipient.languages
-            )
-        if data.get("exclude_existing"):
-            tests.append(lambda m: not m.existing_partnership)
-        kept = [match for match in matches if all(test(match) for test in tests)]
-        return self.order_list(kept, data.get("ordering"))
-
-    def order_list(self, matches: list[Match], ordering: list[str] | None) -> list[Match]:
-        """Sort like MatchOrderingFilter: given fields (nulls last), then score, then ids."""
-        fields = [param.lstrip("-") for param in ordering or []]
-        keys = [*(ordering or []), *([] if "score" in fields else ["-score"])]
-        # Stable sorts from the last key to the first give the combined order.
-        matches = sorted(matches, key=lambda m: (m.recipient_id, m.donor_id))
-        for param in reversed(keys):
-            field = param.lstrip("-")
-            descending = param.startswith("-")
-            present = [m for m in matches if getattr(m, field) is not None]
-            missing = [m for m in matches if getattr(m, field) is None]
-            present.sort(key=lambda m, field=field: getattr(m, field), reverse=descending)
-            matches = present + missing
-        return matches
-
-
-class MatchRunFilterSet(LightFilterSet):
-    status = CodeChoiceFilter(
-        choices=MatchRun.Status.choices, help_text="queued, running, succeeded or failed."
-    )
-    trigger = CodeChoiceFilter(choices=MatchRun.Trigger.choices, help_text="What started the run.")
-    is_active = FlagFilter(help_text="true: only the active run (the one lists show).")
-
-    class Meta:
-        model = MatchRun
-        fields: list[str] = []
+    def filter_mine(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        cities = user.edited_cities.values("id")
+        return queryset.filter(Q(donor_id__in=cities) | Q(recipient_id__in=cities))

@@ -11,8 +11,7 @@ from rest_framework.test import APIClient
 
 from cities.permissions import AGENCY_GROUP, CURATOR_GROUP
 from citymatch.celery import app as celery_app
-
-from .factories import UserFactory
+from tests.factories import UserFactory
 
 IN_CI = bool(os.environ.get("CI"))
 

@@ -10,8 +10,8 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from citymatch.api.exceptions import Conflict
-from citymatch.api.mixins import CSVExportMixin
+from toolkit.api.exceptions import Conflict
+from toolkit.api.mixins import CSVExportMixin
 
 from .. import services
 from ..filtersets import BestPracticeFilterSet

@@ -7,8 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cities.filtersets import language_code
 from cities.models import City, Organization, PolicyArea, Sector
+from toolkit.filters import language_code
 
 MAX_INT32 = 2**31 - 1
 

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cities import services
+from cities.api.permissions import AgencyMayCreate, CityEditorMayChange
 from cities.filtersets import (
     CityFilterSet,
     OrganizationFilterSet,
@@ -20,10 +21,9 @@ from cities.filtersets import (
 )
 from cities.importing import CityImportError, import_cities
 from cities.models import City, Organization, PolicyArea, Sector
-from citymatch.api.exceptions import PayloadTooLarge
-from citymatch.api.mixins import CSVExportMixin
-from citymatch.api.permissions import AgencyMayCreate, CityEditorMayChange
-from citymatch.api.renderers import CSVLayout
+from toolkit.api.exceptions import PayloadTooLarge
+from toolkit.api.mixins import CSVExportMixin
+from toolkit.api.renderers import CSVLayout
 
 from .serializers import (
     CitySerializer,

@@ -6,8 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from bestpractices.api.views import BestPracticeViewSet
 from cities.api.views import CityViewSet, OrganizationViewSet, PolicyAreaViewSet, SectorViewSet
-from partnerships.api.cooperation import PartnershipViewSet
-from partnerships.api.views import CityMatchesView, MatchRunViewSet, MatchViewSet
+from matching.api.views import CityMatchesView, MatchRunViewSet, MatchViewSet
+from partnerships.api.views import PartnershipViewSet
 
 from .views import APIRootView, HealthView, TokenView
 

@@ -9,16 +9,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-COMPONENTS = (
-    "need_fit",
-    "evidence",
-    "reciprocity",
-    "size",
-    "industry",
-    "capacity",
-    "budget",
-    "language",
-)
+from matching.vocabulary import COMPONENTS, DEFAULT_COST_USD, DEFAULT_SIZE_SIGMA, DEFAULT_TOP_K
 
 
 @dataclass(frozen=True)
@@ -26,9 +17,9 @@ class ScoringParams:
     """Weights and constants of the scoring model (SCORING.md)."""
 
     weights: Mapping[str, float]  # all eight COMPONENTS, >= 0, sum > 0
-    size_sigma: float = math.log(4)
-    default_cost_usd: float = 250_000.0
-    top_k: int = 50
+    size_sigma: float = DEFAULT_SIZE_SIGMA
+    default_cost_usd: float = float(DEFAULT_COST_USD)
+    top_k: int = DEFAULT_TOP_K
 
     def weight_vector(self) -> np.ndarray:
         """The weights in COMPONENTS order, checked (ValueError naming the problem)."""

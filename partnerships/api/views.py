@@ -1,47 +1,37 @@
-"""API views of matches and match runs, and of a city's matches (stored or scored on the fly)."""
+"""The partnerships API (API.md): agencies track the partnerships they fund, cities' editors
+propose and move them.
+
+- ``GET /api/partnerships/``, ``GET /api/partnerships/{id}/``: any signed-in user or token
+  (agencies are not cities' editors, and a partnership is no secret); anonymous: 401.
+- ``POST /api/partnerships/``: editors of one of its two cities, and admins; others 403.
+- ``PATCH /api/partnerships/{id}/``: editors of either city, and admins; others 403. A ``status``
+  moves the partnership one step along its pipeline, through the same service as the pages.
+"""
 
 from __future__ import annotations
 
-import math
-
-from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
-from rest_framework import generics, mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cities.models import City
-from citymatch.api.exceptions import Conflict
-from citymatch.api.mixins import CSVExportMixin
-from citymatch.api.pagination import WindowCountPagination
-from citymatch.api.permissions import AgencyMayCreate
-from citymatch.api.renderers import CSVLayout
-from partnerships import services
-from partnerships.filtersets import MatchFilterSet, MatchRunFilterSet
-from partnerships.models import COMPONENTS, Match, MatchRun
+from cities.api.serializers import CitySummarySerializer
+from cities.models import City, PolicyArea
+from matching.models import Match
+from toolkit.api.mixins import CSVExportMixin
+from toolkit.api.renderers import CSVLayout
 
-from .serializers import (
-    MATCH_COLUMNS,
-    CityMatchSerializer,
-    MatchRunSerializer,
-    MatchSerializer,
-)
+from ..filtersets import PartnershipFilterSet
+from ..models import Partnership, PartnershipOrganization, Programme
+from ..permissions import can_change_partnership
+from ..services import pipeline
 
-MATCH_CSV_LAYOUT = CSVLayout(inline=("components",))
-MATCH_EXAMPLE = {
-    "id": 120,
-    "run": 3,
+PARTNERSHIP_EXAMPLE = {
+    "id": 4,
     "donor": {
         "id": 1,
         "name": "Kitakyushu",
@@ -56,216 +46,235 @@ MATCH_EXAMPLE = {
         "country": "ID",
         "population": 2874314,
     },
-    "score": 78.4,
-    "components": {
-        "need_fit": 0.83,
-        "evidence": 0.67,
-        "reciprocity": 0.41,
-        "size": 0.59,
-        "industry": 0.92,
-        "capacity": 0.85,
-        "budget": 1.0,
-        "language": 1.0,
-    },
-    "donor_rank": 1,
-    "recipient_rank": 2,
-    "top_areas": [
-        {"area": "waste", "need": 3, "expertise": 3},
-        {"area": "air", "need": 2, "expertise": 3},
-    ],
-    "practices": [{"id": 7, "title": "Takakura composting"}],
-    "gives_back": ["economy"],
-    "existing_partnership": True,
+    "kind": "donor_recipient",
+    "status": "pilot",
+    "status_reason": "",
+    "outcome": "",
+    "policy_areas": ["waste"],
+    "match": 120,
+    "match_snapshot": {"score": 78.4, "run_id": 3, "top_areas": [{"area": "waste"}]},
+    "reasons": "Kitakyushu composts market waste; Surabaya needs it most.",
+    "programme": None,
+    "organizations": [{"id": 7, "name": "JICA", "role": "funding", "note": ""}],
+    "agreed_on": "2025-03-01",
+    "review_on": "2028-03-01",
+    "review_due": False,
+    "created_at": "2025-02-01T09:00:00Z",
+    "updated_at": "2025-06-01T09:00:00Z",
 }
 
 
-class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
-    """Scored donor/recipient pairs of a run (the active run unless ``run`` is given)."""
+class SupportingOrganizationSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="organization_id", read_only=True)
+    name = serializers.CharField(source="organization.name", read_only=True)
 
-    serializer_class = MatchSerializer
-    filterset_class = MatchFilterSet
-    pagination_class = WindowCountPagination
-    permission_classes = [IsAuthenticated]
-    csv_filename = "matches"
-    csv_layout = MATCH_CSV_LAYOUT
+    class Meta:
+        model = PartnershipOrganization
+        fields = ["id", "name", "role", "note"]
+        read_only_fields = fields
 
-    def get_page_source(self) -> QuerySet:
-        # A page is read as rows of the columns its JSON shows, not as model instances:
-        # building 75 instances (a match and two cities each) cost more than the page's SQL
-        # (bench/api.py).
-        return Match.objects.values(*MATCH_COLUMNS)
 
-    def get_queryset(self) -> QuerySet:
-        # Only the columns the answer shows (CSV and detail read instances).
-        queryset = Match.objects.for_list().only(*MATCH_COLUMNS)
-        if self.action == "retrieve":
-            # A match of a run still in progress (or failed) is not there to be read.
-            queryset = queryset.filter(run__status=MatchRun.Status.SUCCEEDED)
-        return queryset
+class PartnershipSerializer(serializers.ModelSerializer):
+    donor = CitySummarySerializer(read_only=True, help_text="The donor (city A for peers).")
+    recipient = CitySummarySerializer(read_only=True, help_text="The recipient (city B).")
+    policy_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    match = serializers.IntegerField(
+        source="match_ref",
+        read_only=True,
+        allow_null=True,
+        help_text="Id of the match it started from; runs are dropped, so it may be gone.",
+    )
+    match_snapshot = serializers.JSONField(
+        read_only=True,
+        help_text="The match's score, components and explanation when it started.",
+    )
+    organizations = SupportingOrganizationSerializer(
+        source="organization_links", many=True, read_only=True
+    )
+    review_due = serializers.SerializerMethodField(
+        help_text="Still running and its review date has passed."
+    )
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # The list filters (and its default, the active run) do not narrow a detail: a match of
-        # an older run stays readable by its id.
-        if self.action == "retrieve":
-            return queryset
-        return super().filter_queryset(queryset)
+    class Meta:
+        model = Partnership
+        fields = [
+            "id",
+            "donor",
+            "recipient",
+            "kind",
+            "status",
+            "status_reason",
+            "outcome",
+            "policy_areas",
+            "match",
+            "match_snapshot",
+            "reasons",
+            "programme",
+            "organizations",
+            "agreed_on",
+            "review_on",
+            "review_due",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
 
-    @extend_schema(examples=[OpenApiExample("A match", value=MATCH_EXAMPLE)])
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+    def get_review_due(self, partnership: Partnership) -> bool:
+        return pipeline.review_due(partnership, today=timezone.localdate())
+
+
+def _area_codes(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=PolicyArea.objects.all(), many=True, **kwargs
+    )
+
+
+class PartnershipCreateSerializer(serializers.Serializer):
+    donor = serializers.PrimaryKeyRelatedField(
+        queryset=City.objects.all(), help_text="Id of the donor (city A for peers)."
+    )
+    recipient = serializers.PrimaryKeyRelatedField(
+        queryset=City.objects.all(), help_text="Id of the recipient (city B for peers)."
+    )
+    kind = serializers.ChoiceField(
+        choices=Partnership.Kind.choices, default=Partnership.Kind.DONOR_RECIPIENT
+    )
+    policy_areas = _area_codes(help_text="Policy area codes; at least one.")
+    reasons = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, help_text="Why this partner."
+    )
+    match = serializers.PrimaryKeyRelatedField(
+        queryset=Match.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of the match of these two cities it starts from (kept as a snapshot); "
+        "without it, their match in the active run, if any.",
+    )
+    programme = serializers.PrimaryKeyRelatedField(
+        queryset=Programme.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of a programme both cities are members of.",
+    )
+    review_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Review date; default three years after agreeing.",
+    )
+
+    def validate(self, data: dict) -> dict:
+        match = data.get("match")
+        if match is not None and (match.donor_id, match.recipient_id) != (
+            data["donor"].pk,
+            data["recipient"].pk,
+        ):
+            raise serializers.ValidationError(
+                {"match": "This match is not between the given donor and recipient."}
+            )
+        return data
+
+
+class PartnershipUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Partnership.Status.choices,
+        required=False,
+        help_text="Move one step along the pipeline: proposed → agreed → pilot → scaling → "
+        "expanded → concluded, or paused/ended (with status_reason).",
+    )
+    status_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Needed to pause or end."
+    )
+    outcome = serializers.ChoiceField(
+        choices=Partnership.Outcome.choices, required=False, help_text="Needed to conclude."
+    )
+    policy_areas = _area_codes(required=False)
+    reasons = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    review_on = serializers.DateField(required=False, allow_null=True)
+    programme = serializers.PrimaryKeyRelatedField(
+        queryset=Programme.objects.all(), required=False, allow_null=True
+    )
+
+
+class PartnershipEditorMayChange(BasePermission):
+    message = "Only editors of one of the two cities and admins may change this partnership."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in SAFE_METHODS or can_change_partnership(request.user, obj)
 
 
 @extend_schema_view(
+    list=extend_schema(description="Partnerships between cities, most recently changed first."),
+    retrieve=extend_schema(examples=[OpenApiExample("A partnership", value=PARTNERSHIP_EXAMPLE)]),
     create=extend_schema(
-        request=None,
-        responses={
-            202: MatchRunSerializer,
-            409: OpenApiResponse(description="A run is already queued or running."),
-        },
-        description=(
-            "Start a scoring run with the default profile (admins and agency users). Answers "
-            "202 with the queued run at once; poll its URL for status and progress."
-        ),
-    )
+        request=PartnershipCreateSerializer,
+        responses={201: PartnershipSerializer, 403: OpenApiResponse(description="Not an editor.")},
+        description="Propose a partnership (editors of one of its two cities, and admins). It "
+        "starts as proposed.",
+    ),
+    partial_update=extend_schema(
+        request=PartnershipUpdateSerializer,
+        responses={200: PartnershipSerializer, 403: OpenApiResponse(description="Not an editor.")},
+        description="Change a partnership (editors of either city, and admins): its areas, "
+        "reasons, review date, programme, or its status, one valid step at a time.",
+    ),
 )
-class MatchRunViewSet(CSVExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Scoring runs: what they scored, their progress, and which one is active."""
+class PartnershipViewSet(
+    CSVExportMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Partnerships: who cooperates with whom, in which areas, how far along."""
 
-    queryset = MatchRun.objects.all()
-    serializer_class = MatchRunSerializer
-    filterset_class = MatchRunFilterSet
-    permission_classes = [IsAuthenticated, AgencyMayCreate]
-    csv_filename = "match-runs"
-
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        try:
-            run = services.start_run(trigger=MatchRun.Trigger.API, user=request.user)
-        except services.RunInProgress as exc:
-            raise Conflict(
-                "A scoring run is already queued or running; wait for it to finish, "
-                f"then start another. ({exc})"
-            ) from exc
-        run.refresh_from_db()
-        location = reverse("api:match-run-detail", kwargs={"pk": run.pk})
-        return Response(
-            self.get_serializer(run).data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": request.build_absolute_uri(location)},
-        )
-
-
-def parse_weights(text: str) -> dict[str, float]:
-    """``need_fit:0.5,size:0.2`` → weights; the components not named keep their defaults."""
-    weights: dict[str, float] = {}
-    errors: list[str] = []
-    for part in filter(None, (item.strip() for item in text.split(","))):
-        name, colon, number = (piece.strip() for piece in part.partition(":"))
-        if not colon:
-            errors.append(f"'{part}' is not name:number, such as need_fit:0.5.")
-        elif name not in COMPONENTS:
-            errors.append(f"Unknown weight '{name}'; use one of {', '.join(COMPONENTS)}.")
-        else:
-            try:
-                value = float(number)
-            except ValueError:
-                errors.append(f"{name}: '{number}' is not a number.")
-                continue
-            if not math.isfinite(value) or value > 1e6:
-                errors.append(f"{name}: '{number}' is not a usable weight.")
-            elif value < 0:
-                errors.append(f"{name}: a weight cannot be negative ({number}).")
-            else:
-                weights[name] = value
-    if errors:
-        raise ValidationError({"weights": errors})
-    return weights
-
-
-ROLES = ("recipient", "donor")
-
-
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "weights",
-            OpenApiTypes.STR,
-            description=(
-                "Score this city on the fly with these weights, e.g. need_fit:0.5,size:0.2 "
-                f"(names: {', '.join(COMPONENTS)}; the rest keep their defaults; no negative "
-                "weights). The answer then holds matches with run and id null, ranked."
-            ),
-            examples=[OpenApiExample("Needs first", value="need_fit:0.5,size:0.2")],
-        ),
-        OpenApiParameter(
-            "as",
-            OpenApiTypes.STR,
-            enum=ROLES,
-            description=(
-                "The side of this city: recipient (the default when scoring on the fly) or "
-                "donor. For stored matches, without it the city may be on either side."
-            ),
-        ),
-    ],
-)
-class CityMatchesView(CSVExportMixin, generics.ListAPIView):
-    """Matches of one city, with the filters of /api/matches/ (the city on either side)."""
-
-    serializer_class = CityMatchSerializer
-    filterset_class = MatchFilterSet
-    pagination_class = WindowCountPagination
-    permission_classes = [IsAuthenticated]
-    csv_layout = MATCH_CSV_LAYOUT
-
-    @property
-    def csv_filename(self) -> str:
-        return f"matches-{self.city.slug}"
+    serializer_class = PartnershipSerializer
+    filterset_class = PartnershipFilterSet
+    permission_classes = [IsAuthenticated, PartnershipEditorMayChange]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    csv_filename = "partnerships"
+    csv_layout = CSVLayout(mapping=("match_snapshot",))
 
     def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):  # the schema generator has no city
-            return Match.objects.none()
-        side = self.side()
-        city_filter = {
-            "recipient": Q(recipient=self.city),
-            "donor": Q(donor=self.city),
-            None: Q(recipient=self.city) | Q(donor=self.city),
-        }[side]
-        return Match.objects.for_list().only(*MATCH_COLUMNS).filter(city_filter)
-
-    def get_page_source(self) -> QuerySet:
-        return Match.objects.values(*MATCH_COLUMNS)
-
-    def side(self) -> str | None:
-        side = self.request.query_params.get("as")
-        if side is None:
-            return "recipient" if "weights" in self.request.query_params else None
-        if side not in ROLES:
-            raise ValidationError({"as": [f"Use recipient or donor, not '{side}'."]})
-        return side
-
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        self.city = get_object_or_404(City.objects.only("id", "slug"), pk=kwargs["pk"])
-        if "weights" not in request.query_params:
-            return super().list(request, *args, **kwargs)
-        matches = self.scored_on_the_fly()
-        if self.wants_csv():
-            return self.csv_response(matches)
-        page = self.paginate_queryset(matches)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def scored_on_the_fly(self) -> list[Match]:
-        weights = parse_weights(self.request.query_params["weights"])
-        side = self.side()
-        filterset = MatchFilterSet(
-            self.request.query_params, queryset=Match.objects.none(), request=self.request
+        # Two more queries whatever the page size: the areas (in partnerships_for_list) and the
+        # supporting organizations with their names.
+        links = PartnershipOrganization.objects.select_related("organization").only(
+            "id", "partnership_id", "organization_id", "role", "note", "organization__name"
         )
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        if filterset.form.cleaned_data.get("run"):
-            raise ValidationError({"run": ["A run cannot be combined with weights."]})
-        city = City.objects.get(pk=self.city.pk)
-        try:
-            matches = services.score_city_against_all(city=city, as_role=side, weights=weights)
-        except services.InvalidWeights as exc:
-            # What only the service can tell, such as every weight of the profile being 0.
-            raise ValidationError({"weights": [str(exc)]}) from exc
-        return filterset.filter_list(matches)
+        return (
+            Partnership.objects.for_list()
+            .prefetch_related(Prefetch("organization_links", queryset=links))
+            .defer("donor__sources", "recipient__sources")
+            .order_by("-updated_at", "-id")
+        )
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        incoming = PartnershipCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        partnership = pipeline.propose_partnership(user=request.user, **incoming.validated_data)
+        return Response(self._read(partnership.pk), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        partnership = self.get_object()
+        incoming = PartnershipUpdateSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        to_status = data.pop("status", None)
+        reason = data.pop("status_reason", "")
+        outcome = data.pop("outcome", "")
+        # Details and the move succeed or fail together.
+        with transaction.atomic():
+            if data:
+                partnership = pipeline.update_partnership(
+                    user=request.user, partnership=partnership, **data
+                )
+            if to_status is not None and to_status != partnership.status:
+                pipeline.change_status(
+                    user=request.user,
+                    partnership=partnership,
+                    to_status=to_status,
+                    reason=reason,
+                    outcome=outcome,
+                )
+        return Response(self._read(partnership.pk))
+
+    def _read(self, pk: int) -> dict:
+        return PartnershipSerializer(self.get_queryset().get(pk=pk)).data

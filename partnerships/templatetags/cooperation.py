@@ -1,5 +1,4 @@
-"""Template tags that bring cooperation into the pages of the web views (city, My city, match)
-at a fixed number of queries, so those views need no change."""
+"""Filters the cooperation templates use to show what their views gathered (no queries)."""
 
 from __future__ import annotations
 
@@ -7,7 +6,6 @@ from django import template
 
 from cities.countries import COUNTRY_NAMES
 
-from ..cooperation import reading
 from ..models import Partnership
 
 register = template.Library()
@@ -22,29 +20,6 @@ STATUS_BADGES = {
     Partnership.Status.PAUSED: "badge-warn",
     Partnership.Status.ENDED: "badge-bad",
 }
-
-
-@register.simple_tag(takes_context=True)
-def match_cooperation(context, match) -> reading.MatchCooperation:
-    return reading.for_match(match, context["request"].user)
-
-
-@register.simple_tag(takes_context=True)
-def city_cooperation(context, city) -> reading.CityCooperation:
-    # The city page knows whether the user may edit the city ("can_edit"): no second query.
-    return reading.for_city(city, context["request"].user, can_act=context.get("can_edit"))
-
-
-@register.simple_tag(takes_context=True)
-def my_cooperation(context, cards) -> reading.UserCooperation:
-    """For My city: ``cards`` are its city cards (``{"city": …}``). The page shows it in two
-    places (alerts on top, partnerships below), so it is read once per request."""
-    request = context["request"]
-    cached = getattr(request, "_citymatch_cooperation", None)
-    if cached is None:
-        cached = reading.for_user(request.user, [card["city"] for card in cards])
-        request._citymatch_cooperation = cached
-    return cached
 
 
 @register.filter

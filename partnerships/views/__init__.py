@@ -1,20 +1,58 @@
-"""Pages that show matches (ARCHITECTURE.md: a page showing data of ``partnerships`` is served
-here, whatever its URL): My city, the city page and map, the match browser, the match page, the
-citizen brief and the runs."""
+"""Pages of partnerships, and the pages that show matches with the cooperation around them
+(ARCHITECTURE.md: a page showing data of a higher app is served by that app, whatever its URL):
+My city, the city page, the match browser, the match page and its citizen brief."""
 
-from .cities import city_detail, city_map
+from .cities import city_detail
 from .home import my_city
+from .interest import interest_accept, interest_decline, interest_inbox, interest_send
 from .matches import match_brief, match_detail, match_list
-from .runs import run_detail, run_list, run_start
+from .partnerships import (
+    partnership_detail,
+    partnership_edit,
+    partnership_ledger,
+    partnership_list,
+    partnership_organization,
+    partnership_organization_remove,
+    partnership_review,
+    partnership_start,
+    partnership_status,
+)
+from .programmes import programme_apply, programme_detail, programme_list
+from .projects import (
+    milestone_toggle,
+    project_detail,
+    project_edit,
+    project_figure,
+    project_milestone,
+    project_propose,
+)
 
 __all__ = [
     "city_detail",
-    "city_map",
+    "interest_accept",
+    "interest_decline",
+    "interest_inbox",
+    "interest_send",
     "match_brief",
     "match_detail",
     "match_list",
+    "milestone_toggle",
     "my_city",
-    "run_detail",
-    "run_list",
-    "run_start",
+    "partnership_detail",
+    "partnership_edit",
+    "partnership_ledger",
+    "partnership_list",
+    "partnership_organization",
+    "partnership_organization_remove",
+    "partnership_review",
+    "partnership_start",
+    "partnership_status",
+    "programme_apply",
+    "programme_detail",
+    "programme_list",
+    "project_detail",
+    "project_edit",
+    "project_figure",
+    "project_milestone",
+    "project_propose",
 ]

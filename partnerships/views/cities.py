@@ -1,4 +1,4 @@
-"""The city page and its map: a profile with its matches on both sides."""
+"""The city page: a profile, its matches on both sides and its cooperation."""
 
 from __future__ import annotations
 
@@ -8,23 +8,21 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from bestpractices.models import BestPractice
 from cities.models import City, PolicyArea
 from cities.permissions import can_edit_city
-
-from . import worldmap
-from .common import (
-    LEVEL_EXPERTISE,
-    LEVEL_NEED,
+from cities.profile import EXPERTISE_LABELS, NEED_LABELS
+from matching.models import Match
+from matching.views.common import (
     TOP_ON_CITY_PAGE,
     label_areas,
     language_name,
     runs_state,
     top_matches,
 )
-from .practices import practice_cards_of
 
-# Sizes of markers and labels on the full world map, in map units; zoomed maps scale them.
-MAP_SIZES = {"home": 7, "partner": 4.5, "font": 13, "halo": 3, "dx": 7, "dy": 4, "home_dy": -9}
+from ..querysets import with_cooperation
+from . import context
 
 
 @dataclass(frozen=True)
@@ -35,11 +33,11 @@ class LevelRow:
 
     @property
     def expertise_label(self) -> str:
-        return LEVEL_EXPERTISE[self.expertise]
+        return EXPERTISE_LABELS[self.expertise]
 
     @property
     def need_label(self) -> str:
-        return LEVEL_NEED[self.need]
+        return NEED_LABELS[self.need]
 
 
 def level_grid(city: City, areas: list[PolicyArea]) -> tuple[list[LevelRow], list[PolicyArea]]:
@@ -70,8 +68,12 @@ def city_detail(request: HttpRequest, slug: str) -> HttpResponse:
     state = runs_state()
     areas = list(PolicyArea.objects.all())
     names = {area.code: area.name for area in areas}
-    helpers = top_matches(state.active, city, side="recipient", limit=TOP_ON_CITY_PAGE)
-    helped = top_matches(state.active, city, side="donor", limit=TOP_ON_CITY_PAGE)
+    marked = with_cooperation(Match.objects.for_list())
+    helpers = top_matches(
+        state.active, city, side="recipient", limit=TOP_ON_CITY_PAGE, matches=marked
+    )
+    helped = top_matches(state.active, city, side="donor", limit=TOP_ON_CITY_PAGE, matches=marked)
+    can_edit = can_edit_city(request.user, city)
     grid, silent_areas = level_grid(city, areas)
     ctx = {
         "city": city,
@@ -79,36 +81,11 @@ def city_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "silent_areas": silent_areas,
         "sectors": sector_bars(city),
         "languages": [language_name(code) for code in city.languages or []],
-        "practices": practice_cards_of(city),
+        "practices": list(BestPractice.objects.published().filter(city=city).for_cards()),
         "helpers": label_areas(helpers, names),
         "helped": label_areas(helped, names),
         "runs": state,
-        "can_edit": can_edit_city(request.user, city),
+        "can_edit": can_edit,
+        "coop": context.for_city(city, request.user, can_act=can_edit),
     }
     return render(request, "partnerships/city_detail.html", ctx)
-
-
-@login_required
-def city_map(request: HttpRequest, slug: str) -> HttpResponse:
-    city = get_object_or_404(City.objects.defer("sources"), slug=slug)
-    state = runs_state()
-    helpers = top_matches(state.active, city, side="recipient", limit=TOP_ON_CITY_PAGE)
-    helped = top_matches(state.active, city, side="donor", limit=TOP_ON_CITY_PAGE)
-    home = worldmap.project(city.latitude, city.longitude)
-    partners = [m.donor for m in helpers] + [m.recipient for m in helped]
-    view = worldmap.fit_view([home] + [worldmap.project(c.latitude, c.longitude) for c in partners])
-    ctx = {
-        "city": city,
-        "runs": state,
-        "helpers": helpers,
-        "helped": helped,
-        "lines": worldmap.map_lines(city, helpers, helped, view),
-        "home": home,
-        "view": view,
-        "sizes": {name: view.size(units) for name, units in MAP_SIZES.items()},
-        "land": worldmap.land_path(),
-        "graticule": worldmap.graticule(),
-        "map_width": worldmap.WIDTH,
-        "map_height": worldmap.HEIGHT,
-    }
-    return render(request, "partnerships/city_map.html", ctx)

@@ -8,11 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from cities.gaps import profile_gaps
 from cities.models import City
+from matching.models import Match, MatchRun
+from matching.views.common import area_names, label_areas, runs_state
 
-from ..models import Match, MatchRun
-from .common import area_names, label_areas, runs_state
-from .profile import profile_gaps
+from ..querysets import with_cooperation
+from . import context
 
 TOP_ON_MY_CITY = 5
 
@@ -26,8 +28,7 @@ def _top_by_city(
     rank = f"{side}_rank"
     grouped: dict[int, list[Match]] = defaultdict(list)
     matches = (
-        Match.objects.for_list()
-        .with_cooperation()
+        with_cooperation(Match.objects.for_list())
         .filter(run=run, **{f"{side}_id__in": city_ids, f"{rank}__lte": TOP_ON_MY_CITY})
         .order_by(f"{side}_id", rank)
     )
@@ -58,4 +59,5 @@ def my_city(request: HttpRequest) -> HttpResponse:
                 "helped": helped.get(city.pk, []),
             }
         )
-    return render(request, "partnerships/my_city.html", {"cards": cards, "runs": state})
+    ctx = {"cards": cards, "runs": state, "coop": context.for_user(request.user, cities)}
+    return render(request, "partnerships/my_city.html", ctx)

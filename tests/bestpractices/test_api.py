@@ -4,9 +4,7 @@ import pytest
 from django.urls import reverse
 
 from bestpractices.models import BestPractice
-from tests.factories import CityFactory, OrganizationFactory, UserFactory
-
-from .factories import BestPracticeFactory
+from tests.factories import BestPracticeFactory, CityFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Status = BestPractice.Status

@@ -6,9 +6,7 @@ from django.test import RequestFactory
 
 from bestpractices.filtersets import BestPracticeFilterSet
 from bestpractices.models import BestPractice
-from tests.factories import CityFactory
-
-from .factories import BestPracticeFactory
+from tests.factories import BestPracticeFactory, CityFactory
 
 pytestmark = pytest.mark.django_db
 Status = BestPractice.Status

@@ -5,9 +5,7 @@ from django.urls import reverse
 
 from bestpractices.models import BestPractice
 from cities.models import PolicyArea
-from tests.factories import CityFactory, UserFactory
-
-from .factories import BestPracticeFactory
+from tests.factories import BestPracticeFactory, CityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Status = BestPractice.Status

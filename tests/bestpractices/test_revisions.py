@@ -9,8 +9,7 @@ from bestpractices.models import BestPractice
 from bestpractices.revisions import diff_snapshots
 from bestpractices.services import PracticeContent
 from tests.factories import CityFactory
-
-from .factories import complete_content
+from tests.factories.bestpractices import complete_content
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from bestpractices import services
 from bestpractices.markup import render_markdown
 from bestpractices.models import BestPractice
 from tests.factories import CityFactory
-
-from .factories import complete_content
+from tests.factories.bestpractices import complete_content
 
 PAYLOADS = [
     "<script>alert('script')</script>",

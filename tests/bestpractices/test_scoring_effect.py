@@ -4,11 +4,10 @@ budget) component for its city as a donor; archiving it takes that back."""
 import pytest
 
 from bestpractices import services
-from partnerships.models import Match
+from matching.models import Match
 from tests.factories import CityFactory
-from tests.partnerships.helpers import run_now
-
-from .factories import complete_content
+from tests.factories.bestpractices import complete_content
+from tests.matching.helpers import run_now
 
 pytestmark = pytest.mark.django_db
 

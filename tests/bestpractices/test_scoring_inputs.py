@@ -4,9 +4,7 @@ import pytest
 
 from bestpractices.models import BestPractice
 from bestpractices.services import practices_in_areas, scoring_inputs
-from tests.factories import CityFactory
-
-from .factories import BestPracticeFactory
+from tests.factories import BestPracticeFactory, CityFactory
 
 pytestmark = pytest.mark.django_db
 Status = BestPractice.Status

@@ -6,8 +6,7 @@ from bestpractices import services
 from bestpractices.models import BestPractice
 from bestpractices.services import PracticeContent
 from tests.factories import CityFactory
-
-from .factories import complete_content
+from tests.factories.bestpractices import complete_content
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/best-practices/"

@@ -7,8 +7,7 @@ from bestpractices import services
 from bestpractices.models import BestPractice, Lesson, PracticeRevision, StatusChange
 from bestpractices.signals import practices_changed
 from tests.factories import CityFactory, UserFactory
-
-from .factories import BestPracticeFactory, complete_content
+from tests.factories.bestpractices import BestPracticeFactory, complete_content
 
 pytestmark = pytest.mark.django_db
 Status = BestPractice.Status

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from bestpractices.models import ActionStep, Lesson
 from cities.models import City, PolicyArea
-from partnerships import services
-from partnerships.models import MatchRun
-from tests.bestpractices.factories import BestPracticeFactory
-from tests.factories import CityFactory, OrganizationFactory, UserFactory
+from matching import services
+from matching.models import MatchRun
+from tests.factories import BestPracticeFactory, CityFactory, OrganizationFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"
 

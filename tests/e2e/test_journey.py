@@ -13,7 +13,7 @@ import re
 import pytest
 
 from cities.models import City, CityAreaLevel
-from partnerships.models import MatchRun
+from matching.models import MatchRun
 
 from .conftest import SCREENSHOTS, WIDTHS, BrowserErrors
 from .demo import PASSWORD, build_demo

@@ -14,9 +14,9 @@ import re
 import pytest
 
 from cities.models import City, PolicyArea
+from matching.models import Match
 from partnerships.models import (
     ExpressionOfInterest,
-    Match,
     Partnership,
     Programme,
     ProgrammeMembership,

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from partnerships.models import MatchRun
+from matching.models import MatchRun
 from tests.factories import UserFactory
 
 from .conftest import SCREENSHOTS, WIDTHS, BrowserErrors

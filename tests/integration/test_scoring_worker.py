@@ -8,10 +8,10 @@ import pytest
 
 from cities import services as city_services
 from cities.models import City
-from partnerships import services, tasks
-from partnerships.models import Match, MatchRun, RunInputs, RunShard
-from tests.partnerships.factories import population
-from tests.partnerships.helpers import assert_same_matches, expected, stored
+from matching import services, tasks
+from matching.models import Match, MatchRun, RunInputs, RunShard
+from tests.factories import population
+from tests.matching.helpers import assert_same_matches, expected, stored
 
 from .conftest import wait_for
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cities.importing import export_cities
 from cities.models import City
-from cities.progress import progress_bars
+from toolkit.progress import progress_bars
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cities.importing import CityImportError, import_cities
-from cities.progress import progress_bars
+from toolkit.progress import progress_bars
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bestpractices.demo import load_demo_practices
 from cities import demo
-from cities.progress import progress_bars
+from toolkit.progress import progress_bars
 
 MAX_CITIES = 40_000
 

@@ -1,0 +1,271 @@
+"""API views of matches and match runs, and of a city's matches (stored or scored on the fly)."""
+
+from __future__ import annotations
+
+import math
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cities.api.permissions import AgencyMayCreate
+from cities.models import City
+from matching import services
+from matching.filtersets import MatchFilterSet, MatchRunFilterSet
+from matching.models import COMPONENTS, Match, MatchRun
+from toolkit.api.exceptions import Conflict
+from toolkit.api.mixins import CSVExportMixin
+from toolkit.api.pagination import WindowCountPagination
+from toolkit.api.renderers import CSVLayout
+
+from .serializers import (
+    MATCH_COLUMNS,
+    CityMatchSerializer,
+    MatchRunSerializer,
+    MatchSerializer,
+)
+
+MATCH_CSV_LAYOUT = CSVLayout(inline=("components",))
+MATCH_EXAMPLE = {
+    "id": 120,
+    "run": 3,
+    "donor": {
+        "id": 1,
+        "name": "Kitakyushu",
+        "slug": "kitakyushu-jp",
+        "country": "JP",
+        "population": 940978,
+    },
+    "recipient": {
+        "id": 2,
+        "name": "Surabaya",
+        "slug": "surabaya-id",
+        "country": "ID",
+        "population": 2874314,
+    },
+    "score": 78.4,
+    "components": {
+        "need_fit": 0.83,
+        "evidence": 0.67,
+        "reciprocity": 0.41,
+        "size": 0.59,
+        "industry": 0.92,
+        "capacity": 0.85,
+        "budget": 1.0,
+        "language": 1.0,
+    },
+    "donor_rank": 1,
+    "recipient_rank": 2,
+    "top_areas": [
+        {"area": "waste", "need": 3, "expertise": 3},
+        {"area": "air", "need": 2, "expertise": 3},
+    ],
+    "practices": [{"id": 7, "title": "Takakura composting"}],
+    "gives_back": ["economy"],
+    "existing_partnership": True,
+}
+
+
+class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
+    """Scored donor/recipient pairs of a run (the active run unless ``run`` is given)."""
+
+    serializer_class = MatchSerializer
+    filterset_class = MatchFilterSet
+    pagination_class = WindowCountPagination
+    permission_classes = [IsAuthenticated]
+    csv_filename = "matches"
+    csv_layout = MATCH_CSV_LAYOUT
+
+    def get_page_source(self) -> QuerySet:
+        # A page is read as rows of the columns its JSON shows, not as model instances:
+        # building 75 instances (a match and two cities each) cost more than the page's SQL
+        # (bench/api.py).
+        return Match.objects.values(*MATCH_COLUMNS)
+
+    def get_queryset(self) -> QuerySet:
+        # Only the columns the answer shows (CSV and detail read instances).
+        queryset = Match.objects.for_list().only(*MATCH_COLUMNS)
+        if self.action == "retrieve":
+            # A match of a run still in progress (or failed) is not there to be read.
+            queryset = queryset.filter(run__status=MatchRun.Status.SUCCEEDED)
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # The list filters (and its default, the active run) do not narrow a detail: a match of
+        # an older run stays readable by its id.
+        if self.action == "retrieve":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    @extend_schema(examples=[OpenApiExample("A match", value=MATCH_EXAMPLE)])
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=None,
+        responses={
+            202: MatchRunSerializer,
+            409: OpenApiResponse(description="A run is already queued or running."),
+        },
+        description=(
+            "Start a scoring run with the default profile (admins and agency users). Answers "
+            "202 with the queued run at once; poll its URL for status and progress."
+        ),
+    )
+)
+class MatchRunViewSet(CSVExportMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Scoring runs: what they scored, their progress, and which one is active."""
+
+    queryset = MatchRun.objects.all()
+    serializer_class = MatchRunSerializer
+    filterset_class = MatchRunFilterSet
+    permission_classes = [IsAuthenticated, AgencyMayCreate]
+    csv_filename = "match-runs"
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            run = services.start_run(trigger=MatchRun.Trigger.API, user=request.user)
+        except services.RunInProgress as exc:
+            raise Conflict(
+                "A scoring run is already queued or running; wait for it to finish, "
+                f"then start another. ({exc})"
+            ) from exc
+        run.refresh_from_db()
+        location = reverse("api:match-run-detail", kwargs={"pk": run.pk})
+        return Response(
+            self.get_serializer(run).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``need_fit:0.5,size:0.2`` → weights; the components not named keep their defaults."""
+    weights: dict[str, float] = {}
+    errors: list[str] = []
+    for part in filter(None, (item.strip() for item in text.split(","))):
+        name, colon, number = (piece.strip() for piece in part.partition(":"))
+        if not colon:
+            errors.append(f"'{part}' is not name:number, such as need_fit:0.5.")
+        elif name not in COMPONENTS:
+            errors.append(f"Unknown weight '{name}'; use one of {', '.join(COMPONENTS)}.")
+        else:
+            try:
+                value = float(number)
+            except ValueError:
+                errors.append(f"{name}: '{number}' is not a number.")
+                continue
+            if not math.isfinite(value) or value > 1e6:
+                errors.append(f"{name}: '{number}' is not a usable weight.")
+            elif value < 0:
+                errors.append(f"{name}: a weight cannot be negative ({number}).")
+            else:
+                weights[name] = value
+    if errors:
+        raise ValidationError({"weights": errors})
+    return weights
+
+
+ROLES = ("recipient", "donor")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "weights",
+            OpenApiTypes.STR,
+            description=(
+                "Score this city on the fly with these weights, e.g. need_fit:0.5,size:0.2 "
+                f"(names: {', '.join(COMPONENTS)}; the rest keep their defaults; no negative "
+                "weights). The answer then holds matches with run and id null, ranked."
+            ),
+            examples=[OpenApiExample("Needs first", value="need_fit:0.5,size:0.2")],
+        ),
+        OpenApiParameter(
+            "as",
+            OpenApiTypes.STR,
+            enum=ROLES,
+            description=(
+                "The side of this city: recipient (the default when scoring on the fly) or "
+                "donor. For stored matches, without it the city may be on either side."
+            ),
+        ),
+    ],
+)
+class CityMatchesView(CSVExportMixin, generics.ListAPIView):
+    """Matches of one city, with the filters of /api/matches/ (the city on either side)."""
+
+    serializer_class = CityMatchSerializer
+    filterset_class = MatchFilterSet
+    pagination_class = WindowCountPagination
+    permission_classes = [IsAuthenticated]
+    csv_layout = MATCH_CSV_LAYOUT
+
+    @property
+    def csv_filename(self) -> str:
+        return f"matches-{self.city.slug}"
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no city
+            return Match.objects.none()
+        side = self.side()
+        city_filter = {
+            "recipient": Q(recipient=self.city),
+            "donor": Q(donor=self.city),
+            None: Q(recipient=self.city) | Q(donor=self.city),
+        }[side]
+        return Match.objects.for_list().only(*MATCH_COLUMNS).filter(city_filter)
+
+    def get_page_source(self) -> QuerySet:
+        return Match.objects.values(*MATCH_COLUMNS)
+
+    def side(self) -> str | None:
+        side = self.request.query_params.get("as")
+        if side is None:
+            return "recipient" if "weights" in self.request.query_params else None
+        if side not in ROLES:
+            raise ValidationError({"as": [f"Use recipient or donor, not '{side}'."]})
+        return side
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        self.city = get_object_or_404(City.objects.only("id", "slug"), pk=kwargs["pk"])
+        if "weights" not in request.query_params:
+            return super().list(request, *args, **kwargs)
+        matches = self.scored_on_the_fly()
+        if self.wants_csv():
+            return self.csv_response(matches)
+        page = self.paginate_queryset(matches)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def scored_on_the_fly(self) -> list[Match]:
+        weights = parse_weights(self.request.query_params["weights"])
+        side = self.side()
+        filterset = MatchFilterSet(
+            self.request.query_params, queryset=Match.objects.none(), request=self.request
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        if filterset.form.cleaned_data.get("run"):
+            raise ValidationError({"run": ["A run cannot be combined with weights."]})
+        city = City.objects.get(pk=self.city.pk)
+        try:
+            matches = services.score_city_against_all(city=city, as_role=side, weights=weights)
+        except services.InvalidWeights as exc:
+            # What only the service can tell, such as every weight of the profile being 0.
+            raise ValidationError({"weights": [str(exc)]}) from exc
+        return filterset.filter_list(matches)

@@ -1,0 +1,277 @@
+"""Scoring profiles, match runs and the matches they store."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .querysets import MatchQuerySet, MatchRunQuerySet
+from .vocabulary import (
+    COMPONENTS,
+    DEFAULT_COST_USD,
+    DEFAULT_SIZE_SIGMA,
+    DEFAULT_TOP_K,
+    DEFAULT_WEIGHTS,
+    MAX_TOP_K,
+)
+
+
+def _weight_field(component: str) -> models.FloatField:
+    return models.FloatField(default=DEFAULT_WEIGHTS[component], validators=[MinValueValidator(0)])
+
+
+class ScoringProfile(models.Model):
+    """Weights and constants of the scoring model (SCORING.md); admins edit them."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False)
+    weight_need_fit = _weight_field("need_fit")
+    weight_evidence = _weight_field("evidence")
+    weight_reciprocity = _weight_field("reciprocity")
+    weight_size = _weight_field("size")
+    weight_industry = _weight_field("industry")
+    weight_capacity = _weight_field("capacity")
+    weight_budget = _weight_field("budget")
+    weight_language = _weight_field("language")
+    size_sigma = models.FloatField(
+        default=DEFAULT_SIZE_SIGMA,
+        validators=[MinValueValidator(0.01)],
+        help_text="σ of the size component, in natural-log units (ln 4 by default).",
+    )
+    default_cost_usd = models.PositiveBigIntegerField(
+        default=DEFAULT_COST_USD, help_text="Cost assumed for a donor without published practices."
+    )
+    top_k = models.PositiveSmallIntegerField(
+        default=DEFAULT_TOP_K, validators=[MinValueValidator(1), MaxValueValidator(MAX_TOP_K)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_profile"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name + (" (default)" if self.is_default else "")
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {name: getattr(self, f"weight_{name}") for name in COMPONENTS}
+
+    def snapshot(self) -> dict:
+        """What a run stores, so that every score it keeps can be reproduced."""
+        return {
+            "profile": self.name,
+            "weights": self.weights,
+            "size_sigma": self.size_sigma,
+            "default_cost_usd": self.default_cost_usd,
+            "top_k": self.top_k,
+        }
+
+
+class MatchRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        SCHEDULE = "schedule", "Schedule"
+        PROFILE_CHANGE = "profile_change", "Profile change"
+        COMMAND = "command", "Command line"
+
+    IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.ADMIN)
+    is_active = models.BooleanField(default=False)
+    profile = models.ForeignKey(
+        ScoringProfile, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    weights = models.JSONField(
+        default=dict, blank=True, help_text="The exact weights and constants used."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cities = models.PositiveIntegerField(default=0)
+    pairs_scored = models.PositiveBigIntegerField(default=0)
+    matches_stored = models.PositiveIntegerField(default=0)
+    shards_total = models.PositiveIntegerField(default=0)
+    shards_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = MatchRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_run"
+            ),
+            # Only a finished, successful run can be the active one…
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(status="succeeded"), name="active_run_succeeded"
+            ),
+            # …so every queued or running run has is_active=False, and this index lets the
+            # database refuse a second run in progress whatever the Python code does.
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_run_in_progress",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("run-detail", kwargs={"pk": self.pk})
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds(), 3)
+        return None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+
+class Match(models.Model):
+    """One scored donor/recipient pair of a run, with the explanation of its score."""
+
+    # A run writes ~1e6 rows through COPY, and each index and foreign-key check costs time at
+    # that scale (the deferred checks alone took longer than the rest of a 10,000-city run).
+    # So the three keys carry no database constraint and no index of their own: the indexes
+    # below all start with the run, deleting a city or a run still cascades (Django does it),
+    # and a run drops the rows of cities deleted while it scored (runs.finish_run). Matches
+    # are derived data: the next run rebuilds them from the profiles.
+    run = models.ForeignKey(
+        MatchRun,
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_index=False,
+        db_constraint=False,
+    )
+    donor = models.ForeignKey(
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    recipient = models.ForeignKey(
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    score = models.FloatField()
+    need_fit = models.FloatField()
+    evidence = models.FloatField()
+    reciprocity = models.FloatField()
+    size = models.FloatField()
+    industry = models.FloatField()
+    capacity = models.FloatField()
+    budget = models.FloatField()
+    language = models.FloatField()
+    donor_rank = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rank of this recipient among the donor's top matches."
+    )
+    recipient_rank = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rank of this donor among the recipient's top matches."
+    )
+    size_ratio = models.FloatField(help_text="Larger population divided by the smaller.")
+    top_areas = models.JSONField(default=list, help_text="[{area, need, expertise}], best first.")
+    # The top area codes again as " waste air ", so both databases filter them with LIKE.
+    top_area_codes = models.CharField(max_length=120, blank=True)
+    practices = models.JSONField(default=list, help_text="The donor's practices in the top areas.")
+    gives_back = models.JSONField(
+        default=list, help_text="Areas where the recipient can help the donor."
+    )
+    existing_partnership = models.BooleanField(default=False)
+
+    objects = MatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score", "recipient_id", "donor_id"]
+        verbose_name_plural = "matches"
+        constraints = [
+            models.UniqueConstraint(fields=["run", "donor", "recipient"], name="unique_match_pair")
+        ]
+        indexes = [
+            models.Index(fields=["run", "-score"], name="match_run_score"),
+            models.Index(fields=["run", "recipient", "recipient_rank"], name="match_run_recipient"),
+            # A donor's rows are found through unique_match_pair (run, donor, recipient).
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor} → {self.recipient}: {self.score}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("match-detail", kwargs={"pk": self.pk})
+
+    @property
+    def components(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in COMPONENTS}
+
+
+class RunInputs(models.Model):
+    """The arrays a run scores, frozen when it starts so every shard sees the same profiles.
+
+    Kept out of ``MatchRun`` so that lists of runs never load megabytes of arrays; deleted when
+    the run ends.
+    """
+
+    run = models.OneToOneField(
+        MatchRun, on_delete=models.CASCADE, primary_key=True, related_name="inputs"
+    )
+    data = models.BinaryField(help_text="numpy npz of the engine's CityArrays.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "run inputs"
+
+    def __str__(self) -> str:
+        return f"Inputs of run {self.run_id}"
+
+
+class RunShard(models.Model):
+    """One slice of a run's recipients (rows ``first_row``…``stop_row - 1`` of its arrays).
+
+    A shard task locks its row, replaces its result and sets ``done``, so running a shard twice
+    stores one result and counts once towards the run's progress.
+    """
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    first_row = models.PositiveIntegerField()
+    stop_row = models.PositiveIntegerField()
+    done = models.BooleanField(default=False)
+    result = models.BinaryField(null=True, blank=True, help_text="numpy npz of the block result.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="unique_run_shard"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.run_id} shard {self.index}"

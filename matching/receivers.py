@@ -1,0 +1,27 @@
+"""Signal handlers: how changes elsewhere reach the matching engine.
+
+Both signals are sent after the sender's transaction committed, so the rescoring never sees a
+profile or practice that was rolled back.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from bestpractices.signals import practices_changed
+from cities.signals import city_profiles_changed
+
+
+@receiver(city_profiles_changed, dispatch_uid="matching.rescore_changed_profiles")
+def rescore_changed_profiles(sender, city_ids, trigger=None, **kwargs) -> None:
+    from .services import queue_rescoring  # numpy and the engine load on first use only
+
+    queue_rescoring(city_ids=city_ids)
+
+
+@receiver(practices_changed, dispatch_uid="matching.rescore_changed_practices")
+def rescore_changed_practices(sender, city_ids, **kwargs) -> None:
+    from .services import queue_rescoring
+
+    # A published practice changes its city's evidence and budget components as a donor.
+    queue_rescoring(city_ids=city_ids)

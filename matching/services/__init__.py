@@ -1,0 +1,64 @@
+"""Writes and domain actions of matching: runs, rescoring, on-the-fly scoring.
+
+Views, API views, the admin, tasks and management commands call these functions; none of them
+holds a rule of its own. Modules:
+
+- ``arrays``: profiles → the engine's arrays (and the per-process cache for on-the-fly scoring);
+- ``runs``: the life of a full run (start, shards, all-or-nothing activation, failures, retention);
+- ``rescoring``: one city against all (after a profile edit, and for the API's ``?weights=``);
+- ``writing``: explanations and the COPY / bulk_create writer;
+- ``params``: profiles and weight overrides → engine parameters;
+- ``profiles``: saving scoring profiles (one default).
+"""
+
+from ..inputs import existing_partnership_pairs
+from ..vocabulary import InvalidWeights, clean_weights
+from .arrays import ScoringInputs, current_inputs, invalidate_inputs, load_inputs
+from .params import params_for, params_from_snapshot
+from .profiles import save_profile, validate_profile
+from .rescoring import (
+    RESCORE_MAX_CITIES,
+    queue_rescoring,
+    rescore_cities,
+    score_city_against_all,
+)
+from .runs import (
+    KEEP_RUNS,
+    RunInProgress,
+    default_profile,
+    drop_old_runs,
+    fail_run,
+    fail_stale_runs,
+    finish_run,
+    prepare_run,
+    score_shard,
+    start_run,
+)
+
+__all__ = [
+    "KEEP_RUNS",
+    "RESCORE_MAX_CITIES",
+    "InvalidWeights",
+    "RunInProgress",
+    "ScoringInputs",
+    "clean_weights",
+    "current_inputs",
+    "default_profile",
+    "drop_old_runs",
+    "existing_partnership_pairs",
+    "fail_run",
+    "fail_stale_runs",
+    "finish_run",
+    "invalidate_inputs",
+    "load_inputs",
+    "params_for",
+    "params_from_snapshot",
+    "prepare_run",
+    "queue_rescoring",
+    "rescore_cities",
+    "score_city_against_all",
+    "save_profile",
+    "score_shard",
+    "start_run",
+    "validate_profile",
+]

@@ -1,0 +1,87 @@
+"""Celery tasks of matching: thin wrappers that take ids and call ``matching.services``.
+
+A run is a chord: ``run_scoring`` prepares it and fans out one ``score_shard`` per slice of
+recipients (any worker on any machine may take them), then ``finish_run`` activates it. Every
+task here is safe to run twice, so they acknowledge late and are redelivered when their worker
+dies (``reject_on_worker_lost``). Failures end the run through three paths: ``on_failure`` (an
+exception or a soft time limit, also in-process), the chord's error callback (a hard time limit
+kills the process before ``on_failure`` can run) and ``fail_stale_runs`` at the next start (the
+whole worker vanished).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, chord, shared_task
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+class RunTask(Task):
+    """A task of a run: when it fails, the run fails with the error, and the old run stays."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        run_id = kwargs.get("run_id", args[0] if args else None)
+        if run_id is not None:
+            services.fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+
+
+RUN_TASK = {"base": RunTask, "acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(
+    name="matching.tasks.run_scoring", time_limit=11 * 60, soft_time_limit=10 * 60, **RUN_TASK
+)
+def run_scoring(run_id: int) -> None:
+    shards = services.prepare_run(run_id=run_id)
+    if shards is None:
+        return  # the run ended (failed or finished) before this message was handled
+    finish = finish_run.si(run_id).on_error(run_failed.s(run_id))
+    if not shards:
+        finish.delay()
+        return
+    chord([score_shard.si(run_id, index) for index in shards])(finish)
+
+
+@shared_task(
+    name="matching.tasks.score_shard", time_limit=16 * 60, soft_time_limit=15 * 60, **RUN_TASK
+)
+def score_shard(run_id: int, index: int) -> bool:
+    return services.score_shard(run_id=run_id, index=index)
+
+
+@shared_task(
+    name="matching.tasks.finish_run", time_limit=26 * 60, soft_time_limit=25 * 60, **RUN_TASK
+)
+def finish_run(run_id: int) -> None:
+    services.finish_run(run_id=run_id)
+
+
+@shared_task(name="matching.tasks.run_failed")
+def run_failed(request, exc, traceback, run_id: int) -> None:
+    """Error callback of a run's chord: a shard or the final step failed or was killed."""
+    services.fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(name="matching.tasks.start_scheduled_run")
+def start_scheduled_run() -> int | None:
+    """Celery beat's nightly run; does nothing while another run is in progress."""
+    try:
+        return services.start_run(trigger="schedule").pk
+    except services.RunInProgress as exc:
+        logger.info("Nightly run skipped: %s", exc)
+        return None
+
+
+@shared_task(
+    name="matching.tasks.rescore_cities",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=6 * 60,
+    soft_time_limit=5 * 60,
+)
+def rescore_cities(city_ids: list[int]) -> int:
+    return services.rescore_cities(city_ids=city_ids)

@@ -1,0 +1,114 @@
+"""The parts of the match pages (browser, match page, citizen brief) that concern matching:
+the browser's filter labels and side cities, and everything the match page explains.
+
+``partnerships.views.matches`` serves those pages and adds the cooperation around a match.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+
+from bestpractices.models import BestPractice
+from cities.countries import COUNTRY_NAMES
+from cities.models import City, CityAreaLevel, Organization
+
+from ..filtersets import MatchFilterSet
+from ..models import Match
+from .common import area_names
+from .explain import (
+    area_rows,
+    component_bars,
+    costs,
+    levels_by_city,
+    practice_evidence,
+    sentences,
+    shared_languages,
+    top_area_codes,
+)
+
+SIDE_FILTERS = ("city", "recipient", "donor")
+# What a person reads next to the filters; the FilterSet's own help texts document the API.
+MATCH_FILTER_TEXT = {
+    "q": ("City name", "Part of either city's name."),
+    "policy_area": ("Policy area", "One of the match's top three areas."),
+    "min_score": ("Lowest score", "From 0 to 100."),
+    "max_score": ("Highest score", "From 0 to 100."),
+    "recipient_country": ("Recipient's country", ""),
+    "donor_country": ("Donor's country", ""),
+    "recipient_region": ("Recipient's region", ""),
+    "donor_region": ("Donor's region", ""),
+    "size_ratio_max": ("Size ratio at most", "Larger population ÷ smaller; 1 = same size."),
+    "language": ("Shared language", "Two-letter code both cities work in, such as en."),
+    "sector": ("Economic sector", "At least 10% of either city's economy."),
+}
+
+
+def my_cities(user) -> list[City]:
+    """The user's cities, each flagged ``has_needs`` (one query): for quick links and the
+    "complete your needs" empty state."""
+    needs = CityAreaLevel.objects.filter(city=OuterRef("pk"), need__gt=0)
+    return list(
+        user.edited_cities.annotate(has_needs=Exists(needs)).only("id", "name", "slug", "role")
+    )
+
+
+def side_cities(filterset: MatchFilterSet) -> dict[str, City]:
+    """The cities named by id in ``city``/``recipient``/``donor``, to show their names."""
+    ids = {side: filterset.form.cleaned_data.get(side) for side in SIDE_FILTERS}
+    wanted = {pk for pk in ids.values() if pk}
+    if not wanted:
+        return {}
+    found = City.objects.only("id", "name", "slug").in_bulk(wanted)
+    return {side: found[pk] for side, pk in ids.items() if pk in found}
+
+
+def needless(my_cities: list[City], side_cities: dict[str, City], filtered: int) -> list[City]:
+    """The user's recipient cities without needs that explain an empty list: the city the
+    list is filtered on, or all of them when nothing is filtered."""
+    needless = [c for c in my_cities if c.is_recipient and not c.has_needs]
+    if not filtered:
+        return needless
+    shown = {city.pk for city in side_cities.values()}
+    return [c for c in needless if c.pk in shown]
+
+
+def supporting_organizations(match: Match, codes: list[str]) -> list[Organization]:
+    """Organizations working in one of the match's areas (or in every area) that cover the
+    recipient's or the donor's country (no countries listed: worldwide)."""
+    candidates = (
+        Organization.objects.filter(Q(policy_areas__code__in=codes) | Q(policy_areas__isnull=True))
+        .distinct()
+        .prefetch_related("policy_areas")
+    )
+    countries = (match.recipient.country, match.donor.country)
+    chosen = [org for org in candidates if any(org.covers_country(c) for c in countries)]
+    for org in chosen:
+        org.country_names = [COUNTRY_NAMES.get(code, code) for code in org.countries]
+    return chosen
+
+
+def explained(match: Match) -> dict:
+    """Everything the match page and the brief show, in a fixed number of queries."""
+    codes = top_area_codes(match)
+    names = area_names()
+    levels = levels_by_city(
+        CityAreaLevel.objects.filter(city__in=[match.donor_id, match.recipient_id]).select_related(
+            "policy_area"
+        )
+    )
+    practices = BestPractice.objects.published().filter(city=match.donor).for_match_page()
+    evidence = practice_evidence(list(practices), codes)
+    top = area_rows(match, codes, names, levels)
+    back = area_rows(match, list(match.gives_back or []), names, levels)
+    cost = costs(match, evidence)
+    return {
+        "match": match,
+        "bars": component_bars(match),
+        "top": top,
+        "back": back,
+        "evidence": evidence,
+        "costs": cost,
+        "sentences": sentences(match, top, back, evidence, cost),
+        "languages": shared_languages(match),
+        "organizations": supporting_organizations(match, codes),
+    }

@@ -1,0 +1,246 @@
+"""Forms of the cooperation pages. They check the shape of the input; the rules are the
+services' (a refused write comes back as errors on the form's fields)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from bestpractices.models import BestPractice
+from cities.models import City, Organization, PolicyArea
+from matching.models import Match
+
+from .models import (
+    LedgerEntry,
+    Partnership,
+    PartnershipOrganization,
+    Programme,
+    Project,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def area_field(**kwargs) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=PolicyArea.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="code",
+        **kwargs,
+    )
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put what a service refused on the form: on the field it names, else on the form."""
+    messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for name, texts in messages.items():
+        form.add_error(name if name in form.fields else None, texts)
+
+
+class InterestForm(forms.Form):
+    from_city = forms.ModelChoiceField(queryset=City.objects.none(), label="On behalf of")
+    policy_areas = area_field(label="Which policy areas")
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        label="Why this partner",
+        help_text="A few sentences: what you admire in their work, what you hope to do together.",
+    )
+
+    def __init__(self, *args, match: Match, cities: list[City], **kwargs):
+        codes = [item["area"] for item in match.top_areas or []]
+        kwargs.setdefault(
+            "initial", {"policy_areas": codes, "from_city": cities[0] if cities else None}
+        )
+        super().__init__(*args, **kwargs)
+        self.cities = cities
+        self.fields["from_city"].queryset = City.objects.filter(pk__in=[c.pk for c in cities])
+        if len(cities) == 1:
+            # The only city the user speaks for: nothing to choose.
+            self.fields["from_city"].widget = forms.HiddenInput()
+            self.fields["from_city"].required = False
+
+    def clean_from_city(self) -> City:
+        city = self.cleaned_data.get("from_city")
+        if city is None and len(self.cities) == 1:
+            return self.cities[0]
+        return city
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        label="Reason",
+        help_text="Kind and specific: the other city learns from it.",
+    )
+
+
+class StartForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=Partnership.Kind.choices, initial=Partnership.Kind.DONOR_RECIPIENT
+    )
+    policy_areas = area_field(label="Policy areas")
+    reasons = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=5000,
+        label="Why this partner",
+        help_text="Kept with the partnership, so a later council can see why it was chosen.",
+    )
+    programme = forms.ModelChoiceField(
+        queryset=Programme.objects.none(),
+        required=False,
+        empty_label="None",
+        help_text="Only programmes both cities are members of.",
+    )
+    review_on = forms.DateField(
+        required=False,
+        widget=DateInput,
+        label="Review date",
+        help_text="Leave empty: set to three years after the agreement.",
+    )
+
+    def __init__(self, *args, programmes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = (
+            programmes if programmes is not None else Programme.objects.none()
+        )
+
+
+class EditForm(forms.Form):
+    policy_areas = area_field(label="Policy areas")
+    reasons = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=5000,
+        label="Why this partner",
+    )
+    review_on = forms.DateField(required=False, widget=DateInput, label="Review date")
+    programme = forms.ModelChoiceField(
+        queryset=Programme.objects.all(), required=False, empty_label="None"
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="Move to")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        help_text="Needed to pause or end.",
+    )
+    outcome = forms.ChoiceField(
+        choices=[("", "—"), *Partnership.Outcome.choices],
+        required=False,
+        help_text="Needed to conclude: good outcomes count as the donor's experience.",
+    )
+
+    def __init__(self, *args, next_statuses: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (status, Partnership.Status(status).label) for status in next_statuses
+        ]
+
+
+class OrganizationForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.only("id", "name"))
+    role = forms.ChoiceField(choices=PartnershipOrganization.Role.choices)
+    note = forms.CharField(required=False, max_length=300)
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        label="What the review found",
+    )
+    next_review_on = forms.DateField(
+        required=False,
+        widget=DateInput,
+        label="Next review",
+        help_text="Leave empty: in three years.",
+    )
+
+
+class LedgerForm(forms.Form):
+    city = forms.ModelChoiceField(queryset=City.objects.none(), label="City")
+    direction = forms.ChoiceField(choices=LedgerEntry.Direction.choices)
+    kind = forms.ChoiceField(choices=LedgerEntry.Kind.choices, label="What")
+    amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    unit = forms.CharField(required=False, max_length=20, help_text="days, USD, contracts…")
+    description = forms.CharField(max_length=300)
+    occurred_on = forms.DateField(required=False, widget=DateInput, label="Date")
+
+    def __init__(self, *args, partnership: Partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["city"].queryset = City.objects.filter(pk__in=partnership.city_ids).only(
+            "id", "name"
+        )
+        self.fields["city"].label_from_instance = lambda city: city.name
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "title",
+            "policy_area",
+            "practice",
+            "summary",
+            "budget_usd",
+            "funding_source",
+            "status",
+            "outcomes",
+            "lessons",
+        ]
+        labels = {"budget_usd": "Budget (USD)", "practice": "Best practice it follows"}
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "outcomes": forms.Textarea(attrs={"rows": 4}),
+            "lessons": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {"lessons": "One lesson per paragraph; challenges and mistakes help others."}
+
+    def __init__(self, *args, areas: list[PolicyArea], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["policy_area"].queryset = PolicyArea.objects.filter(
+            pk__in=[a.pk for a in areas]
+        )
+        self.fields["practice"].queryset = (
+            BestPractice.objects.published().only("id", "title").order_by("title")
+        )
+        self.fields["practice"].required = False
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    due_on = forms.DateField(widget=DateInput, label="Due")
+
+
+class FigureForm(forms.Form):
+    indicator = forms.CharField(max_length=200, help_text="e.g. Waste to landfill")
+    baseline = forms.FloatField(required=False)
+    result = forms.FloatField(required=False)
+    unit = forms.CharField(required=False, max_length=50, help_text="e.g. t/day")
+    year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
+
+
+class ApplyForm(forms.Form):
+    city = forms.ModelChoiceField(queryset=City.objects.none())
+    has_adopted_plan = forms.BooleanField(
+        required=False, label="The city has adopted a plan in these areas"
+    )
+    plan_title = forms.CharField(
+        required=False, max_length=200, label="Its title", help_text="e.g. Climate action plan 2030"
+    )
+
+    def __init__(self, *args, cities: list[City], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["city"].queryset = City.objects.filter(pk__in=[c.pk for c in cities])
+        if len(cities) == 1:
+            self.fields["city"].initial = cities[0].pk
+            self.fields["city"].widget = forms.HiddenInput()

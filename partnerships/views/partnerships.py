@@ -1,0 +1,318 @@
+"""Partnership pages: start one from a match, the list, the partnership page and its actions.
+
+Every action posts to its own URL and goes through a service; when the service refuses, the
+partnership page is shown again with the errors on the form that was sent.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cities.models import PolicyArea
+from matching.models import Match
+from toolkit.pages import filter_form_for_people, paginate_capped
+
+from ..filtersets import PartnershipFilterSet
+from ..forms import (
+    EditForm,
+    LedgerForm,
+    OrganizationForm,
+    ReviewForm,
+    StartForm,
+    StatusForm,
+)
+from ..models import Partnership, PartnershipOrganization, Programme, ProgrammeMembership
+from ..permissions import can_act_for, can_change_partnership
+from ..services import pipeline
+from ..services.expansion import suggest_areas
+from .common import get_partnership, run_service
+from .context import reasons_from_match
+
+
+def _member_programmes(match: Match):
+    """Programmes both cities of the match are members of."""
+    donor_in = ProgrammeMembership.objects.filter(
+        city=match.donor_id, status=ProgrammeMembership.Status.MEMBER
+    ).values("programme_id")
+    recipient_in = ProgrammeMembership.objects.filter(
+        city=match.recipient_id, status=ProgrammeMembership.Status.MEMBER
+    ).values("programme_id")
+    return Programme.objects.filter(pk__in=donor_in).filter(pk__in=recipient_in)
+
+
+@login_required
+def partnership_start(request: HttpRequest, pk: int) -> HttpResponse:
+    match = get_object_or_404(Match.objects.for_list().select_related("run"), pk=pk)
+    if not (
+        can_act_for(request.user, match.donor_id) or can_act_for(request.user, match.recipient_id)
+    ):
+        raise PermissionDenied("Only editors of one of the two cities may start a partnership.")
+    initial = {
+        "policy_areas": [item["area"] for item in match.top_areas or []],
+        "reasons": reasons_from_match(match),
+    }
+    form = StartForm(request.POST or None, initial=initial, programmes=_member_programmes(match))
+    if request.method == "POST":
+        partnership = run_service(
+            form,
+            lambda: pipeline.propose_partnership(
+                user=request.user,
+                donor=match.donor,
+                recipient=match.recipient,
+                match=match,
+                **form.cleaned_data,
+            ),
+        )
+        if partnership is not None:
+            messages.success(request, "Partnership proposed: both cities can now agree it.")
+            return redirect(partnership)
+    return render(request, "partnerships/cooperation/start.html", {"match": match, "form": form})
+
+
+# The list's filters as a person reads them (the API documents the same filters its own way).
+FILTER_TEXT = {
+    "q": ("City name", "Part of either city's name."),
+    "policy_area": ("Policy area", "One of its areas."),
+    "kind": ("Kind", "Donor and recipient, or peers."),
+    "programme": ("Programme", ""),
+    "active": ("Active", "Agreed, pilot, scaling up or expanded."),
+    "review_due": ("Review due", "Still running, and its review date has passed."),
+    "mine": ("My cities only", "Partnerships of the cities you edit."),
+    "status": ("Status", "None ticked: every status."),
+}
+
+
+@login_required
+def partnership_list(request: HttpRequest) -> HttpResponse:
+    filterset = PartnershipFilterSet(
+        request.GET,
+        queryset=Partnership.objects.for_list().order_by("-updated_at", "-id"),
+        request=request,
+    )
+    form = filter_form_for_people(filterset, FILTER_TEXT)
+    # Checkboxes need no "Any": none ticked means every status.
+    form.fields["status"].choices = Partnership.Status.choices
+    valid = filterset.is_valid()
+    rows = filterset.qs if valid else Partnership.objects.none()
+    page = paginate_capped(request, rows)
+    today = timezone.localdate()
+    for partnership in page["page"].object_list:
+        partnership.review_is_due = pipeline.review_due(partnership, today=today)
+    ctx = {
+        "form": form,
+        "filters_valid": valid,
+        "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        **page,
+    }
+    return render(request, "partnerships/cooperation/partnership_list.html", ctx)
+
+
+def detail_context(request: HttpRequest, partnership: Partnership, **bound: forms.Form) -> dict:
+    """Everything the partnership page shows, in a fixed number of queries (about fifteen)."""
+    user = request.user
+    can_change = can_change_partnership(user, partnership)
+    entries = list(partnership.ledger.select_related("city", "created_by"))
+    balance = pipeline.ledger_balance(partnership, entries)
+    next_statuses = pipeline.next_statuses(partnership)
+    forms_ = {}
+    if can_change:
+        forms_ = {
+            "status_form": StatusForm(next_statuses=next_statuses) if next_statuses else None,
+            "organization_form": OrganizationForm(),
+            "ledger_form": LedgerForm(partnership=partnership),
+            "review_form": ReviewForm(),
+        }
+        forms_.update(bound)
+    events = list(partnership.events.select_related("user")[:200])
+    areas = list(PolicyArea.objects.all())
+    return {
+        "partnership": partnership,
+        "can_change": can_change,
+        "pipeline_steps": [(step, Partnership.Status(step).label) for step in PIPELINE],
+        "passed_steps": _passed_steps(partnership, events),
+        "review_is_due": pipeline.review_due(partnership, today=timezone.localdate()),
+        "projects": list(
+            partnership.projects.select_related(
+                "policy_area", "practice", "practice_draft"
+            ).prefetch_related("milestones", "figures")
+        ),
+        "links": list(partnership.organization_links.select_related("organization")),
+        "entries": entries,
+        "balance": balance,
+        "verdict": pipeline.balance_verdict(balance),
+        "events": events,
+        "suggestions": suggest_areas(partnership, areas=areas),
+        "snapshot": partnership.match_snapshot,
+        "snapshot_parts": [
+            (name.replace("_", " ").capitalize(), value)
+            for name, value in (partnership.match_snapshot.get("components") or {}).items()
+        ],
+        "area_names": {area.code: area.name for area in areas},
+        **forms_,
+    }
+
+
+PIPELINE = (
+    Partnership.Status.PROPOSED,
+    Partnership.Status.AGREED,
+    Partnership.Status.PILOT,
+    Partnership.Status.SCALING,
+    Partnership.Status.EXPANDED,
+    Partnership.Status.CONCLUDED,
+)
+
+
+def _passed_steps(partnership: Partnership, events: list) -> set[str]:
+    """The pipeline steps behind the partnership: before its status, or before the step it
+    was paused or ended at."""
+    reached = partnership.status
+    if reached == Partnership.Status.PAUSED:
+        reached = partnership.paused_from
+    elif reached == Partnership.Status.ENDED:
+        ended = next((e for e in events if e.to_status == Partnership.Status.ENDED), None)
+        reached = ended.from_status if ended else Partnership.Status.PROPOSED
+    if reached not in PIPELINE:
+        return set()
+    return set(PIPELINE[: PIPELINE.index(reached) + (reached != partnership.status)])
+
+
+def _page(request: HttpRequest, partnership: Partnership, **bound: forms.Form) -> HttpResponse:
+    # Refused forms come back with their errors, like any form page (200, as the browser
+    # logs a failed resource for a 4xx).
+    return render(
+        request,
+        "partnerships/cooperation/partnership_detail.html",
+        detail_context(request, partnership, **bound),
+    )
+
+
+@login_required
+def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, get_partnership(pk))
+
+
+def _editable(request: HttpRequest, pk: int) -> Partnership:
+    partnership = get_partnership(pk)
+    if not can_change_partnership(request.user, partnership):
+        raise PermissionDenied("Only editors of one of the two cities and admins may change it.")
+    return partnership
+
+
+@login_required
+@require_POST
+def partnership_status(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = _editable(request, pk)
+    form = StatusForm(request.POST, next_statuses=pipeline.next_statuses(partnership))
+    moved = run_service(
+        form,
+        lambda: pipeline.change_status(
+            user=request.user,
+            partnership=partnership,
+            to_status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+            outcome=form.cleaned_data["outcome"],
+        ),
+    )
+    if moved is None:
+        return _page(request, partnership, status_form=form)
+    messages.success(request, f"The partnership is now: {moved.get_status_display().lower()}.")
+    return redirect(moved)
+
+
+@login_required
+@require_POST
+def partnership_review(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = _editable(request, pk)
+    form = ReviewForm(request.POST)
+    reviewed = run_service(
+        form,
+        lambda: pipeline.record_review(
+            user=request.user,
+            partnership=partnership,
+            note=form.cleaned_data["note"],
+            next_review_on=form.cleaned_data["next_review_on"],
+        ),
+    )
+    if reviewed is None:
+        return _page(request, partnership, review_form=form)
+    messages.success(request, f"Review recorded; next one on {reviewed.review_on:%d %b %Y}.")
+    return redirect(reviewed)
+
+
+@login_required
+@require_POST
+def partnership_organization(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = _editable(request, pk)
+    form = OrganizationForm(request.POST)
+    link = run_service(
+        form,
+        lambda: pipeline.add_organization(
+            user=request.user, partnership=partnership, **form.cleaned_data
+        ),
+    )
+    if link is None:
+        return _page(request, partnership, organization_form=form)
+    messages.success(request, f"{link.organization.name} added.")
+    return redirect(partnership)
+
+
+@login_required
+@require_POST
+def partnership_organization_remove(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+    partnership = _editable(request, pk)
+    link = get_object_or_404(
+        PartnershipOrganization.objects.select_related("organization", "partnership"),
+        pk=link_pk,
+        partnership=partnership,
+    )
+    pipeline.remove_organization(user=request.user, link=link)
+    messages.success(request, f"{link.organization.name} removed.")
+    return redirect(partnership)
+
+
+@login_required
+@require_POST
+def partnership_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = _editable(request, pk)
+    form = LedgerForm(request.POST, partnership=partnership)
+    entry = run_service(
+        form,
+        lambda: pipeline.add_ledger_entry(
+            user=request.user, partnership=partnership, **form.cleaned_data
+        ),
+    )
+    if entry is None:
+        return _page(request, partnership, ledger_form=form)
+    messages.success(request, "Ledger entry recorded.")
+    return redirect(partnership.get_absolute_url() + "#ledger")
+
+
+@login_required
+def partnership_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    partnership = _editable(request, pk)
+    initial = {
+        "policy_areas": [area.code for area in partnership.policy_areas.all()],
+        "reasons": partnership.reasons,
+        "review_on": partnership.review_on,
+        "programme": partnership.programme,
+    }
+    form = EditForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        saved = run_service(
+            form,
+            lambda: pipeline.update_partnership(
+                user=request.user, partnership=partnership, **form.cleaned_data
+            ),
+        )
+        if saved is not None:
+            messages.success(request, "Partnership saved.")
+            return redirect(saved)
+    ctx = {"partnership": partnership, "form": form}
+    return render(request, "partnerships/cooperation/partnership_edit.html", ctx)

@@ -1,0 +1,105 @@
+"""Writing matches: COPY on PostgreSQL, bulk_create elsewhere, the same rows either way."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from matching.models import Match
+from matching.scoring import score_all
+from matching.services import load_inputs, params_from_snapshot
+from matching.services.writing import explain, match_objects, write_matches
+from tests.factories import BestPracticeFactory, MatchRunFactory, population
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = [f.attname for f in Match._meta.concrete_fields if f.attname not in {"id", "run_id"}]
+
+
+def scored_population():
+    cities = population(25, seed=9)
+    for city in cities[:6]:
+        BestPracticeFactory(
+            city=city, areas=["waste", "air", "water"], title=f"Tab\tand \\ «{city.pk}»"
+        )
+    run = MatchRunFactory()
+    inputs = load_inputs()
+    matches = score_all(inputs.arrays, params_from_snapshot(run.weights), workers=1)
+    partnered = next(
+        (int(inputs.ids[d]), int(inputs.ids[r]))
+        for d, r in zip(matches.donor, matches.recipient, strict=True)
+    )
+    explained = explain(inputs, matches, partnerships={partnered})
+    return run, explained, partnered
+
+
+def rows(run) -> dict:
+    return {
+        (m["donor_id"], m["recipient_id"]): m for m in Match.objects.filter(run=run).values(*FIELDS)
+    }
+
+
+def test_copy_writes_the_rows_bulk_create_would(postgres):
+    run, explained, partnered = scored_population()
+    with CaptureQueriesContext(connection) as queries:
+        written = write_matches(explained, run_id=run.pk)
+    assert written == len(explained) > 0
+    assert not any("INSERT" in q["sql"] for q in queries.captured_queries)  # COPY, not INSERT
+
+    other = MatchRunFactory()
+    Match.objects.bulk_create(match_objects(explained, run_id=other.pk))
+    copied, created = rows(run), rows(other)
+    assert copied.keys() == created.keys()
+    for pair, row in created.items():
+        assert copied[pair] == row, pair
+    assert any(row["practices"] for row in copied.values())
+    assert any(
+        "\\" in p["title"] and "\t" in p["title"]
+        for row in copied.values()
+        for p in row["practices"]
+    )
+
+
+def test_sqlite_writes_in_batches(settings):
+    if settings.USING_POSTGRES:
+        pytest.skip("the bulk_create path is SQLite's")
+    run, explained, partnered = scored_population()
+    with CaptureQueriesContext(connection) as queries:
+        write_matches(explained, run_id=run.pk)
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert 0 < len(inserts) <= len(explained) / 20  # many rows per INSERT, not one each
+    assert Match.objects.filter(run=run).count() == len(explained)
+
+
+def test_the_explanation_of_every_row(postgres):
+    run, explained, partnered = scored_population()
+    write_matches(explained, run_id=run.pk)
+    for match in Match.objects.filter(run=run).select_related("donor", "recipient"):
+        codes = [area["area"] for area in match.top_areas]
+        assert match.top_area_codes == (" " + " ".join(codes) + " " if codes else "")
+        assert 1 <= len(codes) <= 3  # a stored pair always meets a need
+        big, small = sorted([match.donor.population, match.recipient.population], reverse=True)
+        assert match.size_ratio == pytest.approx(big / small)
+        assert (match.donor_rank or match.recipient_rank) is not None
+        assert match.existing_partnership == ((match.donor_id, match.recipient_id) == partnered)
+
+
+def test_a_formatting_error_during_copy_writes_nothing(postgres, monkeypatch):
+    from django.db import transaction
+
+    from matching.services import writing
+
+    run, explained, _ = scored_population()
+    real_chunks = writing._copy_chunks
+
+    def chunks_then_error(*args):
+        chunks = real_chunks(*args)
+        yield next(chunks)
+        raise ValueError("bad row")
+
+    monkeypatch.setattr(writing, "COPY_CHUNK_ROWS", 10)
+    monkeypatch.setattr(writing, "_copy_chunks", chunks_then_error)
+    with pytest.raises(ValueError, match="bad row"), transaction.atomic():
+        write_matches(explained, run_id=run.pk)
+    assert not Match.objects.filter(run=run).exists()
