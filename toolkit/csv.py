@@ -44,14 +44,22 @@ class _Line:
 
 
 def csv_lines(
-    header: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]]
+    header: Sequence[str],
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+    *,
+    escape: bool = True,
 ) -> Iterator[str]:
-    """The header, then one escaped line per row (a mapping by column name or a sequence)."""
+    """The header, then one line per row (a mapping by column name, or a sequence of cells).
+
+    Cells are made spreadsheet-safe here; ``escape=False`` only for rows that went through
+    ``escape_formula`` already (escaping twice would add a second apostrophe).
+    """
     writer = csv.writer(_Line())
     yield writer.writerow(header)
     for row in rows:
         cells = (row.get(name, "") for name in header) if isinstance(row, Mapping) else row
-        yield writer.writerow([escape_formula("" if cell is None else cell) for cell in cells])
+        values = ("" if cell is None else cell for cell in cells)
+        yield writer.writerow([escape_formula(cell) for cell in values] if escape else list(values))
 
 
 def csv_response(lines: Iterable[str], *, filename: str) -> StreamingHttpResponse:

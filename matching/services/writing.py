@@ -12,10 +12,7 @@ and expertise level) instead of serialising a dict per row, because a run writes
 
 from __future__ import annotations
 
-import io
 import json
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,12 +21,12 @@ from django.conf import settings
 from django.db import connection
 
 from bestpractices.services import practices_in_areas
+from toolkit.pgcopy import NULL, copy_chunks, copy_text
 
 from ..models import COMPONENTS, Match
 from .arrays import ScoringInputs
 
 COPY_CHUNK_ROWS = 20_000
-COPY_READ_BYTES = 1 << 20
 BULK_CREATE_BATCH = 2_000
 # The columns written, in the order of the COPY statement.
 MATCH_COLUMNS = (
@@ -260,20 +257,15 @@ def _practices_texts(explained: ExplainedMatches) -> list[str]:
 # --- PostgreSQL: COPY ---------------------------------------------------------------------
 
 
-def _copy_text(value: str) -> str:
-    """Escape a value for COPY's text format (JSON never holds raw tabs or newlines)."""
-    return value.replace("\\", "\\\\")
-
-
 def _copy_chunks(explained: ExplainedMatches, run_id: int) -> Iterator[str]:
     """The rows in COPY's text format, ``COPY_CHUNK_ROWS`` rows per string."""
     top_json, top_codes = _area_texts(explained)
     gives_back = _gives_back_texts(explained)
-    practices = [_copy_text(text) for text in _practices_texts(explained)]
+    practices = [copy_text(text) for text in _practices_texts(explained)]
     run = str(run_id)
 
     def ranks(values: np.ndarray) -> list[str]:
-        return [str(rank) if rank else "\\N" for rank in values.tolist()]
+        return [str(rank) if rank else NULL for rank in values.tolist()]
 
     for start in range(0, len(explained), COPY_CHUNK_ROWS):
         part = slice(start, start + COPY_CHUNK_ROWS)
@@ -293,49 +285,6 @@ def _copy_chunks(explained: ExplainedMatches, run_id: int) -> Iterator[str]:
             ["t" if flag else "f" for flag in explained.existing_partnership[part].tolist()],
         ]
         yield "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
-
-
-_DONE = object()
-
-
-def _copy(explained: ExplainedMatches, run_id: int, table: str) -> None:
-    """COPY the rows in chunks; a thread formats the next chunk while PostgreSQL loads one.
-
-    psycopg2 releases the GIL while the server parses a chunk and updates the indexes, so
-    formatting (Python) and loading (the server) overlap. The queue holds at most two chunks,
-    so memory stays bounded whatever the number of rows.
-    """
-    columns = ", ".join(connection.ops.quote_name(name) for name in MATCH_COLUMNS)
-    statement = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
-    chunks: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in _copy_chunks(explained, run_id):
-                while not stop.is_set():
-                    try:
-                        chunks.put(chunk, timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            chunks.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            chunks.put(exc)
-
-    producer = threading.Thread(target=produce, name="copy-formatter", daemon=True)
-    producer.start()
-    try:
-        with connection.cursor() as cursor:
-            while (chunk := chunks.get()) is not _DONE:
-                if isinstance(chunk, BaseException):
-                    raise chunk
-                cursor.copy_expert(statement, io.StringIO(chunk), COPY_READ_BYTES)
-    finally:
-        stop.set()
-        producer.join()
 
 
 # --- Everywhere: model instances ----------------------------------------------------------
@@ -390,7 +339,12 @@ def write_matches(explained: ExplainedMatches, *, run_id: int, table: str | None
     if not len(explained):
         return 0
     if settings.USING_POSTGRES and connection.vendor == "postgresql":
-        _copy(explained, run_id, table or Match._meta.db_table)
+        copy_chunks(
+            connection,
+            table or Match._meta.db_table,
+            MATCH_COLUMNS,
+            _copy_chunks(explained, run_id),
+        )
     else:
         Match.objects.bulk_create(
             match_objects(explained, run_id=run_id), batch_size=BULK_CREATE_BATCH

@@ -7,13 +7,10 @@ a formula are escaped.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-from toolkit.csv import escape_formula
+from toolkit.csv import csv_lines, csv_response
 
 from ..models import COMPONENTS, Match
 
@@ -36,6 +33,7 @@ HEADER = [
 
 
 def match_row(match: Match) -> list:
+    """One line of the file; ``csv_lines`` makes its text cells spreadsheet-safe."""
     row = [match.pk, match.run_id]
     for city in (match.donor, match.recipient):
         row.extend(getattr(city, column) for column in CITY_COLUMNS)
@@ -49,22 +47,11 @@ def match_row(match: Match) -> list:
     row.append(";".join(f"{p.get('id')}:{p.get('title')}" for p in match.practices))
     row.append(";".join(str(code) for code in match.gives_back))
     row.append("true" if match.existing_partnership else "false")
-    return [escape_formula(value) for value in row]
+    return row
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _lines(matches: QuerySet) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
-    for match in matches.iterator(chunk_size=2000):
-        yield writer.writerow(match_row(match))
-
-
-def matches_csv(matches: QuerySet, *, filename: str = "citymatch-matches.csv"):
-    response = StreamingHttpResponse(_lines(matches), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def matches_csv(
+    matches: QuerySet[Match], *, filename: str = "citymatch-matches.csv"
+) -> StreamingHttpResponse:
+    rows = (match_row(match) for match in matches.iterator(chunk_size=2000))
+    return csv_response(csv_lines(HEADER, rows), filename=filename)

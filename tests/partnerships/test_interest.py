@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from partnerships.services import interest as service
 
 from cities.models import PolicyArea
 from partnerships.models import ExpressionOfInterest, Partnership
+from partnerships.services import interest as service
 from tests.factories import CityFactory, InterestFactory, MatchFactory, UserFactory
 
 Interest = ExpressionOfInterest

@@ -8,10 +8,10 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from partnerships.services import pipeline
 
 from matching.models import Match
 from partnerships.models import Partnership, PartnershipEvent
+from partnerships.services import pipeline
 from tests.factories import PartnershipFactory, UserFactory
 
 Status = Partnership.Status

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from partnerships.services import pipeline, programmes
 
 from partnerships.models import ProgrammeMembership
+from partnerships.services import pipeline, programmes
 from tests.factories import (
     CityFactory,
     MatchFactory,

@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from partnerships.services import projects
 
 from bestpractices.models import BestPractice
 from partnerships.models import Partnership, PartnershipOrganization, Project
+from partnerships.services import projects
 from tests.factories import (
     BestPracticeFactory,
     OrganizationFactory,

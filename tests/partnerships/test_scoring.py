@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from partnerships.services import pipeline
 
 from matching import services
 from matching.models import Match, MatchRun
 from partnerships.models import Partnership
+from partnerships.services import pipeline
 from partnerships.services.scoring import (
     EXPERIENCE_YEARS_PER_PARTNERSHIP,
     active_partnership_pairs,

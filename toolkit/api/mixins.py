@@ -13,7 +13,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .renderers import CSVLayout, CSVRenderer, csv_lines
+from toolkit.csv import csv_lines, csv_response
+
+from .renderers import CSVLayout, CSVRenderer
 
 # Rows serialised at once while streaming a CSV file: big enough to keep the number of queries
 # low (a chunk of cities costs three), small enough to keep memory flat on huge lists.
@@ -40,14 +42,11 @@ class CSVExportMixin:
 
     def csv_response(self, objects: QuerySet | Iterable) -> StreamingHttpResponse:
         header = self.csv_layout.header(self.get_serializer())
-        response = StreamingHttpResponse(
-            csv_lines(header, self.csv_rows(objects)), content_type="text/csv; charset=utf-8"
-        )
         stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = (
-            f'attachment; filename="citymatch-{self.csv_filename}-{stamp}.csv"'
+        return csv_response(
+            csv_lines(header, self.csv_rows(objects), escape=False),
+            filename=f"citymatch-{self.csv_filename}-{stamp}.csv",
         )
-        return response
 
     def csv_rows(self, objects: QuerySet | Iterable) -> Iterator[dict]:
         if isinstance(objects, QuerySet):

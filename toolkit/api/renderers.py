@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import renderers, serializers
 
-from toolkit.csv import escape_formula
+from toolkit.csv import csv_lines, escape_formula
 
 
 class CSVLayout:
@@ -71,20 +70,6 @@ def _list_item(item: Any) -> str:
     return str(_text(item))
 
 
-class _Line:
-    """A file-like object whose write() hands back the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(header: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.DictWriter(_Line(), fieldnames=header, extrasaction="ignore", restval="")
-    yield writer.writeheader()
-    for row in rows:
-        yield writer.writerow(row)
-
-
 class CSVRenderer(renderers.BaseRenderer):
     """Renders one object (a detail) or a list of objects as CSV.
 
@@ -111,6 +96,6 @@ class CSVRenderer(renderers.BaseRenderer):
         else:
             header = list(rows[0]) if rows else []
         buffer = io.StringIO()
-        for line in csv_lines(header, rows):
+        for line in csv_lines(header, rows, escape=False):
             buffer.write(line)
         return buffer.getvalue().encode(self.charset)
