@@ -1,6 +1,42 @@
+"""How runs and matches are read: every list through one method, in a fixed number of queries."""
+
 from __future__ import annotations
 
 from django.db import models
+
+from .vocabulary import COMPONENTS
+
+# The columns every list of matches shows (the browser, My city, the city page and map, the API
+# and its CSV), as ``values()`` names them: a page reads these and nothing more. A run holds
+# ~1e6 wide rows; reading only these keeps a page of 100 matches at a few kilobytes.
+OWN_COLUMNS = (
+    "id",
+    "run_id",
+    "score",
+    *COMPONENTS,
+    "donor_rank",
+    "recipient_rank",
+    "size_ratio",
+    "top_areas",
+    "practices",
+    "gives_back",
+    "existing_partnership",
+)
+CITY_COLUMNS = (
+    "id",
+    "name",
+    "slug",
+    "country",
+    "population",
+    "is_synthetic",
+    "latitude",
+    "longitude",
+)
+MATCH_COLUMNS = (
+    *OWN_COLUMNS,
+    *(f"donor__{name}" for name in CITY_COLUMNS),
+    *(f"recipient__{name}" for name in CITY_COLUMNS),
+)
 
 
 class MatchRunQuerySet(models.QuerySet):
@@ -10,12 +46,19 @@ class MatchRunQuerySet(models.QuerySet):
 
 class MatchQuerySet(models.QuerySet):
     def for_list(self) -> MatchQuerySet:
-        """Every list of matches (pages, API, CSV) reads through this: two cities per row.
+        """Every list of matches (pages, API, CSV) reads through this: the list columns of the
+        match and its two cities, in one query whatever the page size."""
+        return self.select_related("donor", "recipient").only(*MATCH_COLUMNS)
 
-        One query whatever the page size: both cities come in the same join. A profile's
-        free-text sources can be long and no list shows them, so they stay in the database.
-        """
-        return self.select_related("donor", "recipient").defer(
+    def list_rows(self) -> MatchQuerySet:
+        """The same columns as plain rows: an API page builds no model instances (75 of them
+        for a page of 25 cost more than its SQL, bench/api.py)."""
+        return self.values(*MATCH_COLUMNS)
+
+    def for_detail(self) -> MatchQuerySet:
+        """One match as its page and citizen brief show it: every column, both whole cities
+        but their long free-text sources, and the run (its weights explain the score)."""
+        return self.select_related("donor", "recipient", "run").defer(
             "donor__sources", "recipient__sources"
         )
 

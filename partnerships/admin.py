@@ -25,7 +25,7 @@ from .models import (
     Project,
     ProjectFigure,
 )
-from .services import pipeline, programmes
+from .services import details, programmes
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -169,7 +169,7 @@ class PartnershipAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         try:
-            pipeline.update_partnership(
+            details.update_partnership(
                 user=request.user,
                 partnership=obj,
                 policy_areas=form.cleaned_data["policy_areas"],

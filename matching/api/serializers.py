@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from cities.api.serializers import CitySummarySerializer
 from matching.models import COMPONENTS, Match, MatchRun
+from matching.querysets import OWN_COLUMNS
 
 
 class ComponentsSerializer(serializers.Serializer):
@@ -77,8 +78,8 @@ class MatchSerializer(serializers.ModelSerializer):
     def to_representation(self, match: Match | dict) -> dict:
         # Built by hand: walking DRF's nested fields for a page of 25 matches took longer than
         # the page's SQL (bench/api.py). The fields above still define the schema; the API
-        # tests hold this output to them. ``match`` is a Match or a row of MATCH_COLUMNS
-        # values (the list pages read rows: no model instances to build).
+        # tests hold this output to them. ``match`` is a Match or a row of
+        # ``Match.objects.list_rows()`` (the list pages read rows: no model instances to build).
         row = match if isinstance(match, dict) else columns_of(match)
         return {
             "id": row["id"],
@@ -106,29 +107,12 @@ class MatchSerializer(serializers.ModelSerializer):
         }
 
 
+# The city fields a match's JSON shows (``CITY_COLUMNS`` holds a few more for the pages).
 CITY_FIELDS = ("id", "name", "slug", "country", "population")
-OWN_COLUMNS = (
-    "id",
-    "run_id",
-    "score",
-    *COMPONENTS,
-    "donor_rank",
-    "recipient_rank",
-    "top_areas",
-    "practices",
-    "gives_back",
-    "existing_partnership",
-)
-# The columns the JSON of a match shows, as ``values()`` names them: lists read only these.
-MATCH_COLUMNS = (
-    *OWN_COLUMNS,
-    *(f"donor__{name}" for name in CITY_FIELDS),
-    *(f"recipient__{name}" for name in CITY_FIELDS),
-)
 
 
 def columns_of(match: Match) -> dict:
-    """A Match (stored or scored on the fly) as the row ``values(*MATCH_COLUMNS)`` gives."""
+    """A Match (stored or scored on the fly) as the row ``Match.objects.list_rows()`` gives."""
     row = {name: getattr(match, name) for name in OWN_COLUMNS}
     for side in ("donor", "recipient"):
         city = getattr(match, side)

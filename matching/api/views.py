@@ -32,7 +32,6 @@ from toolkit.api.pagination import WindowCountPagination
 from toolkit.api.renderers import CSVLayout
 
 from .serializers import (
-    MATCH_COLUMNS,
     CityMatchSerializer,
     MatchRunSerializer,
     MatchSerializer,
@@ -93,11 +92,11 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
         # A page is read as rows of the columns its JSON shows, not as model instances:
         # building 75 instances (a match and two cities each) cost more than the page's SQL
         # (bench/api.py).
-        return Match.objects.values(*MATCH_COLUMNS)
+        return Match.objects.list_rows()
 
     def get_queryset(self) -> QuerySet:
         # Only the columns the answer shows (CSV and detail read instances).
-        queryset = Match.objects.for_list().only(*MATCH_COLUMNS)
+        queryset = Match.objects.for_list()
         if self.action == "retrieve":
             # A match of a run still in progress (or failed) is not there to be read.
             queryset = queryset.filter(run__status=MatchRun.Status.SUCCEEDED)
@@ -229,10 +228,10 @@ class CityMatchesView(CSVExportMixin, generics.ListAPIView):
             "donor": Q(donor=self.city),
             None: Q(recipient=self.city) | Q(donor=self.city),
         }[side]
-        return Match.objects.for_list().only(*MATCH_COLUMNS).filter(city_filter)
+        return Match.objects.for_list().filter(city_filter)
 
     def get_page_source(self) -> QuerySet:
-        return Match.objects.values(*MATCH_COLUMNS)
+        return Match.objects.list_rows()
 
     def side(self) -> str | None:
         side = self.request.query_params.get("as")

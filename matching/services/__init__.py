@@ -18,6 +18,7 @@ from .params import params_for, params_from_snapshot
 from .profiles import save_profile, validate_profile
 from .rescoring import (
     RESCORE_MAX_CITIES,
+    flag_existing_partnership,
     queue_rescoring,
     rescore_cities,
     score_city_against_all,
@@ -48,6 +49,7 @@ __all__ = [
     "existing_partnership_pairs",
     "fail_run",
     "fail_stale_runs",
+    "flag_existing_partnership",
     "finish_run",
     "invalidate_inputs",
     "load_inputs",

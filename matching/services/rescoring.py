@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import Q
 
 from cities.models import City
 from matching.scoring import Matches, PreparedInputs, ScoringParams, prepare, score_city
@@ -246,3 +247,15 @@ def score_city_against_all(
         match.donor, match.recipient = donor, recipient
         result.append(match)
     return result
+
+
+def flag_existing_partnership(*, first_id: int, second_id: int, cooperating: bool) -> int:
+    """Set ``existing_partnership`` on the pair's matches of the active run, both ways round.
+
+    Partnerships call this when a pair starts or stops cooperating, so the run readers see now
+    stays in step until the next run (which reads the partnerships itself).
+    """
+    pair = Q(donor_id=first_id, recipient_id=second_id) | Q(
+        donor_id=second_id, recipient_id=first_id
+    )
+    return Match.objects.of_active_run().filter(pair).update(existing_partnership=cooperating)

@@ -28,7 +28,7 @@ from toolkit.api.renderers import CSVLayout
 from ..filtersets import PartnershipFilterSet
 from ..models import Partnership, PartnershipOrganization, Programme
 from ..permissions import can_change_partnership
-from ..services import pipeline
+from ..services import details, pipeline
 
 PARTNERSHIP_EXAMPLE = {
     "id": 4,
@@ -120,7 +120,7 @@ class PartnershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_review_due(self, partnership: Partnership) -> bool:
-        return pipeline.review_due(partnership, today=timezone.localdate())
+        return details.review_due(partnership, today=timezone.localdate())
 
 
 def _area_codes(**kwargs) -> serializers.SlugRelatedField:
@@ -263,7 +263,7 @@ class PartnershipViewSet(
         # Details and the move succeed or fail together.
         with transaction.atomic():
             if data:
-                partnership = pipeline.update_partnership(
+                partnership = details.update_partnership(
                     user=request.user, partnership=partnership, **data
                 )
             if to_status is not None and to_status != partnership.status:

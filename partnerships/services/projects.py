@@ -28,7 +28,7 @@ from ..models import (
     ProjectFigure,
 )
 from ..permissions import require, require_partnership_editor
-from .pipeline import record_event
+from .history import record_event
 
 Event = PartnershipEvent.Action
 # The fields a project's editors write through ``save_project``.

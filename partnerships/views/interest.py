@@ -22,7 +22,7 @@ from .common import run_service
 @login_required
 def interest_send(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the form on its own page; POST (also from the match page): send it."""
-    match = get_object_or_404(Match.objects.for_list(), pk=pk)
+    match = get_object_or_404(Match.objects.for_detail(), pk=pk)
     cities = [city for city in (match.donor, match.recipient) if can_act_for(request.user, city.pk)]
     if not cities:
         raise PermissionDenied("Only editors of one of the two cities may express interest.")

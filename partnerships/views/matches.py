@@ -53,7 +53,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
 
 
 def _match(pk: int) -> Match:
-    matches = with_cooperation(Match.objects.for_list().select_related("run"))
+    matches = with_cooperation(Match.objects.for_detail())
     return get_object_or_404(matches, pk=pk)
 
 

@@ -30,7 +30,7 @@ from ..forms import (
 )
 from ..models import Partnership, PartnershipOrganization, Programme, ProgrammeMembership
 from ..permissions import can_act_for, can_change_partnership
-from ..services import pipeline
+from ..services import details, ledger, pipeline
 from ..services.expansion import suggest_areas
 from .common import get_partnership, run_service
 from .context import reasons_from_match
@@ -49,7 +49,7 @@ def _member_programmes(match: Match):
 
 @login_required
 def partnership_start(request: HttpRequest, pk: int) -> HttpResponse:
-    match = get_object_or_404(Match.objects.for_list().select_related("run"), pk=pk)
+    match = get_object_or_404(Match.objects.for_detail(), pk=pk)
     if not (
         can_act_for(request.user, match.donor_id) or can_act_for(request.user, match.recipient_id)
     ):
@@ -104,7 +104,7 @@ def partnership_list(request: HttpRequest) -> HttpResponse:
     page = paginate_capped(request, rows)
     today = timezone.localdate()
     for partnership in page["page"].object_list:
-        partnership.review_is_due = pipeline.review_due(partnership, today=today)
+        partnership.review_is_due = details.review_due(partnership, today=today)
     ctx = {
         "form": form,
         "filters_valid": valid,
@@ -119,7 +119,7 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
     user = request.user
     can_change = can_change_partnership(user, partnership)
     entries = list(partnership.ledger.select_related("city", "created_by"))
-    balance = pipeline.ledger_balance(partnership, entries)
+    balance = ledger.ledger_balance(partnership, entries)
     next_statuses = pipeline.next_statuses(partnership)
     forms_ = {}
     if can_change:
@@ -137,7 +137,7 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
         "can_change": can_change,
         "pipeline_steps": [(step, Partnership.Status(step).label) for step in PIPELINE],
         "passed_steps": _passed_steps(partnership, events),
-        "review_is_due": pipeline.review_due(partnership, today=timezone.localdate()),
+        "review_is_due": details.review_due(partnership, today=timezone.localdate()),
         "projects": list(
             partnership.projects.select_related(
                 "policy_area", "practice", "practice_draft"
@@ -146,7 +146,7 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
         "links": list(partnership.organization_links.select_related("organization")),
         "entries": entries,
         "balance": balance,
-        "verdict": pipeline.balance_verdict(balance),
+        "verdict": ledger.balance_verdict(balance),
         "events": events,
         "suggestions": suggest_areas(partnership, areas=areas),
         "snapshot": partnership.match_snapshot,
@@ -233,7 +233,7 @@ def partnership_review(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST)
     reviewed = run_service(
         form,
-        lambda: pipeline.record_review(
+        lambda: details.record_review(
             user=request.user,
             partnership=partnership,
             note=form.cleaned_data["note"],
@@ -253,7 +253,7 @@ def partnership_organization(request: HttpRequest, pk: int) -> HttpResponse:
     form = OrganizationForm(request.POST)
     link = run_service(
         form,
-        lambda: pipeline.add_organization(
+        lambda: details.add_organization(
             user=request.user, partnership=partnership, **form.cleaned_data
         ),
     )
@@ -272,7 +272,7 @@ def partnership_organization_remove(request: HttpRequest, pk: int, link_pk: int)
         pk=link_pk,
         partnership=partnership,
     )
-    pipeline.remove_organization(user=request.user, link=link)
+    details.remove_organization(user=request.user, link=link)
     messages.success(request, f"{link.organization.name} removed.")
     return redirect(partnership)
 
@@ -284,7 +284,7 @@ def partnership_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     form = LedgerForm(request.POST, partnership=partnership)
     entry = run_service(
         form,
-        lambda: pipeline.add_ledger_entry(
+        lambda: ledger.add_ledger_entry(
             user=request.user, partnership=partnership, **form.cleaned_data
         ),
     )
@@ -307,7 +307,7 @@ def partnership_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         saved = run_service(
             form,
-            lambda: pipeline.update_partnership(
+            lambda: details.update_partnership(
                 user=request.user, partnership=partnership, **form.cleaned_data
             ),
         )

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from matching.models import Match
 from partnerships.models import Partnership, PartnershipEvent
-from partnerships.services import pipeline
+from partnerships.services import details, pipeline
 from tests.factories import PartnershipFactory, UserFactory
 
 Status = Partnership.Status
@@ -179,9 +179,9 @@ def test_agreeing_sets_the_review_three_years_later_and_the_reminder_comes_after
     today = timezone.localdate()
     assert proposed.agreed_on == today
     assert proposed.review_on == pipeline.add_years(today, 3)
-    assert not pipeline.review_due(proposed, today=today)
-    assert pipeline.review_due(proposed, today=proposed.review_on)
-    reviewed = pipeline.record_review(user=donor_editor, partnership=proposed, note="Renewed.")
+    assert not details.review_due(proposed, today=today)
+    assert details.review_due(proposed, today=proposed.review_on)
+    reviewed = details.record_review(user=donor_editor, partnership=proposed, note="Renewed.")
     assert reviewed.review_on == pipeline.add_years(today, 3)
     assert reviewed.events.filter(action="reviewed", note__startswith="Renewed.").exists()
 
@@ -207,7 +207,7 @@ def test_an_active_partnership_flags_its_matches_in_the_current_run(proposed, ma
 
 
 def test_editing_details_is_recorded(proposed, recipient_editor, areas):
-    pipeline.update_partnership(
+    details.update_partnership(
         user=recipient_editor,
         partnership=proposed,
         policy_areas=[areas["waste"], areas["education"]],

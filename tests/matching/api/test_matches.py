@@ -156,8 +156,9 @@ def test_match_object_has_the_fields_of_api_md(user_client, matches, active_run)
 def test_hand_built_match_json_equals_drf_field_walk(matches, active_run):
     from rest_framework import serializers
 
-    from matching.api.serializers import MATCH_COLUMNS, CityMatchSerializer, MatchSerializer
+    from matching.api.serializers import CityMatchSerializer, MatchSerializer
     from matching.models import Match
+    from matching.querysets import MATCH_COLUMNS
 
     rows = {row["id"]: row for row in Match.objects.values(*MATCH_COLUMNS)}
     for match in matches.values():
