@@ -54,7 +54,20 @@ import numba  # noqa: E402
 
 numba.config.CACHE_DIR = os.environ[CACHE_ENVIRONMENT]
 
-_compiled = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+def kernel_array(values: np.ndarray, dtype: type) -> np.ndarray:
+    """``values`` as the kernels take them: C-contiguous, of ``dtype`` and writable.
+
+    numba compiles a new signature for another dtype, layout or a read-only array (such as one
+    loaded from bytes): every argument goes through here so that none ever differs from
+    warm_up's.
+    """
+    array = np.ascontiguousarray(values, dtype=dtype)
+    return array if array.flags.writeable else array.copy()
+
+
+compiled_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
+_compiled = compiled_kernel
 # Helpers are inlined into the kernels: a call would pass every array of the tuples with its
 # reference counting, per pair.
 _inlined = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -333,12 +346,12 @@ def collect_tile(
         raise ValueError("the output buffers are smaller than the tile")
     count, computed = _collect_tile(
         scores,
-        np.ascontiguousarray(live_rows, dtype=np.int64),
+        kernel_array(live_rows, np.int64),
         chunk,
         tile,
         terms,
-        np.ascontiguousarray(recipient_admission, dtype=np.float32),
-        np.ascontiguousarray(donor_admission, dtype=np.float32),
+        kernel_array(recipient_admission, np.float32),
+        kernel_array(donor_admission, np.float32),
         bool(complete),
         bool(prune),
         out.local,
@@ -357,11 +370,11 @@ def chunk_side(
     size_position: np.ndarray,
 ) -> ChunkSide:
     return ChunkSide(
-        np.ascontiguousarray(rows, dtype=np.int64),
-        np.ascontiguousarray(need_words, dtype=np.uint64),
-        np.ascontiguousarray(language_words, dtype=np.uint64),
-        np.ascontiguousarray(cofund, dtype=np.float32),
-        np.ascontiguousarray(size_position, dtype=np.float32),
+        kernel_array(rows, np.int64),
+        kernel_array(need_words, np.uint64),
+        kernel_array(language_words, np.uint64),
+        kernel_array(cofund, np.float32),
+        kernel_array(size_position, np.float32),
     )
 
 
@@ -374,12 +387,12 @@ def tile_side(
     size_position: np.ndarray,
 ) -> TileSide:
     return TileSide(
-        np.ascontiguousarray(rows, dtype=np.int64),
-        np.ascontiguousarray(expertise_words, dtype=np.uint64),
-        np.ascontiguousarray(language_words, dtype=np.uint64),
-        np.ascontiguousarray(kinked_base, dtype=np.float32),
-        np.ascontiguousarray(kinked_slope, dtype=np.float32),
-        np.ascontiguousarray(size_position, dtype=np.float32),
+        kernel_array(rows, np.int64),
+        kernel_array(expertise_words, np.uint64),
+        kernel_array(language_words, np.uint64),
+        kernel_array(kinked_base, np.float32),
+        kernel_array(kinked_slope, np.float32),
+        kernel_array(size_position, np.float32),
     )
 
 
@@ -405,6 +418,9 @@ def warm_up() -> None:
 
     Takes a fraction of a second once the cache holds them; several seconds the first time.
     """
+    from .pairs import warm_up_pairs  # pairs.py builds on this module
+
+    warm_up_pairs()
     rows, columns = 2, 3
     chunk = chunk_side(
         np.arange(rows),

@@ -17,6 +17,7 @@ from matching.scoring import (
     PruningStats,
     cache_directory,
     kernels,
+    pairs,
     prepare,
     score_all,
     score_block,
@@ -164,8 +165,9 @@ def test_collect_pass_takes_exactly_the_pairs_reaching_a_threshold(arrays, param
 def _signature_counts() -> dict[str, int]:
     """Compiled signatures of each kernel (helpers inlined into them have none of their own)."""
     return {
-        name: len(dispatcher.signatures)
-        for name, dispatcher in vars(kernels).items()
+        f"{module.__name__}.{name}": len(dispatcher.signatures)
+        for module in (kernels, pairs)
+        for name, dispatcher in vars(module).items()
         if hasattr(dispatcher, "py_func") and dispatcher.targetoptions.get("inline") != "always"
     }
 
