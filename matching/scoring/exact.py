@@ -256,10 +256,20 @@ class PreparedInputs:
         return self.scored_pairs(donors, recipients)[1]
 
     def scored_pairs(
-        self, donors: np.ndarray, recipients: np.ndarray
+        self,
+        donors: np.ndarray,
+        recipients: np.ndarray,
+        *,
+        components: np.ndarray | None = None,
+        tenths: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Components (M, 8) and stored scores in tenths (M,) of the pairs (compiled: pairs.py)."""
-        return score_pairs(self.pair_inputs, donors, recipients)
+        """Components (M, 8) and stored scores in tenths (M,) of the pairs (compiled: pairs.py).
+
+        ``components`` and ``tenths``, when given, receive them (see pairs.score_pairs).
+        """
+        return score_pairs(
+            self.pair_inputs, donors, recipients, components=components, tenths=tenths
+        )
 
     def _tenths_of_columns(self, columns: np.ndarray) -> np.ndarray:
         # Σ_k w_k x_k in COMPONENTS order, / Σ_k w_k, then np.round(100 * mean, 1) in tenths:

@@ -122,13 +122,35 @@ def _score_pairs(donors, recipients, inputs, components, tenths):
 
 
 def score_pairs(
-    inputs: PairInputs, donors: np.ndarray, recipients: np.ndarray
+    inputs: PairInputs,
+    donors: np.ndarray,
+    recipients: np.ndarray,
+    *,
+    components: np.ndarray | None = None,
+    tenths: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Components (M, 8) float64 and stored scores in tenths (M,) int64 of the pairs."""
+    """Components (M, 8) float64 and stored scores in tenths (M,) int64 of the pairs.
+
+    ``components`` and ``tenths``, when given, receive them (C-contiguous, of those dtypes).
+    """
     donors = kernel_array(donors, np.int64)
     recipients = kernel_array(recipients, np.int64)
-    components = np.empty((len(donors), 8), dtype=np.float64)
-    tenths = np.empty(len(donors), dtype=np.int64)
+    if components is None:
+        components = np.empty((len(donors), 8), dtype=np.float64)
+    if tenths is None:
+        tenths = np.empty(len(donors), dtype=np.int64)
+    for out, dtype, shape in (
+        (components, np.float64, (len(donors), 8)),
+        (tenths, np.int64, (len(donors),)),
+    ):
+        # Written in place: a copy (another dtype, layout, read-only) would lose the results.
+        if (
+            out.shape != shape
+            or out.dtype != dtype
+            or not out.flags.c_contiguous
+            or not out.flags.writeable
+        ):
+            raise ValueError(f"outputs must be writable C-contiguous {np.dtype(dtype)}, {shape}")
     _score_pairs(donors, recipients, inputs, components, tenths)
     return components, tenths
 
