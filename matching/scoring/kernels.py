@@ -52,7 +52,7 @@ os.environ.setdefault(CACHE_ENVIRONMENT, str(cache_directory()))
 
 import numba  # noqa: E402
 
-numba.config.CACHE_DIR = os.environ[CACHE_ENVIRONMENT]
+setattr(numba.config, "CACHE_DIR", os.environ[CACHE_ENVIRONMENT])  # noqa: B010 (untyped module)
 
 
 def kernel_array(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -62,7 +62,7 @@ def kernel_array(values: np.ndarray, dtype: type) -> np.ndarray:
     loaded from bytes): every argument goes through here so that none ever differs from
     warm_up's.
     """
-    array = np.ascontiguousarray(values, dtype=dtype)
+    array: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
     return array if array.flags.writeable else array.copy()
 
 
