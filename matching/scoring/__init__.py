@@ -1,8 +1,10 @@
-"""CityMatch's scoring engine: plain numpy, no Django (see SCORING.md and engine.py).
+"""CityMatch's scoring engine: numpy and compiled numba kernels, no Django (see SCORING.md and
+engine.py).
 
 ``score_block`` scores a block of recipients against every donor and keeps top K both ways;
 ``merge_blocks`` joins blocks into the final ``Matches``; ``score_all`` does a whole run in
-this process; ``score_city`` scores one city against all others.
+this process; ``score_city`` scores one city against all others. ``warm_up`` compiles or loads
+the kernels: call it when a process starts, before it serves anything.
 """
 
 from .blas import single_threaded_blas
@@ -17,6 +19,8 @@ from .engine import (
     score_city,
 )
 from .exact import PreparedInputs, score_from_components
+from .kernels import cache_directory, warm_up
+from .tiles import PruningStats
 from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
 
 __all__ = [
@@ -25,8 +29,10 @@ __all__ = [
     "CityArrays",
     "Matches",
     "PreparedInputs",
+    "PruningStats",
     "ScoringParams",
     "block_memory_bytes",
+    "cache_directory",
     "clear_prepared",
     "merge_blocks",
     "plan_block_rows",
@@ -36,4 +42,5 @@ __all__ = [
     "score_city",
     "score_from_components",
     "single_threaded_blas",
+    "warm_up",
 ]

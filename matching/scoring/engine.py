@@ -11,8 +11,15 @@ How a run works
 * Inside a block, recipients go in **chunks** of ``chunk_rows`` rows and donors in **tiles** of
   ``tile_width`` columns, so the working memory is a few (chunk_rows x tile_width) float32
   buffers that stay in cache, whatever the number of cities. For each tile one float32 GEMM of
-  pre-weighted features gives the bilinear part of every pair's mean score (layout.py), a few
-  in-place ufuncs add budget (kinked donors only), size (when not in the GEMM) and language.
+  pre-weighted features gives the bilinear part of every pair's mean score (layout.py); one
+  compiled pass over the tile (kernels.py) adds budget (kinked donors only), size (when not in
+  the GEMM) and language, tests the thresholds and compacts the candidates.
+* **Bounds** (bounds.py): before the GEMM, a bound of each recipient's scores over the whole
+  tile (from the tile's per-column maxima of each feature block) leaves out the recipients that
+  no donor of the tile can admit, and the whole tile when none remains; in the pass, a pair
+  gets its non-linear terms only when its GEMM value plus their largest value reaches a
+  threshold. ``prune=False`` turns both off (same lists); ``PruningStats`` counts what they
+  spared.
 * **Top K** (topk.py): a pair becomes a candidate when its float32 score reaches its recipient's
   or its donor's threshold. A recipient's threshold starts from a bound on its first tile (the
   K-th largest of group maxima); a donor's from a probe of a sample of all recipients (valid in
@@ -53,6 +60,8 @@ from .tiles import (
     DONOR_CAPACITY,
     RECIPIENT_CAPACITY,
     TILE_WIDTH,
+    WORK_BYTES_PER_PAIR,
+    PruningStats,
     probe_donors,
     score_rows,
 )
@@ -129,10 +138,14 @@ def score_block(
     prepared: PreparedInputs | None = None,
     chunk_rows: int = CHUNK_ROWS,
     tile_width: int = TILE_WIDTH,
+    prune: bool = True,
+    stats: PruningStats | None = None,
 ) -> BlockResult:
     """Score recipients ``recipient_rows`` against every donor (see the module docstring).
 
     Rows that are not recipients, or have no needs, are covered but get no matches.
+    ``prune=False`` scores every pair in full (same result, for checking the bounds); ``stats``
+    adds up the tiles and pairs the bounds left out.
     """
     prepared = prepared or prepare(arrays, params)
     rows = sorted_unique(np.asarray(recipient_rows, dtype=np.int64))
@@ -142,7 +155,7 @@ def score_block(
     layout = hot_layout(prepared, tile_width)
     with single_threaded_blas():
         (r_donor, r_recipient, r_tenths), (d_donor, d_recipient, d_tenths) = score_rows(
-            layout, scored, chunk_rows
+            layout, scored, chunk_rows, prune=prune, stats=stats
         )
     also_donor = int(np.count_nonzero(prepared.donor_ok[scored]))
     return BlockResult(
@@ -185,23 +198,33 @@ def _matches(
     expected_tenths: np.ndarray | None = None,
     workers: int = 1,
 ) -> Matches:
-    """Matches for the pairs, with components, scores and explanations (in ``workers`` threads)."""
+    """Matches for the pairs, with components, scores and explanations (in ``workers`` threads).
 
-    def details(part: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        components, tenths = prepared.scored_pairs(donor[part], recipient[part])
-        return (components, tenths, *prepared.explanations(donor[part], recipient[part]))
-
+    Each thread writes its share of the pairs into the final arrays: no per-thread copies of
+    ~100 bytes per pair to concatenate at the end.
+    """
+    m = len(donor)
+    top_areas = np.empty((m, 3), dtype=np.int16)
+    gives_back = np.empty((m, prepared.n_areas), dtype=bool)
     if scored is not None:
-        parts = [(*scored, *prepared.explanations(donor, recipient))]
-    elif workers > 1 and len(donor) > 4 * PAIR_BATCH:
-        bounds = np.linspace(0, len(donor), workers + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(details, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
+        components, tenths = scored
     else:
-        parts = [details(slice(None))]
-    components, tenths, top_areas, gives_back = (
-        np.concatenate(column) for column in zip(*parts, strict=True)
-    )
+        components = np.empty((m, len(COMPONENTS)), dtype=np.float64)
+        tenths = np.empty(m, dtype=np.int64)
+
+    def details(part: slice) -> None:
+        if scored is None:
+            prepared.scored_pairs(
+                donor[part], recipient[part], components=components[part], tenths=tenths[part]
+            )
+        top_areas[part], gives_back[part] = prepared.explanations(donor[part], recipient[part])
+
+    if scored is None and workers > 1 and m > 4 * PAIR_BATCH:
+        bounds = np.linspace(0, m, workers + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(details, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
+    else:
+        details(slice(None))
     if expected_tenths is not None and not np.array_equal(tenths, expected_tenths):
         raise RuntimeError("a block's scores differ from the merge's: inputs changed?")
     return Matches(
@@ -287,7 +310,9 @@ def merge_blocks(
     expected = np.zeros(len(pairs), np.int64)
     expected[recipient_at] = r_tenths
     expected[donor_at] = d_tenths
+    del keys, order, ordered, first, group, slot
     recipient, donor = np.divmod(pairs, n)
+    del pairs
     return _matches(
         prepared,
         donor,
@@ -322,7 +347,7 @@ def block_memory_bytes(
     Working buffers (chunk x tile), candidate lists (donors and chunk rows x a few K), the
     exact formulas' batch temporaries and the result ((block rows + donors) x K pairs at most).
     """
-    buffers = chunk_rows * tile_width * (4 * 3 + 8 * 2 + 2)
+    buffers = chunk_rows * tile_width * WORK_BYTES_PER_PAIR
     lists = (n_donors * DONOR_CAPACITY + chunk_rows * RECIPIENT_CAPACITY) * top_k * 8
     lists += n_donors * 8 * 3
     exact_batch = PAIR_BATCH * 1024
@@ -339,8 +364,13 @@ def score_all(
     prepared: PreparedInputs | None = None,
     chunk_rows: int = CHUNK_ROWS,
     tile_width: int = TILE_WIDTH,
+    prune: bool = True,
+    stats: PruningStats | None = None,
 ) -> Matches:
-    """A whole run in this process: blocks on ``workers`` threads, then the merge."""
+    """A whole run in this process: blocks on ``workers`` threads, then the merge.
+
+    ``prune`` and ``stats``: see score_block.
+    """
     prepared = prepared or prepare(arrays, params)
     recipients = prepared.recipient_rows
     workers = max(1, int(workers))
@@ -354,6 +384,8 @@ def score_all(
         prepared=prepared,
         chunk_rows=chunk_rows,
         tile_width=tile_width,
+        prune=prune,
+        stats=stats,
     )
     if workers == 1 or len(blocks) <= 1:
         results = [score(rows) for rows in blocks]

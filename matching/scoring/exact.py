@@ -1,6 +1,6 @@
-"""Checked inputs and the exact pair formulas of SCORING.md, vectorised over a list of pairs.
+"""Checked inputs, and what the exact pair formulas of SCORING.md (compiled in pairs.py) read.
 
-Every stored score comes from ``PreparedInputs.components`` (float64), whichever code path
+Every stored score comes from ``PreparedInputs.scored_pairs`` (float64), whichever code path
 found the pair, so a pair has the same score in a full run, in a shard and in ``score_city``.
 For that the result for a pair must not depend on the batch it is computed in: the dot products
 are sums of exact integers (levels are integers; the two real-valued ones, market and the sector
@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from .kernels import kernel_array
+from .pairs import PairInputs, score_pairs
 from .types import COMPONENTS, CityArrays, ScoringParams
 
 MAX_LEVEL = 3.0
@@ -65,16 +67,6 @@ def reduced_languages(languages: np.ndarray) -> np.ndarray:
     same_earlier = (sizes[None, :] == sizes[:, None]) & (index[None, :] < index[:, None])
     redundant = (inside & (larger | same_earlier)).any(axis=1)
     return languages[:, spoken[~redundant]]
-
-
-def _plane_dot(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Σ_a L[a]·R[a] for levels given as bit planes (columns: bit 0, bit 1 of each side)."""
-    total = np.zeros(len(left), dtype=np.int64)
-    for i in range(left.shape[1]):
-        for j in range(right.shape[1]):
-            count = np.bitwise_count(np.bitwise_and(left[:, i], right[:, j]))
-            total += count.astype(np.int64) << (i + j)
-    return total.astype(np.float64)
 
 
 def _fixed_point_scale(max_integer_part: float) -> float:
@@ -193,14 +185,6 @@ class PreparedInputs:
         self._need_int8 = needs.astype(np.int8)
         self._need_by_area = np.ascontiguousarray(self._need_int8.T)
         self._expertise_by_area = np.ascontiguousarray(expertise.astype(np.int8).T)
-        self._level_bits = None
-        if n_areas <= 64:
-            planes: list[np.ndarray] = [(needs.astype(np.int64) >> bit & 1) > 0 for bit in (0, 1)]
-            planes += [(expertise.astype(np.int64) >> bit & 1) > 0 for bit in (0, 1)]
-            planes.append(practices > 0)
-            self._level_bits = np.ascontiguousarray(
-                np.hstack([pack_bits(plane) for plane in planes])
-            )
         self.log_population = np.log(population) if n else population
         self.population = population
         self.give = np.minimum(
@@ -226,6 +210,30 @@ class PreparedInputs:
             + [staff, years, absorptive, budget, cofunding, cost, has_department]
             + [is_donor, is_recipient]
         )
+        self.pair_inputs = PairInputs(
+            need_levels=self._need_int8,
+            expertise_levels=kernel_array(expertise, np.int8),
+            has_practice=kernel_array(self.has_practice, np.int8),
+            market_fixed=kernel_array(self.market_fixed, np.float32),
+            sector_fixed=kernel_array(self.sector_fixed, np.float32),
+            need_total=kernel_array(self.need_total, np.float64),
+            log_population=kernel_array(self.log_population, np.float64),
+            give=kernel_array(self.give, np.float64),
+            take=kernel_array(self.take, np.float64),
+            budget=kernel_array(self.budget, np.float64),
+            cofunding=kernel_array(self.cofunding, np.float64),
+            cost=kernel_array(self.cost, np.float64),
+            language_words=kernel_array(self.language_words, np.uint64),
+            weights=kernel_array(self.weights, np.float64),
+            constants=np.array(
+                [
+                    self.market_scale,
+                    self.sector_scale * self.sector_scale,
+                    self.size_denominator,
+                    self.weight_sum,
+                ]
+            ),
+        )
 
     def _fingerprint(self, arrays: list[np.ndarray]) -> np.ndarray:
         digest = hashlib.blake2b(digest_size=16)
@@ -248,78 +256,20 @@ class PreparedInputs:
         return self.scored_pairs(donors, recipients)[1]
 
     def scored_pairs(
-        self, donors: np.ndarray, recipients: np.ndarray
+        self,
+        donors: np.ndarray,
+        recipients: np.ndarray,
+        *,
+        components: np.ndarray | None = None,
+        tenths: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Components (M, 8) and stored scores in tenths (M,) of the pairs."""
-        donors = np.asarray(donors, dtype=np.int64)
-        recipients = np.asarray(recipients, dtype=np.int64)
-        components = np.empty((len(donors), len(COMPONENTS)), dtype=np.float64)
-        tenths = np.empty(len(donors), dtype=np.int64)
-        for start in range(0, len(donors), PAIR_BATCH):
-            stop = start + PAIR_BATCH
-            columns = self._components_batch(donors[start:stop], recipients[start:stop])
-            components[start:stop] = columns.T
-            tenths[start:stop] = self._tenths_of_columns(columns)
-        return components, tenths
+        """Components (M, 8) and stored scores in tenths (M,) of the pairs (compiled: pairs.py).
 
-    def _components_batch(self, donor: np.ndarray, recipient: np.ndarray) -> np.ndarray:
-        """(8, M): one contiguous row per component."""
-        out = np.zeros((len(COMPONENTS), len(donor)), dtype=np.float64)
-
-        def rows(matrix: np.ndarray, which: np.ndarray) -> np.ndarray:
-            # Contiguous (M, width) gathers: np.take beats matrix[which] several times, and
-            # np.vecdot is fastest on contiguous rows.
-            return np.take(matrix, which, axis=0)
-
-        # Sums of integers (levels, 0/1, fixed-point shares): exact in any order.
-        need_r = rows(self._need_int8, recipient).astype(np.float64)
-        if self._level_bits is not None:
-            # Levels 0..3 as two bit planes (A <= 64): N·E = Σ_ij 2^(i+j) popcount(n_i & e_j).
-            by_recipient = rows(self._level_bits, recipient)  # need bit 0, bit 1, expertise 0, 1
-            by_donor = rows(self._level_bits, donor)
-            need_dot = _plane_dot(by_recipient[:, 0:2], by_donor[:, 2:4])
-            learn_dot = _plane_dot(by_donor[:, 0:2], by_recipient[:, 2:4])
-            evidence_dot = _plane_dot(by_recipient[:, 0:2], by_donor[:, 4:5])
-        else:
-            need_dot = np.vecdot(need_r, rows(self.expertise_levels, donor))
-            evidence_dot = np.vecdot(need_r, rows(self.has_practice, donor))
-            learn_dot = np.vecdot(
-                rows(self.need_levels, donor), rows(self.expertise_levels, recipient)
-            )
-        market_dot = np.vecdot(need_r, rows(self.market_fixed, donor).astype(np.float64))
-        sector_dot = np.vecdot(
-            rows(self.sector_fixed, donor).astype(np.float64),
-            rows(self.sector_fixed, recipient).astype(np.float64),
+        ``components`` and ``tenths``, when given, receive them (see pairs.score_pairs).
+        """
+        return score_pairs(
+            self.pair_inputs, donors, recipients, components=components, tenths=tenths
         )
-
-        need_total_r = self.need_total[recipient]
-        has_needs = need_total_r > 0
-        need_fit, evidence, reciprocity, size, industry, capacity, budget, language = out
-        np.divide(need_dot, MAX_LEVEL * need_total_r, out=need_fit, where=has_needs)
-        np.divide(evidence_dot, need_total_r, out=evidence, where=has_needs)
-        market = np.zeros(len(donor))
-        np.divide(market_dot / self.market_scale, need_total_r, out=market, where=has_needs)
-        need_total_d = self.need_total[donor]
-        learn = np.zeros(len(donor))
-        # A donor without needs has nothing to learn: that half of reciprocity is 0.
-        np.divide(learn_dot, MAX_LEVEL * need_total_d, out=learn, where=need_total_d > 0)
-        reciprocity[:] = 0.5 * learn + 0.5 * market
-
-        gap = self.log_population[donor] - self.log_population[recipient]
-        size[:] = np.exp(-(gap * gap) / self.size_denominator)
-        industry[:] = np.minimum(1.0, sector_dot / (self.sector_scale * self.sector_scale))
-        capacity[:] = np.sqrt(self.give[donor] * self.take[recipient])
-        # A practice that costs nothing is always affordable: budget 1 when the cost is 0.
-        cost = self.cost[donor]
-        affordable = np.ones(len(donor))
-        np.divide(
-            self.budget[donor] + self.cofunding[recipient], cost, out=affordable, where=cost > 0
-        )
-        budget[:] = np.minimum(1.0, affordable)
-        language[:] = any_common_bit(
-            rows(self.language_words, donor), rows(self.language_words, recipient)
-        )
-        return out
 
     def _tenths_of_columns(self, columns: np.ndarray) -> np.ndarray:
         # Σ_k w_k x_k in COMPONENTS order, / Σ_k w_k, then np.round(100 * mean, 1) in tenths:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .exact import PreparedInputs, pack_bits
+from .kernels import Terms, TileSide, terms_of, tile_side
 
 # The largest Chebyshev expansion of the size Gaussian put into the GEMM; past it, exp.
 MAX_SIZE_TERMS = 32
@@ -46,15 +47,24 @@ class DonorTile:
     rows: np.ndarray  # (d,) int64 city rows
     positions: np.ndarray  # (d,) int64 positions in PreparedInputs.donor_rows
     features: np.ndarray  # (K, d) float32, C-contiguous (the GEMM's right operand)
-    languages: np.ndarray  # (W, d) language words
     n_kinked: int
-    kinked_base: np.ndarray  # (n_kinked,) float32: w_b budget_d / cost_d
-    kinked_slope: np.ndarray  # (n_kinked,) float32: w_b cofund_scale / cost_d
-    size_position: np.ndarray  # (d,) float32, scaled log population (exp fallback only)
+    kernel: TileSide  # what the compiled pass reads per column
 
     @property
     def size(self) -> int:
         return len(self.rows)
+
+
+@dataclass
+class FeatureBlock:
+    """Columns of the features whose product is one bounded part of the mean score.
+
+    Recipient and donor values are >= 0, so a tile's per-column maxima bound the part for every
+    donor of the tile, and the part never exceeds ``cap`` (its components' weights).
+    """
+
+    columns: slice
+    cap: float
 
 
 def _chebyshev_nodes(low: float, high: float, count: int) -> np.ndarray:
@@ -123,10 +133,17 @@ class HotLayout:
 
         recipient_blocks: list[np.ndarray] = []
         donor_blocks: list[np.ndarray] = []
+        # The non-negative blocks whose maxima bound a tile (bounds.py); size and budget are
+        # bounded from the inputs instead.
+        self.bounded_blocks: list[FeatureBlock] = []
 
-        def add(recipient: np.ndarray, donor: np.ndarray) -> None:
+        def add(recipient: np.ndarray, donor: np.ndarray, cap: float | None = None) -> None:
+            start = sum(block.shape[1] for block in recipient_blocks)
             recipient_blocks.append(recipient.reshape(n, -1))
             donor_blocks.append(donor.reshape(n, -1))
+            if cap is not None:
+                stop = start + recipient_blocks[-1].shape[1]
+                self.bounded_blocks.append(FeatureBlock(slice(start, stop), cap))
 
         need_share = np.divide(
             p.need_levels,
@@ -140,13 +157,14 @@ class HotLayout:
                 w_need * p.expertise_levels / 3
                 + w_evidence * p.has_practice
                 + w_reciprocity / 2 * p.market,
+                cap=w_need + w_evidence + w_reciprocity / 2,
             )
         if w_reciprocity:
-            add(p.expertise_levels / 3, w_reciprocity / 2 * need_share)
+            add(p.expertise_levels / 3, w_reciprocity / 2 * need_share, cap=w_reciprocity / 2)
         if w_industry:
-            add(p.sector_unit, w_industry * p.sector_unit)
+            add(p.sector_unit, w_industry * p.sector_unit, cap=w_industry)
         if w_capacity:
-            add(np.sqrt(p.take), w_capacity * np.sqrt(p.give))
+            add(np.sqrt(p.take), w_capacity * np.sqrt(p.give), cap=w_capacity)
 
         # Budget: which donors need the elementwise min(1, ...)?
         recipients = p.recipient_rows
@@ -172,6 +190,7 @@ class HotLayout:
         size_error = 0.0
         self.size_by_exp = False
         self.size_position = np.zeros(n, dtype=np.float32)
+        self.size_log_weight = np.float32(0)
         if w_size:
             involved = np.flatnonzero(p.recipient_ok | p.donor_ok)
             expansion = size_expansion(
@@ -201,14 +220,19 @@ class HotLayout:
         for features in (recipient_features, donor_features):
             features[np.abs(features) < TINY] = 0.0
         self.recipient_features = recipient_features.astype(np.float32)
+        self.donor_features = donor_features.astype(np.float32)
         self.n_features = recipient_features.shape[1]
 
         languages = p.reduced_languages if weights[7] else p.reduced_languages[:, :0]
         self.language_bits = languages.shape[1]
-        words = pack_bits(languages)
-        if self.language_bits <= 32:  # half the memory traffic of 64-bit words
-            words = words[:, :1].astype(np.uint32)
-        self.language_words = np.ascontiguousarray(words.T)  # (W, N)
+        self.language_words = pack_bits(languages)  # (N, W) uint64
+        self.terms: Terms = terms_of(
+            size_by_exp=self.size_by_exp,
+            size_log_weight=float(self.size_log_weight),
+            uses_language=self.uses_language,
+            language_weight=float(self.language_weight),
+            budget_weight=float(self.budget_weight),
+        )
 
         # delta: float32 GEMM error (|Σ a_k b_k - fl(...)| <= (K+2) eps Σ|a_k||b_k|), the
         # size expansion, and a few float32 roundings of terms <= 1 added elementwise.
@@ -248,12 +272,16 @@ class HotLayout:
                 DonorTile(
                     rows=rows,
                     positions=positions,
-                    features=np.ascontiguousarray(donor_features[rows].T, dtype=np.float32),
-                    languages=np.ascontiguousarray(self.language_words[:, rows]),
+                    features=np.ascontiguousarray(self.donor_features[rows].T),
                     n_kinked=n_kinked,
-                    kinked_base=self.kinked_base[kinked_rows],
-                    kinked_slope=self.kinked_slope[kinked_rows],
-                    size_position=self.size_position[rows],
+                    kernel=tile_side(
+                        rows,
+                        p.expertise_words[rows],
+                        self.language_words[rows],
+                        self.kinked_base[kinked_rows],
+                        self.kinked_slope[kinked_rows],
+                        self.size_position[rows],
+                    ),
                 )
             )
 

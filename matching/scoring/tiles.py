@@ -1,18 +1,23 @@
 """The tile loop of one block: float32 scores of (chunk x tile) pairs and their candidates.
 
 See engine.py for the whole picture. Recipients go in chunks of ``chunk_rows`` consecutive rows,
-donors in the layout's tiles; for each (chunk, tile) the GEMM and a few in-place ufuncs give the
-approximate mean scores, and the pairs reaching their recipient's or their donor's admission
-threshold are pushed to the candidate lists (topk.py). Nothing here allocates more than the
-(chunk x tile) buffers of a ``_Workspace``, whatever the number of cities.
+donors in the layout's tiles. For each (chunk, tile) the bounds (bounds.py) first leave out the
+recipients (or the whole tile) that no pair of the tile can admit; a float32 GEMM scores the
+rest, and one compiled pass (kernels.py) adds the non-linear terms, tests the thresholds and
+compacts the candidates, which go to the candidate lists (topk.py). Nothing here allocates more
+than a ``_Workspace``'s (chunk x tile) buffers, whatever the number of cities.
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .bounds import TileBounds
+from .kernels import ChunkSide, CollectBuffers, chunk_side, collect_tile, complete_tile
 from .layout import DonorTile, HotLayout
 from .topk import CandidateLists, sorted_unique
 
@@ -25,6 +30,28 @@ DONOR_CAPACITY = 6
 # The donor probe (see probe_donors): this share of the recipients, within [8 K, PROBE_ROWS].
 PROBE_SHARE = 0.08
 PROBE_ROWS = 2048
+# Bytes per pair of the (chunk x tile) work buffers: scores, and the candidates' chunk row,
+# column, value and reach flags.
+WORK_BYTES_PER_PAIR = 4 + 4 + 4 + 4 + 1
+
+
+@dataclass
+class PruningStats:
+    """What the bounds and the fused pass spared, summed over the blocks of a run."""
+
+    tiles: int = 0  # (chunk x tile) blocks met
+    tiles_skipped: int = 0  # left out whole: no pair could be a candidate
+    pairs: int = 0  # (recipient, donor) pairs in those blocks
+    pairs_skipped: int = 0  # left out of the GEMM by the bounds
+    pairs_completed: int = 0  # pairs whose non-linear terms were computed
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def add(self, other: PruningStats) -> None:
+        with self._lock:
+            for field in fields(self):
+                setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
 class _Workspace:
@@ -34,30 +61,28 @@ class _Workspace:
         size = chunk_rows * layout.tile_width
         self.layout = layout
         self.scores = np.empty(size, dtype=np.float32)
-        self.scratch = np.empty(size, dtype=np.float32)
-        self.fitting = np.empty(size, dtype=np.float32)
-        self.words = np.empty(size, dtype=layout.language_words.dtype)
-        self.more_words = np.empty(size if len(layout.language_words) > 1 else 0, self.words.dtype)
-        self.mask = np.empty(size, dtype=bool)
-        self.other_mask = np.empty(size, dtype=bool)
+        self.candidates = CollectBuffers(size)
 
     @property
     def nbytes(self) -> int:
-        return sum(
-            buffer.nbytes
-            for buffer in (self.scores, self.scratch, self.fitting, self.words, self.more_words)
-        ) + (self.mask.nbytes + self.other_mask.nbytes)
+        out = self.candidates
+        return self.scores.nbytes + sum(a.nbytes for a in (out.local, out.column, out.value))
 
 
 class _Chunk:
     """The recipient side of a tile: features of a few consecutive recipient rows."""
 
     def __init__(self, layout: HotLayout, rows: np.ndarray):
+        prepared = layout.prepared
         self.rows = rows
         self.features = np.ascontiguousarray(layout.recipient_features[rows])
-        self.languages = np.ascontiguousarray(layout.language_words[:, rows])
-        self.cofund = layout.recipient_cofund[rows]
-        self.size_position = layout.size_position[rows]
+        self.kernel: ChunkSide = chunk_side(
+            rows,
+            prepared.need_words[rows],
+            layout.language_words[rows],
+            layout.recipient_cofund[rows],
+            layout.size_position[rows],
+        )
 
     @property
     def size(self) -> int:
@@ -70,65 +95,18 @@ def _view(buffer: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 def _tile_scores(work: _Workspace, chunk: _Chunk, tile: DonorTile) -> np.ndarray:
     """float32 mean scores (approximate, see layout.py) of the chunk x tile pairs."""
-    layout = work.layout
-    rows, cols = chunk.size, tile.size
-    scores = _view(work.scores, rows, cols)
+    scores = _view(work.scores, chunk.size, tile.size)
     np.matmul(chunk.features, tile.features, out=scores)
-    if layout.size_by_exp:
-        term = _view(work.scratch, rows, cols)
-        np.subtract(chunk.size_position[:, None], tile.size_position[None, :], out=term)
-        np.multiply(term, term, out=term)
-        np.add(term, layout.size_log_weight, out=term)
-        # 2**-100 instead of a subnormal (slow on x86, and too small to change a score).
-        np.minimum(term, np.float32(100), out=term)
-        np.negative(term, out=term)
-        np.exp2(term, out=term)
-        np.add(scores, term, out=scores)
-    kinked = tile.n_kinked
-    if kinked:
-        # w_b min(1, budget_d/cost_d + cofund_r/cost_d), on the kinked columns only.
-        term = _view(work.scratch, rows, kinked)
-        np.multiply(chunk.cofund[:, None], tile.kinked_slope[None, :], out=term)
-        np.add(term, tile.kinked_base[None, :], out=term)
-        np.clip(term, np.float32(0), layout.budget_weight, out=term)
-        np.add(scores[:, :kinked], term, out=scores[:, :kinked])
-    if layout.uses_language:
-        words = _view(work.words, rows, cols)
-        np.copyto(words, tile.languages[0][None, :])
-        np.bitwise_and(words, chunk.languages[0][:, None], out=words)
-        for word in range(1, len(tile.languages)):
-            more = _view(work.more_words, rows, cols)
-            np.bitwise_and(chunk.languages[word][:, None], tile.languages[word][None, :], out=more)
-            np.bitwise_or(words, more, out=words)
-        shared = _view(work.mask, rows, cols)
-        np.not_equal(words, 0, out=shared)
-        term = _view(work.scratch, rows, cols)
-        np.copyto(term, shared)
-        np.multiply(term, layout.language_weight, out=term)
-        np.add(scores, term, out=scores)
+    complete_tile(scores, chunk.kernel, tile.kernel, work.layout.terms, mask_unfit=False)
     return scores
 
 
-def _fitting_scores(
-    work: _Workspace, chunk: _Chunk, tile: DonorTile, number: int, scores: np.ndarray
-) -> np.ndarray:
+def _fitting_scores(work: _Workspace, chunk: _Chunk, tile: DonorTile) -> np.ndarray:
     """The tile's scores with -inf where need_fit == 0 or donor == recipient (for bounds)."""
-    layout = work.layout
-    prepared = layout.prepared
-    rows, cols = scores.shape
-    fitting = _view(work.fitting, rows, cols)
-    np.copyto(fitting, scores)
-    need = prepared.need_words[chunk.rows]
-    expertise = prepared.expertise_words[tile.rows]
-    fits = need[:, 0][:, None] & expertise[:, 0][None, :]
-    for word in range(1, need.shape[1]):
-        fits |= need[:, word][:, None] & expertise[:, word][None, :]
-    np.copyto(fitting, np.float32(-np.inf), where=fits == 0)
-    position = layout.donor_position[chunk.rows]
-    own = position >= 0
-    own[own] = layout.tile_of_position[position[own]] == number
-    fitting[np.flatnonzero(own), layout.column_of_position[position[own]]] = -np.inf
-    return fitting
+    scores = _view(work.scores, chunk.size, tile.size)
+    np.matmul(chunk.features, tile.features, out=scores)
+    complete_tile(scores, chunk.kernel, tile.kernel, work.layout.terms, mask_unfit=True)
+    return scores
 
 
 def _row_kth_bound(fitting: np.ndarray, k: int) -> np.ndarray:
@@ -166,38 +144,6 @@ def _column_kth(fitting: np.ndarray, k: int) -> np.ndarray:
     return np.full(cols, -np.inf, dtype=np.float32)
 
 
-def _collect(
-    work: _Workspace,
-    chunk: _Chunk,
-    tile: DonorTile,
-    scores: np.ndarray,
-    recipient_lists: CandidateLists,
-    donor_lists: CandidateLists,
-) -> None:
-    """Push the pairs that reach their recipient's or their donor's admission threshold."""
-    rows, cols = scores.shape
-    recipient_admission = recipient_lists.admission[:rows]
-    donor_admission = donor_lists.admission[tile.positions]
-    reaches = _view(work.mask, rows, cols)
-    np.greater_equal(scores, recipient_admission[:, None], out=reaches)
-    reaches_donor = _view(work.other_mask, rows, cols)
-    np.greater_equal(scores, donor_admission[None, :], out=reaches_donor)
-    np.logical_or(reaches, reaches_donor, out=reaches)
-    hits = np.flatnonzero(reaches)
-    if len(hits) == 0:
-        return
-    local, column = np.divmod(hits, cols)
-    values = scores.reshape(-1)[hits]
-    recipients = chunk.rows[local]
-    donors = tile.rows[column]
-    # need_fit == 0 pairs are never stored; a city is never matched with itself.
-    valid = work.layout.prepared.fits(donors, recipients) & (donors != recipients)
-    take = valid & (values >= recipient_admission[local])
-    recipient_lists.push(local[take], donors[take], values[take], grouped=True)
-    take = valid & (values >= donor_admission[column])
-    donor_lists.push(tile.positions[column[take]], recipients[take], values[take])
-
-
 def probe_donors(layout: HotLayout) -> np.ndarray:
     """Per donor, the K-th best approximate score among a sample of all recipients.
 
@@ -222,8 +168,7 @@ def probe_donors(layout: HotLayout) -> np.ndarray:
         values = np.empty((len(sample), tile.size), dtype=np.float32)
         for start in range(0, len(sample), CHUNK_ROWS):
             chunk = _Chunk(layout, sample[start : start + CHUNK_ROWS])
-            scores = _tile_scores(work, chunk, tile)
-            values[start : start + chunk.size] = _fitting_scores(work, chunk, tile, number, scores)
+            values[start : start + chunk.size] = _fitting_scores(work, chunk, tile)
         kth[tile.positions] = _column_kth_bound(values, k)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -235,9 +180,54 @@ def _power_of_two(number: int) -> bool:
     return number & (number - 1) == 0
 
 
+_bounds_lock = threading.Lock()
+
+
+def tile_bounds(layout: HotLayout) -> TileBounds:
+    """The layout's TileBounds, built once (then cached on the layout)."""
+    with _bounds_lock:
+        bounds = layout.__dict__.get("_bounds")
+        if bounds is None:
+            bounds = layout.__dict__["_bounds"] = TileBounds(layout)
+        return bounds
+
+
+def _push(
+    work: _Workspace,
+    count: int,
+    chunk: _Chunk,
+    tile: DonorTile,
+    recipient_lists: CandidateLists,
+    donor_lists: CandidateLists,
+) -> None:
+    """Hand the pass's candidates to the lists whose threshold they reached."""
+    out = work.candidates
+    local = out.local[:count].astype(np.int64)
+    column = out.column[:count]
+    value = out.value[:count]
+    reach = out.reach[:count]
+    to_recipient = (reach & 1) != 0
+    recipient_lists.push(
+        local[to_recipient], tile.rows[column[to_recipient]], value[to_recipient], grouped=True
+    )
+    to_donor = (reach & 2) != 0
+    donor_lists.push(tile.positions[column[to_donor]], chunk.rows[local[to_donor]], value[to_donor])
+
+
 def score_rows(
-    layout: HotLayout, rows: np.ndarray, chunk_rows: int
+    layout: HotLayout,
+    rows: np.ndarray,
+    chunk_rows: int,
+    *,
+    prune: bool = True,
+    stats: PruningStats | None = None,
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Top K of the rows' recipients and, per donor, its top K among them (see engine.py).
+
+    ``prune``: leave out of the GEMM the rows and tiles the bounds exclude, and compute the
+    non-linear terms only for pairs that may reach a threshold. The lists are the same either
+    way; ``stats`` gets what was spared.
+    """
     prepared = layout.prepared
     k, n = prepared.top_k, prepared.n_cities
     donor_rows = prepared.donor_rows
@@ -257,23 +247,61 @@ def score_rows(
         len(donor_rows), capacity=DONOR_CAPACITY * k, exact=donor_exact, **common
     )
     donor_lists.raise_thresholds(np.arange(len(donor_rows)), layout.donor_probe)
+    bounds = tile_bounds(layout) if prune else None
+    counts = PruningStats()
     work = _Workspace(layout, chunk_rows)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for chunk_number, start in enumerate(range(0, len(rows), chunk_rows)):
         chunk = _Chunk(layout, rows[start : start + chunk_rows])
         current[0] = chunk.rows
+        every_row = np.arange(chunk.size)
         recipient_lists.reset()
+        recipient_admission = recipient_lists.admission[: chunk.size]
+        if bounds is not None:
+            recipient_bound = bounds.recipients_against_tiles(chunk.rows)
         for number, tile in enumerate(layout.tiles):
-            scores = _tile_scores(work, chunk, tile)
-            if number == 0 or chunk_number == 0:
-                fitting = _fitting_scores(work, chunk, tile, number, scores)
+            counts.tiles += 1
+            counts.pairs += chunk.size * tile.size
+            # The first tile of a chunk and the first chunk of a block set thresholds from
+            # complete values: every pair of those is scored.
+            first = number == 0 or chunk_number == 0
+            live = every_row
+            if bounds is not None and not first:
+                # A row is left out when its bound reaches neither its own admission nor the
+                # lowest of the tile's donors.
+                lowest_donor_bar = donor_lists.admission[tile.positions].min()
+                row_bar = np.minimum(recipient_admission, lowest_donor_bar)
+                live = np.flatnonzero(recipient_bound[:, number] >= row_bar)
+                if len(live) == 0:
+                    counts.tiles_skipped += 1
+                    counts.pairs_skipped += chunk.size * tile.size
+                    continue
+                counts.pairs_skipped += (chunk.size - len(live)) * tile.size
+            if first:
+                scores = _fitting_scores(work, chunk, tile)
+                counts.pairs_completed += scores.size
                 if number == 0:
-                    recipient_lists.raise_thresholds(
-                        np.arange(chunk.size), _row_kth_bound(fitting, k)
-                    )
+                    recipient_lists.raise_thresholds(every_row, _row_kth_bound(scores, k))
                 if chunk_number == 0:
-                    donor_lists.raise_thresholds(tile.positions, _column_kth(fitting, k))
-            _collect(work, chunk, tile, scores, recipient_lists, donor_lists)
+                    donor_lists.raise_thresholds(tile.positions, _column_kth(scores, k))
+            else:
+                scores = _view(work.scores, len(live), tile.size)
+                features = chunk.features if len(live) == chunk.size else chunk.features[live]
+                np.matmul(features, tile.features, out=scores)
+            count, completed = collect_tile(
+                scores,
+                live,
+                chunk.kernel,
+                tile.kernel,
+                layout.terms,
+                recipient_admission=recipient_admission,
+                donor_admission=donor_lists.admission[tile.positions],
+                complete=first,
+                prune=prune,
+                out=work.candidates,
+            )
+            counts.pairs_completed += completed
+            _push(work, count, chunk, tile, recipient_lists, donor_lists)
             # Raise thresholds each time the pairs seen double: fewer candidates later, for a
             # partition of the lists a few times per chunk (per block for donors).
             if _power_of_two(number + 1):
@@ -283,6 +311,8 @@ def score_rows(
         owners, donors, tenths, _ = recipient_lists.finalize()
         found.append((donors, chunk.rows[owners], tenths))
     owners, recipients, tenths, _ = donor_lists.finalize()
+    if stats is not None:
+        stats.add(counts)
     recipient_side = tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
     if not found:
         recipient_side = (np.zeros(0, np.int64),) * 3

@@ -1,0 +1,179 @@
+"""The exact float64 formulas of SCORING.md for a list of pairs, compiled (numba).
+
+Every stored score comes from here, whichever code path found the pair (a run's candidates,
+the merge, ``score_city``), so a pair always gets the same bits. The dot products are sums of
+exact integers (levels, 0/1 practices, fixed-point shares: see exact.py), the rest is
+elementwise in a fixed order, so the result of a pair does not depend on the others.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .kernels import compiled_kernel, kernel_array
+
+MAX_LEVEL = 3.0
+
+
+class PairInputs(NamedTuple):
+    """Per city (rows of the arrays), what the formulas read."""
+
+    need_levels: np.ndarray  # (N, A) int8
+    expertise_levels: np.ndarray  # (N, A) int8
+    has_practice: np.ndarray  # (N, A) int8: 1 when a published practice exists
+    market_fixed: np.ndarray  # (N, A) float32 integers: market share * market_scale
+    sector_fixed: np.ndarray  # (N, S) float32 integers: unit sector vector * sector_scale
+    need_total: np.ndarray  # (N,) float64
+    log_population: np.ndarray  # (N,) float64
+    give: np.ndarray  # (N,) float64
+    take: np.ndarray  # (N,) float64
+    budget: np.ndarray  # (N,) float64
+    cofunding: np.ndarray  # (N,) float64
+    cost: np.ndarray  # (N,) float64
+    language_words: np.ndarray  # (N, W) uint64
+    weights: np.ndarray  # (8,) float64, COMPONENTS order
+    constants: np.ndarray  # (4,) float64: market scale, sector scale², size denominator, Σw
+
+
+@compiled_kernel
+def _score_pairs(donors, recipients, inputs, components, tenths):
+    (
+        need_levels,
+        expertise_levels,
+        has_practice,
+        market_fixed,
+        sector_fixed,
+        need_total,
+        log_population,
+        give,
+        take,
+        budget,
+        cofunding,
+        cost,
+        language_words,
+        weights,
+        constants,
+    ) = inputs
+    market_scale, sector_scale_squared, size_denominator, weight_sum = constants
+    areas = need_levels.shape[1]
+    for pair in range(len(donors)):
+        donor = donors[pair]
+        recipient = recipients[pair]
+        need_dot = 0
+        evidence_dot = 0
+        learn_dot = 0
+        market_dot = 0.0
+        for area in range(areas):
+            need = need_levels[recipient, area]
+            need_dot += need * expertise_levels[donor, area]
+            evidence_dot += need * has_practice[donor, area]
+            learn_dot += need_levels[donor, area] * expertise_levels[recipient, area]
+            market_dot += np.float64(need) * np.float64(market_fixed[donor, area])
+        sector_dot = 0.0
+        for sector in range(sector_fixed.shape[1]):
+            sector_dot += np.float64(sector_fixed[donor, sector]) * np.float64(
+                sector_fixed[recipient, sector]
+            )
+        need_total_r = need_total[recipient]
+        need_fit = evidence = market = learn = 0.0
+        if need_total_r > 0:
+            need_fit = need_dot / (MAX_LEVEL * need_total_r)
+            evidence = evidence_dot / need_total_r
+            market = market_dot / market_scale / need_total_r
+        # A donor without needs has nothing to learn: that half of reciprocity is 0.
+        if need_total[donor] > 0:
+            learn = learn_dot / (MAX_LEVEL * need_total[donor])
+        reciprocity = 0.5 * learn + 0.5 * market
+        gap = log_population[donor] - log_population[recipient]
+        size = np.exp(-(gap * gap) / size_denominator)
+        industry = min(1.0, sector_dot / sector_scale_squared)
+        capacity = np.sqrt(give[donor] * take[recipient])
+        # A practice that costs nothing is always affordable.
+        affordable = 1.0
+        if cost[donor] > 0:
+            affordable = (budget[donor] + cofunding[recipient]) / cost[donor]
+        budget_fit = min(1.0, affordable)
+        shared = language_words[donor, 0] & language_words[recipient, 0]
+        for word in range(1, language_words.shape[1]):
+            shared |= language_words[donor, word] & language_words[recipient, word]
+        language = 1.0 if shared != 0 else 0.0
+
+        components[pair, 0] = need_fit
+        components[pair, 1] = evidence
+        components[pair, 2] = reciprocity
+        components[pair, 3] = size
+        components[pair, 4] = industry
+        components[pair, 5] = capacity
+        components[pair, 6] = budget_fit
+        components[pair, 7] = language
+        # Σ_k w_k x_k in COMPONENTS order, / Σ_k w_k, then np.round(100 * mean, 1) in tenths:
+        # the same operations as PreparedInputs.tenths, so the same bits.
+        total = need_fit * weights[0]
+        total = total + evidence * weights[1]
+        total = total + reciprocity * weights[2]
+        total = total + size * weights[3]
+        total = total + industry * weights[4]
+        total = total + capacity * weights[5]
+        total = total + budget_fit * weights[6]
+        total = total + language * weights[7]
+        tenths[pair] = np.int64(np.rint(100.0 * (total / weight_sum) * 10.0))
+
+
+def score_pairs(
+    inputs: PairInputs,
+    donors: np.ndarray,
+    recipients: np.ndarray,
+    *,
+    components: np.ndarray | None = None,
+    tenths: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Components (M, 8) float64 and stored scores in tenths (M,) int64 of the pairs.
+
+    ``components`` and ``tenths``, when given, receive them (C-contiguous, of those dtypes).
+    """
+    donors = kernel_array(donors, np.int64)
+    recipients = kernel_array(recipients, np.int64)
+    if components is None:
+        components = np.empty((len(donors), 8), dtype=np.float64)
+    if tenths is None:
+        tenths = np.empty(len(donors), dtype=np.int64)
+    for out, dtype, shape in (
+        (components, np.float64, (len(donors), 8)),
+        (tenths, np.int64, (len(donors),)),
+    ):
+        # Written in place: a copy (another dtype, layout, read-only) would lose the results.
+        if (
+            out.shape != shape
+            or out.dtype != dtype
+            or not out.flags.c_contiguous
+            or not out.flags.writeable
+        ):
+            raise ValueError(f"outputs must be writable C-contiguous {np.dtype(dtype)}, {shape}")
+    _score_pairs(donors, recipients, inputs, components, tenths)
+    return components, tenths
+
+
+def warm_up_pairs() -> None:
+    """Compile or load the formulas' kernel (see kernels.warm_up)."""
+    cities, areas = 2, 1
+    zeros = np.zeros(cities)
+    inputs = PairInputs(
+        need_levels=np.ones((cities, areas), dtype=np.int8),
+        expertise_levels=np.ones((cities, areas), dtype=np.int8),
+        has_practice=np.ones((cities, areas), dtype=np.int8),
+        market_fixed=np.ones((cities, areas), dtype=np.float32),
+        sector_fixed=np.ones((cities, 1), dtype=np.float32),
+        need_total=np.ones(cities),
+        log_population=zeros,
+        give=zeros,
+        take=zeros,
+        budget=zeros,
+        cofunding=zeros,
+        cost=np.ones(cities),
+        language_words=np.ones((cities, 1), dtype=np.uint64),
+        weights=np.ones(8),
+        constants=np.ones(4),
+    )
+    score_pairs(inputs, np.array([0]), np.array([1]))

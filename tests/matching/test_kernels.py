@@ -1,0 +1,207 @@
+"""The compiled tile pass and the tile bounds: same lists with and without pruning."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.scoring import (
+    Matches,
+    PruningStats,
+    cache_directory,
+    kernels,
+    pairs,
+    prepare,
+    score_all,
+    score_block,
+    score_city,
+    warm_up,
+)
+from matching.scoring.engine import hot_layout
+from matching.scoring.tiles import _Chunk, _tile_scores, _Workspace, tile_bounds
+
+from .test_engine import (
+    SMALL,
+    arrays_strategy,
+    check_against_reference,
+    make_arrays,
+    params_strategy,
+    params_with,
+)
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+# Ties everywhere: identical cities, or a handful of distinct values per field.
+tied_arrays = st.builds(
+    lambda n, seed, mode: make_arrays(n, seed=seed, mode=mode),
+    n=st.integers(2, 40),
+    seed=st.integers(0, 2**32 - 1),
+    mode=st.sampled_from(["identical", "few_values", "zero_budget"]),
+)
+examples = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_same_matches(left: Matches, right: Matches) -> None:
+    for field in dataclasses.fields(Matches):
+        np.testing.assert_array_equal(getattr(left, field.name), getattr(right, field.name))
+
+
+@examples
+@given(arrays=st.one_of(arrays_strategy, tied_arrays), params=params_strategy)
+def test_pruning_keeps_the_same_lists(arrays, params):
+    stats = PruningStats()
+    pruned = score_all(arrays, params, workers=2, stats=stats, **SMALL)
+    unpruned = score_all(arrays, params, workers=1, prune=False, **SMALL)
+    assert_same_matches(pruned, unpruned)
+    assert stats.tiles_skipped <= stats.tiles
+    assert stats.pairs_skipped <= stats.pairs
+
+
+@examples
+@given(arrays=st.one_of(arrays_strategy, tied_arrays), params=params_strategy)
+def test_tile_bounds_hold_every_score_of_the_tile(arrays, params):
+    prepared = prepare(arrays, params)
+    layout = hot_layout(prepared, 8)
+    rows = prepared.recipient_rows
+    if not len(rows) or not layout.tiles:
+        return
+    bound = tile_bounds(layout).recipients_against_tiles(rows)
+    work = _Workspace(layout, len(rows))
+    chunk = _Chunk(layout, rows)
+    for number, tile in enumerate(layout.tiles):
+        approx = _tile_scores(work, chunk, tile).astype(np.float64)
+        assert np.all(approx.max(axis=1) <= bound[:, number])
+
+
+def test_bounds_skip_tiles_that_cannot_compete():
+    # Rows 0-7 strong donors, 8-15 recipients that suit every donor, 16-39 weak donors, 40-63
+    # recipients nobody suits (another size, no language, no capacity, no sectors). After the
+    # strong donors' tile, a weak tile can neither enter the latter's top K nor the weak
+    # donors' (full of the suitable recipients): their rows stay out of its GEMM.
+    rows = np.arange(64)
+    strong, suitable, weak, unsuited = (
+        rows < 8,
+        (rows >= 8) & (rows < 16),
+        (rows >= 16) & (rows < 40),
+        rows >= 40,
+    )
+    arrays = make_arrays(64, seed=3, areas=2, sectors=2, languages=1)
+    arrays.is_donor[:] = strong | weak
+    arrays.is_recipient[:] = suitable | unsuited
+    arrays.needs[:] = [3, 0]
+    arrays.expertise[:] = np.where(strong[:, None], [3, 0], [1, 0])
+    arrays.practices[:] = np.where(strong[:, None], [2, 0], [0, 0])
+    arrays.population[:] = np.where(unsuited, 1e9, 1e5)
+    arrays.languages[:] = ~unsuited[:, None]
+    arrays.absorptive_capacity[:] = np.where(unsuited, 0, 5)
+    arrays.sectors[:] = np.where(unsuited[:, None], 0.0, 1.0)
+    params = params_with(2)
+    stats = PruningStats()
+    matches = score_all(arrays, params, stats=stats, **SMALL)
+    assert stats.tiles_skipped > 0 and stats.pairs_skipped > 0
+    assert stats.pairs_completed < stats.pairs
+    assert_same_matches(matches, score_all(arrays, params, prune=False, **SMALL))
+    check_against_reference(arrays, params, matches)
+
+
+@examples
+@given(
+    arrays=arrays_strategy,
+    params=params_strategy,
+    bar=st.sampled_from([-np.inf, 0.2, 0.4, 0.6]),
+    prune=st.booleans(),
+)
+def test_collect_pass_takes_exactly_the_pairs_reaching_a_threshold(arrays, params, bar, prune):
+    prepared = prepare(arrays, params)
+    layout = hot_layout(prepared, 8)
+    rows = prepared.recipient_rows
+    if not len(rows) or not layout.tiles:
+        return
+    rng = np.random.default_rng(len(rows))
+    work = _Workspace(layout, len(rows))
+    chunk = _Chunk(layout, rows)
+    for tile in layout.tiles:
+        complete = _tile_scores(work, chunk, tile).copy()
+        gemm = chunk.features @ tile.features
+        recipient_bar = (bar + rng.normal(0, 0.05, len(rows))).astype(np.float32)
+        donor_bar = (bar + rng.normal(0, 0.05, tile.size)).astype(np.float32)
+        count, _ = kernels.collect_tile(
+            gemm,
+            np.arange(len(rows)),
+            chunk.kernel,
+            tile.kernel,
+            layout.terms,
+            recipient_admission=recipient_bar,
+            donor_admission=donor_bar,
+            complete=False,
+            prune=prune,
+            out=work.candidates,
+        )
+        out = work.candidates
+        found = {
+            (int(out.local[i]), int(out.column[i])): (float(out.value[i]), int(out.reach[i]))
+            for i in range(count)
+        }
+        fits = prepared.fits(
+            np.repeat(tile.rows[None, :], len(rows), 0).ravel(),
+            np.repeat(rows[:, None], tile.size, 1).ravel(),
+        ).reshape(len(rows), tile.size)
+        storable = fits & (rows[:, None] != tile.rows[None, :])
+        reach = (complete >= recipient_bar[:, None]) * 1 + (complete >= donor_bar[None, :]) * 2
+        expected = {
+            (int(i), int(j)): (float(complete[i, j]), int(reach[i, j]))
+            for i, j in zip(*np.nonzero(storable & (reach > 0)), strict=True)
+        }
+        assert found == expected
+        assert list(out.local[:count]) == sorted(out.local[:count])
+
+
+def _signature_counts() -> dict[str, int]:
+    """Compiled signatures of each kernel (helpers inlined into them have none of their own)."""
+    return {
+        f"{module.__name__}.{name}": len(dispatcher.signatures)
+        for module in (kernels, pairs)
+        for name, dispatcher in vars(module).items()
+        if hasattr(dispatcher, "py_func") and dispatcher.targetoptions.get("inline") != "always"
+    }
+
+
+def test_warm_up_compiles_every_signature_the_engine_uses():
+    warm_up()
+    before = _signature_counts()
+    assert before and all(count == 1 for count in before.values())
+    for mode in ("random", "identical"):
+        arrays = make_arrays(60, seed=8, languages=70, areas=70, mode=mode)
+        for weights in (None, {**params_with().weights, "size": 1.0}):
+            params = params_with(3, weights, size_sigma=0.05)
+            score_all(arrays, params, **SMALL)
+            score_block(arrays, np.arange(10), params)
+            score_city(arrays, int(prepare(arrays, params).recipient_rows[0]), params)
+    assert _signature_counts() == before
+
+
+def _cache_directory_in_a_new_process(environment: dict[str, str]) -> str:
+    code = "from matching.scoring import cache_directory; print(cache_directory())"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_numba_cache_directory(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k != kernels.CACHE_ENVIRONMENT}
+    assert _cache_directory_in_a_new_process(environment) == str(REPOSITORY / ".cache" / "numba")
+    environment[kernels.CACHE_ENVIRONMENT] = str(tmp_path / "kernels")
+    assert _cache_directory_in_a_new_process(environment) == str(tmp_path / "kernels")
+    assert cache_directory() == Path(os.environ[kernels.CACHE_ENVIRONMENT])
