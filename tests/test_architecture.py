@@ -108,9 +108,7 @@ def test_the_scoring_engine_needs_no_django():
     found = [
         f"{path.relative_to(ROOT)}:{line} imports {imported}"
         for path in engine.rglob("*.py")
-        for line, imported in _imports(
-            ".".join(path.relative_to(ROOT).with_suffix("").parts), path
-        )
+        for line, imported in _imports(".".join(path.relative_to(ROOT).with_suffix("").parts), path)
         if imported.split(".")[0] in ("django", "rest_framework", "celery")
         or (
             imported.split(".")[0] in PACKAGES
@@ -128,9 +126,7 @@ def test_no_layer_imports_a_layer_above_it(lower, higher):
     wrong = [
         _where(module, line, imported)
         for module, line, imported in IMPORTS
-        if module.split(".")[0] in APPS
-        and _layer(module) == lower
-        and _layer(imported) == higher
+        if module.split(".")[0] in APPS and _layer(module) == lower and _layer(imported) == higher
     ]
     assert wrong == []
 
