@@ -5,3 +5,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citymatch.settings")
 
 application = get_wsgi_application()
+
+# A profile edit rescores its city, on the request when no broker is configured: the engine's
+# compiled kernels are loaded now (from their disk cache), not on a user's first edit.
+from matching.receivers import warm_up_engine  # noqa: E402
+
+warm_up_engine()

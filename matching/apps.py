@@ -6,4 +6,10 @@ class MatchingConfig(AppConfig):
     verbose_name = "Matching"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects signal handlers)
+        from celery.signals import worker_process_init
+        from django.db.models.signals import post_migrate
+
+        from . import receivers  # connects the rescoring handlers
+
+        post_migrate.connect(receivers.warm_up_engine, sender=self)
+        worker_process_init.connect(receivers.warm_up_engine, weak=False)

@@ -1,7 +1,8 @@
-"""Signal handlers: how changes elsewhere reach the matching engine.
+"""Signal handlers: how changes elsewhere reach the matching engine, and when its compiled
+kernels are loaded.
 
-Both signals are sent after the sender's transaction committed, so the rescoring never sees a
-profile or practice that was rolled back.
+The profile and practice signals are sent after the sender's transaction committed, so the
+rescoring never sees a profile or practice that was rolled back.
 """
 
 from __future__ import annotations
@@ -25,3 +26,12 @@ def rescore_changed_practices(sender, city_ids, **kwargs) -> None:
 
     # A published practice changes its city's evidence and budget components as a donor.
     queue_rescoring(city_ids=city_ids)
+
+
+def warm_up_engine(**kwargs) -> None:
+    """Compile the engine's kernels into their disk cache (or load them from it), so that no
+    user's request or task waits for a compiler: after ``migrate`` (which ``make run`` and
+    deployments run first) and in every worker process as it starts."""
+    from .scoring import warm_up
+
+    warm_up()
