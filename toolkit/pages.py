@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -9,7 +12,7 @@ from django.forms.utils import flatatt
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django_filters import FilterSet
 from django_filters.widgets import BooleanWidget
 
@@ -25,7 +28,7 @@ class QuickSelect(forms.Select):
     options cost 30 ms a page. Flat choices only (no option groups), as every list here is.
     """
 
-    def render(self, name, value, attrs=None, renderer=None) -> str:
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         chosen = {str(item) for item in self.format_value(value)}
         options = format_html_join(
             "",
@@ -107,7 +110,9 @@ def _any_first(field: forms.ChoiceField):
     if isinstance(field, forms.ModelChoiceField):
         field.empty_label = "Any"
         return field.choices
-    return [("", "Any"), *((key, label) for key, label in field.choices if key != "")]
+    # Django normalises choices when they are set: reading them gives (value, label) pairs.
+    pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
+    return [("", "Any"), *((key, label) for key, label in pairs if key != "")]
 
 
 def active_filters(request: HttpRequest) -> int:
