@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
@@ -15,6 +17,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django_filters import FilterSet
 from django_filters.widgets import BooleanWidget
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PAGE_SIZE = 25
 # Query-string keys that are not filters: paging, sorting and the format.
@@ -113,6 +118,14 @@ def _any_first(field: forms.ChoiceField):
     # Django normalises choices when they are set: reading them gives (value, label) pairs.
     pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
     return [("", "Any"), *((key, label) for key, label in pairs if key != "")]
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a page behind ``login_required``: signed in, never anonymous."""
+    user = request.user
+    if not isinstance(user, get_user_model()):
+        raise PermissionDenied("Sign in first.")
+    return user
 
 
 def active_filters(request: HttpRequest) -> int:
