@@ -6,6 +6,7 @@ Without ``run`` the list shows the active run, so readers always see one complet
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 import django_filters
 from django import forms
@@ -64,6 +65,12 @@ class MatchOrderingFilter(django_filters.OrderingFilter):
         descending = param.startswith("-")
         field = F(self.param_map[param.lstrip("-")])
         return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+
+def _attribute_equals(path: str, value: object) -> Callable[[Match], bool]:
+    """A test of a match: is its attribute at ``path`` (``donor.country``…) ``value``?"""
+    get = attrgetter(path)
+    return lambda m: get(m) == value
 
 
 class MatchFilterSet(LightFilterSet):
@@ -229,11 +236,7 @@ class MatchFilterSet(LightFilterSet):
         for side in ("donor", "recipient"):
             for field in ("country", "region"):
                 if value := data.get(f"{side}_{field}"):
-                    tests.append(
-                        lambda m, side=side, field=field, value=value: (
-                            getattr(getattr(m, side), field) == value
-                        )
-                    )
+                    tests.append(_attribute_equals(f"{side}.{field}", value))
         if area := data.get("policy_area"):
             tests.append(lambda m: any(top.get("area") == area for top in m.top_areas))
         if sector := data.get("sector"):
@@ -265,7 +268,7 @@ class MatchFilterSet(LightFilterSet):
             descending = param.startswith("-")
             present = [m for m in matches if getattr(m, field) is not None]
             missing = [m for m in matches if getattr(m, field) is None]
-            present.sort(key=lambda m, field=field: getattr(m, field), reverse=descending)
+            present.sort(key=attrgetter(field), reverse=descending)
             matches = present + missing
         return matches
 

@@ -209,6 +209,10 @@ class Match(models.Model):
 
     objects = MatchQuerySet.as_manager()
 
+    # Not a column: the list pages set it on the rows they show (``views.common.label_areas``),
+    # the names of the top areas for the templates.
+    area_labels: list[str]
+
     class Meta:
         ordering = ["-score", "recipient_id", "donor_id"]
         verbose_name_plural = "matches"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import models
+from django.db.models import QuerySet
 
 from .vocabulary import COMPONENTS
+
+if TYPE_CHECKING:
+    from .models import Match
 
 # The columns every list of matches shows (the browser, My city, the city page and map, the API
 # and its CSV), as ``values()`` names them: a page reads these and nothing more. A run holds
@@ -50,7 +56,7 @@ class MatchQuerySet(models.QuerySet):
         match and its two cities, in one query whatever the page size."""
         return self.select_related("donor", "recipient").only(*MATCH_COLUMNS)
 
-    def list_rows(self) -> MatchQuerySet:
+    def list_rows(self) -> QuerySet[Match, dict[str, Any]]:
         """The same columns as plain rows: an API page builds no model instances (75 of them
         for a page of 25 cost more than its SQL, bench/api.py)."""
         return self.values(*MATCH_COLUMNS)

@@ -3,6 +3,8 @@ services' (a refused write comes back as errors on the form's fields)."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -32,7 +34,12 @@ def area_field(**kwargs) -> forms.ModelMultipleChoiceField:
     )
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's field ``name``, which the form declares as a ``ModelChoiceField``."""
+    return cast("forms.ModelChoiceField[Any]", form.fields[name])
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put what a service refused on the form: on the field it names, else on the form."""
     messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
     for name, texts in messages.items():
@@ -56,14 +63,16 @@ class InterestForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.cities = cities
-        self.fields["from_city"].queryset = City.objects.filter(pk__in=[c.pk for c in cities])
+        model_choice(self, "from_city").queryset = City.objects.filter(
+            pk__in=[c.pk for c in cities]
+        )
         if len(cities) == 1:
             # The only city the user speaks for: nothing to choose.
             self.fields["from_city"].widget = forms.HiddenInput()
             self.fields["from_city"].required = False
 
-    def clean_from_city(self) -> City:
-        city = self.cleaned_data.get("from_city")
+    def clean_from_city(self) -> City | None:
+        city: City | None = self.cleaned_data.get("from_city")
         if city is None and len(self.cities) == 1:
             return self.cities[0]
         return city
@@ -105,7 +114,7 @@ class StartForm(forms.Form):
 
     def __init__(self, *args, programmes=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = (
+        model_choice(self, "programme").queryset = (
             programmes if programmes is not None else Programme.objects.none()
         )
 
@@ -140,7 +149,7 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args, next_statuses: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             (status, Partnership.Status(status).label) for status in next_statuses
         ]
 
@@ -166,8 +175,15 @@ class ReviewForm(forms.Form):
     )
 
 
+class CityNameChoiceField(forms.ModelChoiceField):
+    """Cities labelled with their name alone."""
+
+    def label_from_instance(self, obj: City) -> str:
+        return obj.name
+
+
 class LedgerForm(forms.Form):
-    city = forms.ModelChoiceField(queryset=City.objects.none(), label="City")
+    city = CityNameChoiceField(queryset=City.objects.none(), label="City")
     direction = forms.ChoiceField(choices=LedgerEntry.Direction.choices)
     kind = forms.ChoiceField(choices=LedgerEntry.Kind.choices, label="What")
     amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
@@ -177,10 +193,9 @@ class LedgerForm(forms.Form):
 
     def __init__(self, *args, partnership: Partnership, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = City.objects.filter(pk__in=partnership.city_ids).only(
+        model_choice(self, "city").queryset = City.objects.filter(pk__in=partnership.city_ids).only(
             "id", "name"
         )
-        self.fields["city"].label_from_instance = lambda city: city.name
 
 
 class ProjectForm(forms.ModelForm):
@@ -207,10 +222,10 @@ class ProjectForm(forms.ModelForm):
 
     def __init__(self, *args, areas: list[PolicyArea], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["policy_area"].queryset = PolicyArea.objects.filter(
+        model_choice(self, "policy_area").queryset = PolicyArea.objects.filter(
             pk__in=[a.pk for a in areas]
         )
-        self.fields["practice"].queryset = (
+        model_choice(self, "practice").queryset = (
             BestPractice.objects.published().only("id", "title").order_by("title")
         )
         self.fields["practice"].required = False
@@ -240,7 +255,7 @@ class ApplyForm(forms.Form):
 
     def __init__(self, *args, cities: list[City], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = City.objects.filter(pk__in=[c.pk for c in cities])
+        model_choice(self, "city").queryset = City.objects.filter(pk__in=[c.pk for c in cities])
         if len(cities) == 1:
             self.fields["city"].initial = cities[0].pk
             self.fields["city"].widget = forms.HiddenInput()

@@ -7,6 +7,8 @@ that link many cities. The rules for all of it live in ``partnerships/services/`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,6 +16,9 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .querysets import InterestQuerySet, PartnershipQuerySet
+
+if TYPE_CHECKING:
+    from cities.models import City, Organization
 
 NON_NEGATIVE = [MinValueValidator(0)]
 
@@ -52,7 +57,7 @@ class Programme(models.Model):
     requires_adopted_plan = models.BooleanField(
         default=False, help_text="Members must have adopted a plan (climate, waste…) of their own."
     )
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[City, ProgrammeMembership] = models.ManyToManyField(
         "cities.City", through="ProgrammeMembership", related_name="programmes", blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -180,11 +185,13 @@ class Partnership(models.Model):
         blank=True,
         related_name="partnerships",
     )
-    organizations = models.ManyToManyField(
-        "cities.Organization",
-        through="PartnershipOrganization",
-        related_name="partnerships",
-        blank=True,
+    organizations: models.ManyToManyField[Organization, PartnershipOrganization] = (
+        models.ManyToManyField(
+            "cities.Organization",
+            through="PartnershipOrganization",
+            related_name="partnerships",
+            blank=True,
+        )
     )
     agreed_on = models.DateField(null=True, blank=True)
     review_on = models.DateField(
@@ -197,6 +204,10 @@ class Partnership(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PartnershipQuerySet.as_manager()
+
+    # Not a column: the lists set it on the rows they read (``PartnershipQuerySet.of_cities``,
+    # the partnerships page) for the templates' "review due" badge.
+    review_is_due: bool
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django_filters import FilterSet
 from django_filters.widgets import BooleanWidget
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PAGE_SIZE = 25
 # Query-string keys that are not filters: paging, sorting and the format.
@@ -25,7 +33,7 @@ class QuickSelect(forms.Select):
     options cost 30 ms a page. Flat choices only (no option groups), as every list here is.
     """
 
-    def render(self, name, value, attrs=None, renderer=None) -> str:
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         chosen = {str(item) for item in self.format_value(value)}
         options = format_html_join(
             "",
@@ -107,7 +115,17 @@ def _any_first(field: forms.ChoiceField):
     if isinstance(field, forms.ModelChoiceField):
         field.empty_label = "Any"
         return field.choices
-    return [("", "Any"), *((key, label) for key, label in field.choices if key != "")]
+    # Django normalises choices when they are set: reading them gives (value, label) pairs.
+    pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
+    return [("", "Any"), *((key, label) for key, label in pairs if key != "")]
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a page behind ``login_required``: signed in, never anonymous."""
+    user = request.user
+    if not isinstance(user, get_user_model()):
+        raise PermissionDenied("Sign in first.")
+    return user
 
 
 def active_filters(request: HttpRequest) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 
 from django.db.models import Q, QuerySet
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -215,8 +217,7 @@ class CityMatchesView(CSVExportMixin, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     csv_layout = MATCH_CSV_LAYOUT
 
-    @property
-    def csv_filename(self) -> str:
+    def get_csv_filename(self) -> str:
         return f"matches-{self.city.slug}"
 
     def get_queryset(self) -> QuerySet:
@@ -241,19 +242,25 @@ class CityMatchesView(CSVExportMixin, generics.ListAPIView):
             raise ValidationError({"as": [f"Use recipient or donor, not '{side}'."]})
         return side
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    # DRF answers whatever HttpResponseBase a handler returns; the stubs say Response only.
+    def list(  # type: ignore[override]
+        self, request: Request, *args, **kwargs
+    ) -> Response | StreamingHttpResponse:
         self.city = get_object_or_404(City.objects.only("id", "slug"), pk=kwargs["pk"])
         if "weights" not in request.query_params:
             return super().list(request, *args, **kwargs)
         matches = self.scored_on_the_fly()
         if self.wants_csv():
             return self.csv_response(matches)
-        page = self.paginate_queryset(matches)
+        # DRF's paginators page lists as well; the stubs take a QuerySet only.
+        page = self.paginate_queryset(matches)  # type: ignore[arg-type]
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def scored_on_the_fly(self) -> list[Match]:
+    # ``builtins``: in this class, ``list`` is the view's method.
+    def scored_on_the_fly(self) -> builtins.list[Match]:
         weights = parse_weights(self.request.query_params["weights"])
-        side = self.side()
+        # With weights, side() gives the recipient when ``as`` is not given.
+        side = self.side() or "recipient"
         filterset = MatchFilterSet(
             self.request.query_params, queryset=Match.objects.none(), request=self.request
         )

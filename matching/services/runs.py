@@ -224,9 +224,17 @@ def run_inputs(run: MatchRun, params: ScoringParams) -> tuple[ScoringInputs, Pre
     if _thawed is None or _thawed[0] != key:
         _thawed = None  # let the previous run's arrays go before loading these
         data = RunInputs.objects.values_list("data", flat=True).get(run_id=run.pk)
-        inputs = thaw(data)
+        inputs = thaw(_stored_bytes(data))
         _thawed = (key, inputs, prepare(inputs.arrays, params))
     return _thawed[1], _thawed[2]
+
+
+def _stored_bytes(data: bytes | memoryview | None) -> bytes:
+    """A BinaryField's value as the bytes its readers take: database drivers give bytes
+    (returned as they are) or a memoryview (copied, as the readers did themselves)."""
+    if data is None:
+        raise TypeError("No stored bytes to read.")
+    return bytes(data)
 
 
 @_fails_the_run
@@ -284,7 +292,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
     params = params_from_snapshot(run.weights)
     inputs, prepared = run_inputs(run, params)
     blocks = [
-        BlockResult.from_bytes(data)
+        BlockResult.from_bytes(_stored_bytes(data))
         for data in RunShard.objects.filter(run_id=run_id)
         .order_by("index")
         .values_list("result", flat=True)

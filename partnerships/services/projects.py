@@ -44,7 +44,7 @@ PROJECT_FIELDS = (
     "lessons",
 )
 # How a partnership's supporting organizations appear among a practice's partners.
-PARTNER_ROLES = {
+PARTNER_ROLES: dict[str, PracticePartner.Role] = {
     PartnershipOrganization.Role.FUNDING: PracticePartner.Role.FUNDER,
     PartnershipOrganization.Role.TECHNICAL: PracticePartner.Role.TECHNICAL,
     PartnershipOrganization.Role.PRIVATE: PracticePartner.Role.PRIVATE,
@@ -59,7 +59,7 @@ def _validate(project: Project) -> None:
         project.full_clean(exclude=["partnership", "practice_draft"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if project.practice_id and project.practice.status != BestPractice.Status.PUBLISHED:
+    if project.practice is not None and project.practice.status != BestPractice.Status.PUBLISHED:
         errors.setdefault("practice", []).append("Link a published best practice.")
     if errors:
         raise ValidationError(errors)
@@ -79,7 +79,7 @@ def save_project(
     if unknown:
         raise ValueError(f"Not fields of a project: {', '.join(sorted(unknown))}")
     creating = project is None
-    if creating:
+    if project is None:
         if partnership.is_closed:
             raise ValidationError(
                 {"partnership": "A concluded or ended partnership takes no new projects."}
@@ -251,7 +251,7 @@ def _story(project: Project, partnership: Partnership) -> str:
         f"{partnership.recipient.name} carried out this project with {partnership.donor.name} "
         f"in their city-to-city partnership.",
     ]
-    if project.practice_id:
+    if project.practice is not None:
         lines.append(f"It followed the practice “{project.practice.title}”.")
     if project.budget_usd is not None:
         source = f", funded by {project.funding_source}" if project.funding_source else ""

@@ -50,7 +50,7 @@ class SupportCatalogue:
     def load(cls) -> SupportCatalogue:
         areas = Prefetch("policy_areas", queryset=PolicyArea.objects.only("id", "code", "name"))
         return cls(
-            organizations=list(Organization.objects.prefetch_related(areas).order_by("name")),
+            organizations=list(Organization.objects.order_by("name").prefetch_related(areas)),
             programmes=list(
                 Programme.objects.select_related("organization")
                 .prefetch_related(areas)

@@ -10,7 +10,7 @@ from ..models import Partnership
 
 register = template.Library()
 
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     Partnership.Status.PROPOSED: "badge-warn",
     Partnership.Status.AGREED: "badge-good",
     Partnership.Status.PILOT: "badge-good",

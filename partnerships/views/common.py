@@ -15,7 +15,7 @@ from ..models import Partnership
 T = TypeVar("T")
 
 
-def run_service(form: forms.Form, call: Callable[[], T]) -> T | None:
+def run_service(form: forms.BaseForm, call: Callable[[], T]) -> T | None:
     """Call the service once the form is valid; what it refuses lands on the form."""
     if not form.is_valid():
         return None

@@ -43,13 +43,14 @@ def interest_send(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(match)
     # Messages still waiting for an answer, so the page says so instead of offering a form
     # that the service would refuse.
-    waiting = ExpressionOfInterest.objects.filter(
-        Q(from_city=match.donor, to_city=match.recipient)
-        | Q(from_city=match.recipient, to_city=match.donor),
-        from_city__in=cities,
-        status=ExpressionOfInterest.Status.OPEN,
-    ).select_related("from_city", "to_city")
-    waiting = list(waiting)
+    waiting = list(
+        ExpressionOfInterest.objects.filter(
+            Q(from_city=match.donor, to_city=match.recipient)
+            | Q(from_city=match.recipient, to_city=match.donor),
+            from_city__in=cities,
+            status=ExpressionOfInterest.Status.OPEN,
+        ).select_related("from_city", "to_city")
+    )
     ctx = {"match": match, "form": form, "waiting": waiting, "can_send": len(waiting) < len(cities)}
     return render(request, "partnerships/cooperation/interest_form.html", ctx)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
 from matching.filtersets import MatchFilterSet
@@ -19,7 +20,7 @@ from . import context
 
 
 @login_required
-def match_list(request: HttpRequest) -> HttpResponse:
+def match_list(request: HttpRequest) -> HttpResponseBase:
     state = runs_state()
     filtered = active_filters(request)
     filterset = MatchFilterSet(request.GET, queryset=with_cooperation(Match.objects.for_list()))

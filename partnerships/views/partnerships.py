@@ -6,6 +6,8 @@ partnership page is shown again with the errors on the form that was sent.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -98,7 +100,7 @@ def partnership_list(request: HttpRequest) -> HttpResponse:
     )
     form = filter_form_for_people(filterset, FILTER_TEXT)
     # Checkboxes need no "Any": none ticked means every status.
-    form.fields["status"].choices = Partnership.Status.choices
+    cast(forms.ChoiceField, form.fields["status"]).choices = Partnership.Status.choices
     valid = filterset.is_valid()
     rows = filterset.qs if valid else Partnership.objects.none()
     page = paginate_capped(request, rows)
@@ -121,7 +123,7 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
     entries = list(partnership.ledger.select_related("city", "created_by"))
     balance = ledger.ledger_balance(partnership, entries)
     next_statuses = pipeline.next_statuses(partnership)
-    forms_ = {}
+    forms_: dict[str, forms.BaseForm | None] = {}
     if can_change:
         forms_ = {
             "status_form": StatusForm(next_statuses=next_statuses) if next_statuses else None,

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cities.models import PolicyArea
+from toolkit.pages import signed_in_user
 
 from ..forms import ApplyForm
 from ..models import Programme
@@ -24,7 +25,7 @@ def _programmes():
 
 @login_required
 def programme_list(request: HttpRequest) -> HttpResponse:
-    cities = list(request.user.edited_cities.prefetch_related("area_levels"))
+    cities = list(signed_in_user(request).edited_cities.prefetch_related("area_levels"))
     programmes = list(_programmes())
     table = service.eligibility_table(cities, programmes)
     rows = [
@@ -36,7 +37,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, programme: Programme, apply_form: ApplyForm | None = None):
-    cities = list(request.user.edited_cities.prefetch_related("area_levels"))
+    cities = list(signed_in_user(request).edited_cities.prefetch_related("area_levels"))
     table = service.eligibility_table(cities, [programme])
     eligibility = [table[city.pk][0] for city in cities]
     can_apply = [e.city for e in eligibility if e.status in ("eligible", "not eligible")]
@@ -61,7 +62,8 @@ def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def programme_apply(request: HttpRequest, slug: str) -> HttpResponse:
     programme = get_object_or_404(_programmes(), slug=slug)
-    cities = [c for c in request.user.edited_cities.all() if can_act_for(request.user, c.pk)]
+    user = signed_in_user(request)
+    cities = [c for c in user.edited_cities.all() if can_act_for(user, c.pk)]
     if not cities:
         raise PermissionDenied("Only editors of a city may apply for it.")
     form = ApplyForm(request.POST, cities=cities)

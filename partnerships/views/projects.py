@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -63,7 +63,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def project_edit(request: HttpRequest, pk: int | None = None, partnership_pk: int | None = None):
     """New project (``partnership_pk``) or an existing one (``pk``)."""
     project = _project(request, pk, edit=True) if pk else None
-    partnership = project.partnership if project else get_partnership(partnership_pk)
+    if project is not None:
+        partnership = project.partnership
+    elif partnership_pk is not None:
+        partnership = get_partnership(partnership_pk)
+    else:
+        raise Http404("No partnership given.")
     if not can_change_partnership(request.user, partnership):
         raise PermissionDenied("Only editors of one of the two cities and admins may add one.")
     areas = service.area_choices_for(partnership)

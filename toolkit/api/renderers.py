@@ -26,7 +26,7 @@ class CSVLayout:
         self.inline = frozenset(inline)
         self.mapping = frozenset(mapping)
 
-    def header(self, serializer: serializers.BaseSerializer) -> list[str]:
+    def header(self, serializer: serializers.Serializer) -> list[str]:
         columns: list[str] = []
         for name, field in serializer.fields.items():
             if isinstance(field, serializers.Serializer) and name not in self.mapping:
@@ -90,8 +90,10 @@ class CSVRenderer(renderers.BaseRenderer):
         if isinstance(items, dict):
             items = [items]
         rows = [layout.row(item) for item in items]
-        serializer = view.get_serializer() if hasattr(view, "get_serializer") else None
-        if serializer is not None and hasattr(serializer, "fields"):
+        serializer = (
+            view.get_serializer() if view is not None and hasattr(view, "get_serializer") else None
+        )
+        if isinstance(serializer, serializers.Serializer):
             header = layout.header(serializer)
         else:
             header = list(rows[0]) if rows else []
