@@ -188,11 +188,12 @@ def export_selected_cities(
     return response
 
 
-def _fieldset(part: Part, *extra: str) -> tuple[str | None, dict[str, Any]]:
+def _section(part: Part) -> tuple[str, ...]:
+    """The part's fields, each followed by what is derived from it (the slug, the region)."""
     names: list[str] = []
     for name in fields_of(part):
         names += [name, DERIVED_AFTER[name]] if name in DERIVED_AFTER else [name]
-    return (part.value or None, {"fields": (*names, *extra)})
+    return tuple(names)
 
 
 def _kept_rows(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
@@ -226,10 +227,13 @@ class CityAdmin(admin.ModelAdmin):
     actions = [export_selected_cities]
     list_per_page = 50
     fieldsets = (
-        _fieldset(Part.IDENTITY),
-        _fieldset(Part.PLACE),
-        _fieldset(Part.CAPACITY),
-        _fieldset(Part.PROVENANCE, "editors", "created_at", "updated_at"),
+        (None, {"fields": _section(Part.IDENTITY)}),
+        (Part.PLACE.value, {"fields": _section(Part.PLACE)}),
+        (Part.CAPACITY.value, {"fields": _section(Part.CAPACITY)}),
+        (
+            "Provenance and editors",
+            {"fields": (*_section(Part.PROVENANCE), "editors", "created_at", "updated_at")},
+        ),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: City | None = None) -> Any:

@@ -73,7 +73,7 @@ class Sector(models.Model):
 
     code = models.CharField(max_length=1, unique=True, validators=[RegexValidator(r"^[A-U]$")])
     name = models.CharField(max_length=200)
-    relevant_areas = models.ManyToManyField(
+    relevant_areas: models.ManyToManyField[PolicyArea, SectorRelevance] = models.ManyToManyField(
         PolicyArea,
         through="SectorRelevance",
         related_name="relevant_sectors",

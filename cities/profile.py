@@ -164,8 +164,6 @@ def _whole(name: str, label: str, maximum: int, **options: Any) -> ProfileField:
     )
 
 
-_LEVEL_RANGE = {"minimum": LEVEL_MIN, "maximum": LEVEL_MAX, "on_page": False, "default": {}}
-
 # In the order of API.md's city fields and import columns, then the provenance columns.
 FIELDS: tuple[ProfileField, ...] = (
     ProfileField(
@@ -270,7 +268,10 @@ FIELDS: tuple[ProfileField, ...] = (
         Part.AREAS,
         "Expertise",
         help_text=f"Policy-area code → expertise the city offers ({level_words(EXPERTISE_LABELS)}).",
-        **_LEVEL_RANGE,
+        default={},
+        minimum=LEVEL_MIN,
+        maximum=LEVEL_MAX,
+        on_page=False,
     ),
     ProfileField(
         "needs",
@@ -279,7 +280,10 @@ FIELDS: tuple[ProfileField, ...] = (
         "Needs",
         help_text=f"Policy-area code → need ({level_words(NEED_LABELS)}). "
         "Writing it replaces all needs.",
-        **_LEVEL_RANGE,
+        default={},
+        minimum=LEVEL_MIN,
+        maximum=LEVEL_MAX,
+        on_page=False,
     ),
     ProfileField(
         "sectors",

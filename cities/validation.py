@@ -61,7 +61,7 @@ def clean_profile(
     return cleaned
 
 
-def whole_number(value: Any) -> int | None:
+def _whole_number(value: Any) -> int | None:
     """The integer a value holds (``12``, ``"12"``, ``12.0``), else None."""
     if isinstance(value, bool):
         return None
@@ -142,7 +142,7 @@ def _decimal(field: ProfileField, value: Any, known: Collection[str]) -> float:
 def _whole(field: ProfileField, value: Any, known: Collection[str]) -> int | None:
     if value is None and not field.required and field.default is None:
         return None
-    number = whole_number(value)
+    number = _whole_number(value)
     if number is None or not _in_range(field, number):
         raise _Bad(field.message)
     return number
@@ -187,7 +187,7 @@ def _levels(field: ProfileField, value: Any, known: Collection[str]) -> dict[str
     levels: dict[str, int] = {}
     for raw_code, raw_level in _pairs(value, '{"waste": 3}'):
         code = str(raw_code).strip().lower()
-        level = whole_number(raw_level)
+        level = _whole_number(raw_level)
         if code not in known:
             problems.append(f"unknown policy area '{code}'")
         elif code in levels:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from cities.models import City, Organization, PolicyArea, Sector
@@ -167,7 +167,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
         child=serializers.CharField(),
         help_text="ISO 3166-1 alpha-2 codes of the countries it supports; empty means worldwide.",
     )
-    policy_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    policy_areas: serializers.SlugRelatedField[PolicyArea] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     # Optional in the model, so it may be empty: not always a URI.
     website = serializers.CharField(read_only=True, help_text="Web address, or empty.")
 
@@ -200,8 +202,11 @@ class ImportErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ImportErrorsSerializer(serializers.Serializer):
-    errors = ImportErrorSerializer(many=True)
+# A field named "errors" would hide Serializer.errors, so this one is declared inline (for the
+# OpenAPI schema only: the view writes the answer itself).
+ImportErrorsSerializer = inline_serializer(
+    name="ImportErrors", fields={"errors": ImportErrorSerializer(many=True)}
+)
 
 
 class ImportUploadSerializer(serializers.Serializer):

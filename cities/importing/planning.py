@@ -31,7 +31,7 @@ class Plan:
     write_city: bool  # False: the stored city already equals the row
     levels: dict[int, tuple[int, int]] | None  # area id → (expertise, need); None: unchanged
     shares: dict[int, float] | None  # sector id → share; None: unchanged
-    city_id: int | None = None
+    city_id: int = 0  # the city's id, once written
 
     def as_city(self) -> City:
         return City(

@@ -7,9 +7,9 @@ the 34,000 cities of the GeoNames set import in seconds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 
 from cities.models import City, CityAreaLevel, CitySector
 from cities.profile import CITY_COLUMNS
@@ -148,6 +148,7 @@ def _replace_rows(
     if known:
         model.objects.filter(city_id__in=known).delete()
     connection = connections[router.db_for_write(model)]
-    columns = [model._meta.get_field(name).column for name in fields]
+    # The fields are the model's own columns (no reverse relations), hence the cast.
+    columns = [cast(models.Field, model._meta.get_field(name)).column for name in fields]
     rows = [row for plan in plans for row in rows_of(plan)]
     insert_numbers(connection, model._meta.db_table, columns, rows)
