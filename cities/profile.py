@@ -9,6 +9,7 @@ Imports nothing of the app's models, so that ``cities.models`` can build its fie
 
 from __future__ import annotations
 
+import copy
 import enum
 import math
 from collections.abc import Callable, Mapping
@@ -363,10 +364,4 @@ def fields_of(part: Part) -> tuple[str, ...]:
 
 def defaults() -> dict[str, Any]:
     """The value of every optional field when nothing is given (fresh lists and dicts)."""
-    return {
-        field.name: type(field.default)(field.default)
-        if isinstance(field.default, list | dict)
-        else field.default
-        for field in FIELDS
-        if not field.required
-    }
+    return {field.name: copy.copy(field.default) for field in FIELDS if not field.required}

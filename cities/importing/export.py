@@ -19,7 +19,7 @@ from toolkit.csv import escape_formula
 
 from .rows import CHUNK_SIZE, COLUMNS, EXTRA_COLUMNS, Progress
 
-# The import's readers undo exactly this escaping; kept under the name tests and callers know.
+# The name this package has always exported for toolkit.csv's escaping (one implementation).
 escape_cell = escape_formula
 
 
