@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 
 from .countries import COUNTRY_NAMES
 from .languages import ISO_639_1
-from .profile import FIELD, LEVEL_MAX, LEVEL_MIN, Kind, ProfileField, Role
+from .profile import FIELD, FIELDS, LEVEL_MAX, LEVEL_MIN, Kind, ProfileField, Role
 
 
 class _Bad(ValueError):
     """A value a field refuses; the message names what is wrong, not the field."""
+
+
+class _Codes(NamedTuple):
+    """The taxonomy codes that levels and shares are checked against."""
+
+    policy_areas: Collection[str]
+    sectors: Collection[str]
 
 
 def clean_profile(
@@ -39,7 +46,7 @@ def clean_profile(
     """
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    known = {Kind.LEVELS: policy_areas, Kind.SHARES: sectors}
+    codes = _Codes(policy_areas, sectors)
     for name, value in values.items():
         field = FIELD.get(name)
         if field is None:
@@ -49,7 +56,9 @@ def clean_profile(
             errors[name] = ["is required"]
             continue
         try:
-            cleaned[name] = _CLEANERS[field.kind](field, value, known.get(field.kind, ()))
+            # By the field's name, not its kind: an import calls this for every row, and enum
+            # members hash slowly.
+            cleaned[name] = _CLEANER_OF[name](field, value, codes)
         except _Bad as exc:
             errors[name] = [str(exc)]
             continue
@@ -63,6 +72,8 @@ def clean_profile(
 
 def _whole_number(value: Any) -> int | None:
     """The integer a value holds (``12``, ``"12"``, ``12.0``), else None."""
+    if type(value) is str and value.isdigit():
+        return int(value)  # most cells of a file, the first thing tried
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -103,7 +114,7 @@ def _either(words: Iterable[Any]) -> str:
     return f"{', '.join(items[:-1])} or {items[-1]}" if len(items) > 1 else "".join(items)
 
 
-def _text(field: ProfileField, value: Any, known: Collection[str]) -> str:
+def _text(field: ProfileField, value: Any, codes: _Codes) -> str:
     if value is None and not field.required:
         return ""
     if not isinstance(value, str):
@@ -118,28 +129,28 @@ def _text(field: ProfileField, value: Any, known: Collection[str]) -> str:
     return value
 
 
-def _country(field: ProfileField, value: Any, known: Collection[str]) -> str:
+def _country(field: ProfileField, value: Any, codes: _Codes) -> str:
     code = str(value).strip().upper()
     if code not in COUNTRY_NAMES:
         raise _Bad(f"unknown country code '{value}' (use ISO 3166-1 alpha-2, such as JP)")
     return code
 
 
-def _choice(field: ProfileField, value: Any, known: Collection[str]) -> str:
+def _choice(field: ProfileField, value: Any, codes: _Codes) -> str:
     role = str(value).strip().lower()
-    if role not in Role.values:
+    if role not in ROLES:
         raise _Bad(f"'{value}' is not a role (use {_either(Role.values)})")
     return role
 
 
-def _decimal(field: ProfileField, value: Any, known: Collection[str]) -> float:
+def _decimal(field: ProfileField, value: Any, codes: _Codes) -> float:
     number = _number(value.strip() if isinstance(value, str) else value)
     if not math.isfinite(number) or not _in_range(field, number):
         raise _Bad(field.message)
     return number
 
 
-def _whole(field: ProfileField, value: Any, known: Collection[str]) -> int | None:
+def _whole(field: ProfileField, value: Any, codes: _Codes) -> int | None:
     if value is None and not field.required and field.default is None:
         return None
     number = _whole_number(value)
@@ -148,23 +159,23 @@ def _whole(field: ProfileField, value: Any, known: Collection[str]) -> int | Non
     return number
 
 
-def _flag(field: ProfileField, value: Any, known: Collection[str]) -> bool:
+def _flag(field: ProfileField, value: Any, codes: _Codes) -> bool:
     if not isinstance(value, bool):
         raise _Bad(f"'{value}' is not true or false")
     return value
 
 
-def _languages(field: ProfileField, value: Any, known: Collection[str]) -> list[str]:
+def _languages(field: ProfileField, value: Any, codes: _Codes) -> list[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(code, str) for code in value):
         raise _Bad('must be a list of ISO 639-1 codes, such as ["ja", "en"]')
     # Sorted and without repeats, so equal sets of languages compare equal.
-    codes = sorted({code.strip().lower() for code in value if code.strip()})
-    unknown = [code for code in codes if code not in ISO_639_1]
+    languages = sorted({code.strip().lower() for code in value if code.strip()})
+    unknown = [code for code in languages if code not in ISO_639_1]
     if unknown:
         raise _Bad(f"not ISO 639-1 language codes: {', '.join(unknown)}")
-    if field.maximum is not None and len(codes) > field.maximum:
+    if field.maximum is not None and len(languages) > field.maximum:
         raise _Bad(f"must be at most {field.maximum:g} languages")
-    return codes
+    return languages
 
 
 def _pairs(value: Any, example: str) -> Iterable[tuple[Any, Any]]:
@@ -180,15 +191,16 @@ def _pairs(value: Any, example: str) -> Iterable[tuple[Any, Any]]:
 
 
 LEVEL_WORDS = _either(range(LEVEL_MIN, LEVEL_MAX + 1))
+ROLES = frozenset(Role.values)
 
 
-def _levels(field: ProfileField, value: Any, known: Collection[str]) -> dict[str, int]:
+def _levels(field: ProfileField, value: Any, codes: _Codes) -> dict[str, int]:
     problems: list[str] = []
     levels: dict[str, int] = {}
     for raw_code, raw_level in _pairs(value, '{"waste": 3}'):
         code = str(raw_code).strip().lower()
         level = _whole_number(raw_level)
-        if code not in known:
+        if code not in codes.policy_areas:
             problems.append(f"unknown policy area '{code}'")
         elif code in levels:
             problems.append(f"'{code}' is given twice")
@@ -201,13 +213,13 @@ def _levels(field: ProfileField, value: Any, known: Collection[str]) -> dict[str
     return {code: level for code, level in levels.items() if level}
 
 
-def _shares(field: ProfileField, value: Any, known: Collection[str]) -> dict[str, float]:
+def _shares(field: ProfileField, value: Any, codes: _Codes) -> dict[str, float]:
     problems: list[str] = []
     shares: dict[str, float] = {}
     for raw_code, raw_share in _pairs(value, '{"C": 0.3}'):
         code = str(raw_code).strip().upper()
         share = _number(raw_share)
-        if code not in known:
+        if code not in codes.sectors:
             problems.append(f"unknown ISIC section '{code}' (use a letter A to U)")
         elif code in shares:
             problems.append(f"'{code}' is given twice")
@@ -226,7 +238,7 @@ def _shares(field: ProfileField, value: Any, known: Collection[str]) -> dict[str
     return {code: share for code, share in shares.items() if share > 0}
 
 
-_CLEANERS: dict[Kind, Callable[[ProfileField, Any, Collection[str]], Any]] = {
+_CLEANERS: dict[Kind, Callable[[ProfileField, Any, _Codes], Any]] = {
     Kind.TEXT: _text,
     Kind.COUNTRY: _country,
     Kind.CHOICE: _choice,
@@ -237,3 +249,4 @@ _CLEANERS: dict[Kind, Callable[[ProfileField, Any, Collection[str]], Any]] = {
     Kind.LEVELS: _levels,
     Kind.SHARES: _shares,
 }
+_CLEANER_OF = {field.name: _CLEANERS[field.kind] for field in FIELDS}

@@ -8,19 +8,18 @@ the values may be is the profile schema's business.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from cities.profile import FIELD, MAP_KINDS, Kind, ProfileField
+from cities.profile import FIELD, FIELDS, Kind, ProfileField
 from cities.validation import clean_profile
 
 from .rows import CHUNK_SIZE, CityImportError, CityRow, Progress, RowError, Taxonomy
 
 TRUE_WORDS = frozenset({"true", "yes", "1", "y", "t"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", "f"})
-MAP_EXAMPLES = {Kind.LEVELS: "waste:3;air:2", Kind.SHARES: "C:0.3;E:0.1"}
 
 
 class CellError(ValueError):
@@ -104,13 +103,9 @@ def read_cell(field: ProfileField, cell: Any) -> Any:
         if field.required:
             raise CellError("is required")
         return copy.copy(field.default)
-    if field.kind is Kind.FLAG:
-        return _flag(cell)
-    if field.kind is Kind.LANGUAGES:
-        return _languages(cell)
-    if field.kind in MAP_KINDS:
-        return _pairs(cell, MAP_EXAMPLES[field.kind])
-    return cell
+    # Looked up by name, not by kind: this runs for every cell, and enum members hash slowly.
+    reader = _NOTATION_OF[field.name]
+    return cell if reader is None else reader(cell)
 
 
 def _flag(cell: Any) -> bool:
@@ -148,3 +143,21 @@ def _pairs(cell: Any, example: str) -> Mapping[str, Any] | list[tuple[str, str]]
             raise CellError(f"'{piece.strip()}' is not code:value (such as {example})")
         pairs.append((code.strip(), value.strip()))
     return pairs
+
+
+def _levels(cell: Any) -> Mapping[str, Any] | list[tuple[str, str]]:
+    return _pairs(cell, "waste:3;air:2")
+
+
+def _shares(cell: Any) -> Mapping[str, Any] | list[tuple[str, str]]:
+    return _pairs(cell, "C:0.3;E:0.1")
+
+
+# How a file writes a value of each kind, where it differs from the value itself.
+_NOTATIONS: dict[Kind, Callable[[Any], Any]] = {
+    Kind.FLAG: _flag,
+    Kind.LANGUAGES: _languages,
+    Kind.LEVELS: _levels,
+    Kind.SHARES: _shares,
+}
+_NOTATION_OF = {field.name: _NOTATIONS.get(field.kind) for field in FIELDS}
