@@ -8,9 +8,13 @@ per request instead of querying once per row.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 
 from . import services
@@ -24,6 +28,8 @@ from .models import (
     Sector,
     SectorRelevance,
 )
+from .profile import DERIVED_AFTER, ROW_FIELDS, Part, fields_of
+from .validation import clean_profile
 
 
 class CodeListField(forms.CharField):
@@ -147,41 +153,56 @@ class CitySectorInline(SharedChoicesMixin, admin.TabularInline):
 
 
 class CityAdminForm(forms.ModelForm):
+    """The city row; its levels and shares are the inlines. Labels, help and limits come from
+    the profile schema through the model."""
+
     languages = CodeListField(
         lower=True, help_text="ISO 639-1 codes separated by commas, e.g. ja, en."
     )
 
     class Meta:
         model = City
-        fields = [
-            "name",
-            "slug",
-            "country",
-            "role",
-            "is_synthetic",
-            "latitude",
-            "longitude",
-            "population",
-            "geonames_id",
-            "languages",
-            "has_international_department",
-            "international_staff",
-            "years_of_cooperation",
-            "absorptive_capacity",
-            "cooperation_budget_usd",
-            "cofunding_usd",
-            "sources",
-            "editors",
-        ]
+        fields = ["slug", *ROW_FIELDS, "editors"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The profile's one check, here where its messages can still be shown on the form:
+        # the service runs it again when it saves.
+        given = {name: cleaned[name] for name in ROW_FIELDS if name in cleaned}
+        try:
+            cleaned.update(clean_profile(given))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error(field, messages)
+        return cleaned
 
 
 @admin.action(description="Export the selected cities as CSV (import format)")
-def export_selected_cities(modeladmin, request: HttpRequest, queryset) -> HttpResponse:
+def export_selected_cities(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[City]
+) -> HttpResponse:
     out = io.StringIO()
     export_cities(queryset, out, fmt="csv")
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="cities.csv"'
     return response
+
+
+def _section(part: Part) -> tuple[str, ...]:
+    """The part's fields, each followed by what is derived from it (the slug, the region)."""
+    names: list[str] = []
+    for name in fields_of(part):
+        names += [name, DERIVED_AFTER[name]] if name in DERIVED_AFTER else [name]
+    return tuple(names)
+
+
+def _kept_rows(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
+    """The rows an inline leaves: every filled-in form that is not marked for deletion."""
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
 
 
 @admin.register(City)
@@ -200,37 +221,60 @@ class CityAdmin(admin.ModelAdmin):
     list_filter = ("role", "region", "is_synthetic", "has_international_department", "country")
     search_fields = ("name", "=country", "=slug")
     ordering = ("name", "country")
-    prepopulated_fields = {"slug": ("name", "country")}
     readonly_fields = ("region", "created_at", "updated_at")
     filter_horizontal = ("editors",)
     inlines = [CityAreaLevelInline, CitySectorInline]
     actions = [export_selected_cities]
     list_per_page = 50
     fieldsets = (
-        (None, {"fields": ("name", "slug", "country", "region", "role", "is_synthetic")}),
-        ("Place", {"fields": ("latitude", "longitude", "population", "geonames_id")}),
+        (None, {"fields": _section(Part.IDENTITY)}),
+        (Part.PLACE.value, {"fields": _section(Part.PLACE)}),
+        (Part.CAPACITY.value, {"fields": _section(Part.CAPACITY)}),
         (
-            "Capacity and budget",
-            {
-                "fields": (
-                    "languages",
-                    "has_international_department",
-                    "international_staff",
-                    "years_of_cooperation",
-                    "absorptive_capacity",
-                    "cooperation_budget_usd",
-                    "cofunding_usd",
-                )
-            },
+            "Provenance and editors",
+            {"fields": (*_section(Part.PROVENANCE), "editors", "created_at", "updated_at")},
         ),
-        ("Provenance and editors", {"fields": ("sources", "editors", "created_at", "updated_at")}),
     )
 
-    def save_related(self, request: HttpRequest, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        # After the inlines, and on commit: the admin's change view is one transaction, so
-        # listeners see the city with its levels and shares.
-        services.notify_profiles_changed(city_ids=[form.instance.pk], trigger="admin")
+    def get_readonly_fields(self, request: HttpRequest, obj: City | None = None) -> Any:
+        # A new city's slug comes from its name and country when the service creates it, as
+        # on every other path; an admin may still correct it afterwards.
+        return self.readonly_fields if obj is not None else (*self.readonly_fields, "slug")
+
+    def save_model(self, request: HttpRequest, obj: City, form: Any, change: bool) -> None:
+        # Nothing yet: save_related saves the city with its inlines' levels and shares, in one
+        # call of the service.
+        pass
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Save the city, its levels and shares through the service: the profile's checks, its
+        log line and the rescoring signal (sent once the admin's transaction commits)."""
+        expertise: dict[str, int] = {}
+        needs: dict[str, int] = {}
+        sectors: dict[str, float] = {}
+        for formset in formsets:
+            # Not written here (the service does); this records what changed for the history.
+            formset.save(commit=False)
+            for row in _kept_rows(formset):
+                if formset.model is CityAreaLevel:
+                    expertise[row["policy_area"].code] = row["expertise"]
+                    needs[row["policy_area"].code] = row["need"]
+                elif formset.model is CitySector:
+                    sectors[row["sector"].code] = row["share"]
+        profile_fields = {name: form.cleaned_data[name] for name in ROW_FIELDS}
+        arguments: dict[str, Any] = {
+            "fields": profile_fields,
+            "expertise": expertise,
+            "needs": needs,
+            "sectors": sectors,
+            "user": request.user,
+            "trigger": "admin",
+        }
+        if change:
+            services.update_city_profile(city=form.instance, **arguments)
+        else:
+            services.create_city(city=form.instance, **arguments)
+        form.save_m2m()
 
 
 @admin.register(Organization)

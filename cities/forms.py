@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,65 +11,41 @@ from django.core.exceptions import ValidationError
 from toolkit.pages import QuickSelect
 
 from .models import City, PolicyArea, Sector, language_code_validator
+from .profile import EXPERTISE_LABELS, FIELD, NEED_LABELS, PAGE_FIELDS, level_choices
 
-EXPERTISE_CHOICES = [(0, "0 · none"), (1, "1 · some"), (2, "2 · proven"), (3, "3 · leading")]
-NEED_CHOICES = [(0, "0 · none"), (1, "1 · low"), (2, "2 · medium"), (3, "3 · high")]
+EXPERTISE_CHOICES = level_choices(EXPERTISE_LABELS)
+NEED_CHOICES = level_choices(NEED_LABELS)
+# Sector shares are typed as percentages of the economy here (stored as fractions).
+PERCENT_MAX = 100
 
 
 class CityProfileForm(forms.ModelForm):
     """The profile of one city, with a grid of expertise/need levels and sector shares.
 
-    The taxonomies are passed in (already loaded by the view) so that building the form costs
-    no query. ``profile_levels()`` and ``sector_shares()`` give the grid's cleaned values in the
+    Fields, labels, help and limits come from the profile schema through the model. The
+    taxonomies are passed in (already loaded by the view) so that building the form costs no
+    query. ``profile_levels()`` and ``sector_shares()`` give the grid's cleaned values in the
     shape of the API (``{"waste": 3}``, ``{"E": 0.2}``).
     """
 
     languages = forms.CharField(
         required=False,
         max_length=200,
-        label="Working languages",
+        label=FIELD["languages"].label,
         help_text="Two-letter ISO 639-1 codes separated by commas, such as: en, fr, vi.",
     )
 
     class Meta:
         model = City
-        fields = [
-            "role",
-            "population",
-            "latitude",
-            "longitude",
-            "languages",
-            "has_international_department",
-            "international_staff",
-            "years_of_cooperation",
-            "absorptive_capacity",
-            "cooperation_budget_usd",
-            "cofunding_usd",
-            "sources",
-        ]
-        labels = {
-            "has_international_department": "Has an international-cooperation department",
-            "international_staff": "Staff working on international cooperation",
-            "years_of_cooperation": "Years of cooperation experience",
-            "cooperation_budget_usd": "Yearly cooperation budget (USD)",
-            "cofunding_usd": "Co-funding as a recipient (USD)",
-        }
-        help_texts = {
-            "role": "Donor: shares know-how; recipient: looks for help; or both.",
-            "population": "Inhabitants of the city.",
-            "latitude": "Decimal degrees, −90 (south) to 90 (north).",
-            "longitude": "Decimal degrees, −180 (west) to 180 (east).",
-            "international_staff": "People on the international team.",
-            "sources": "Public sources the profile is written from (one per line).",
-        }
+        fields = list(PAGE_FIELDS)
         widgets = {"sources": forms.Textarea(attrs={"rows": 3}), "role": QuickSelect}
 
     def __init__(
         self,
-        *args,
-        policy_areas: Sequence[PolicyArea],
-        sectors: Sequence[Sector],
-        **kwargs,
+        *args: Any,
+        policy_areas: Iterable[PolicyArea],
+        sectors: Iterable[Sector],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.policy_areas = list(policy_areas)
@@ -97,7 +74,7 @@ class CityProfileForm(forms.ModelForm):
             self.fields[f"sector_{sector.code}"] = forms.DecimalField(
                 required=False,
                 min_value=0,
-                max_value=100,
+                max_value=PERCENT_MAX,
                 decimal_places=2,
                 initial=shares.get(sector.code),
                 label=f"{sector.code}: {sector.name} (% of the economy)",
@@ -148,7 +125,11 @@ class CityProfileForm(forms.ModelForm):
         return [(sector, self[f"sector_{sector.code}"]) for sector in self.sectors]
 
     def profile_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.Meta.fields]
+        return [self[name] for name in PAGE_FIELDS]
+
+    def profile_values(self) -> dict[str, Any]:
+        """The profile fields as cleaned, for the service."""
+        return {name: self.cleaned_data[name] for name in PAGE_FIELDS}
 
     def profile_levels(self) -> tuple[dict[str, int], dict[str, int]]:
         """(expertise, needs) as ``{code: level}`` for every policy area."""

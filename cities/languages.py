@@ -16,8 +16,3 @@ ISO_639_1 = frozenset(_CODES.split())
 def normalise_languages(codes: list[str]) -> list[str]:
     """Lower-cased, de-duplicated and sorted, so equal sets of languages compare equal."""
     return sorted({code.strip().lower() for code in codes})
-
-
-def unknown_languages(codes: list[str]) -> list[str]:
-    """The codes of ``codes`` that are not ISO 639-1, in the order given."""
-    return [code for code in codes if code not in ISO_639_1]

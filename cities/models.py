@@ -1,8 +1,11 @@
-"""City profiles, the taxonomies they are described with, and the organizations that support them."""
+"""City profiles, the taxonomies they are described with, and the organizations that support them.
+
+The profile's fields take their labels, help and limits from ``cities.profile``.
+"""
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,19 +15,37 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .countries import COUNTRIES, REGIONS, region_of
-from .languages import normalise_languages, unknown_languages
+from .languages import normalise_languages
+from .profile import (
+    ABSORPTIVE_CAPACITY_MAX,
+    EXPERTISE_LABELS,
+    FIELD,
+    LEVEL_MAX,
+    LEVEL_MIN,
+    NEED_LABELS,
+    SHARE_MAX,
+    level_words,
+    validate_finite,
+)
+from .profile import Role as ProfileRole
 from .querysets import CityQuerySet, OrganizationQuerySet
+from .validation import clean_profile
 
-LEVEL_VALIDATORS = [MinValueValidator(0), MaxValueValidator(3)]
 language_code_validator = RegexValidator(
     r"^[a-z]{2}$", "Use a two-letter ISO 639-1 code in lower case, such as 'en'."
 )
+# The level scale of expertise and needs (SCORING.md's E and N).
+LEVEL_VALIDATORS = [MinValueValidator(LEVEL_MIN), MaxValueValidator(LEVEL_MAX)]
 
 
-def validate_finite(value: float) -> None:
-    # NaN passes every range check (all its comparisons are false), so it is refused here.
-    if not math.isfinite(value):
-        raise ValidationError("Enter a finite number.", code="not_finite")
+def _described(name: str) -> dict[str, Any]:
+    """The label, help and validators of a profile field, as model field options."""
+    field = FIELD[name]
+    return {
+        "verbose_name": field.label,
+        "help_text": field.help_text,
+        "validators": field.validators(),
+    }
 
 
 class PolicyArea(models.Model):
@@ -52,7 +73,7 @@ class Sector(models.Model):
 
     code = models.CharField(max_length=1, unique=True, validators=[RegexValidator(r"^[A-U]$")])
     name = models.CharField(max_length=200)
-    relevant_areas = models.ManyToManyField(
+    relevant_areas: models.ManyToManyField[PolicyArea, SectorRelevance] = models.ManyToManyField(
         PolicyArea,
         through="SectorRelevance",
         related_name="relevant_sectors",
@@ -86,46 +107,40 @@ class SectorRelevance(models.Model):
 
 
 class City(models.Model):
-    class Role(models.TextChoices):
-        DONOR = "donor", "Donor"
-        RECIPIENT = "recipient", "Recipient"
-        BOTH = "both", "Donor and recipient"
+    Role = ProfileRole
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=FIELD["name"].max_length, **_described("name"))
     slug = models.SlugField(max_length=220, unique=True)
-    country = models.CharField(max_length=2, choices=COUNTRIES, help_text="ISO 3166-1 alpha-2.")
+    country = models.CharField(max_length=2, choices=COUNTRIES, **_described("country"))
     region = models.CharField(max_length=2, choices=REGIONS, editable=False, db_index=True)
-    latitude = models.FloatField(
-        validators=[validate_finite, MinValueValidator(-90), MaxValueValidator(90)]
+    latitude = models.FloatField(**_described("latitude"))
+    longitude = models.FloatField(**_described("longitude"))
+    population = models.PositiveBigIntegerField(**_described("population"))
+    role = models.CharField(
+        max_length=10, choices=Role.choices, default=Role.BOTH, **_described("role")
     )
-    longitude = models.FloatField(
-        validators=[validate_finite, MinValueValidator(-180), MaxValueValidator(180)]
+    languages = models.JSONField(default=list, blank=True, **_described("languages"))
+    has_international_department = models.BooleanField(
+        default=False, **_described("has_international_department")
     )
-    population = models.PositiveBigIntegerField(validators=[MinValueValidator(1)])
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.BOTH)
-    languages = models.JSONField(
-        default=list, blank=True, help_text="Working languages, ISO 639-1 codes."
+    international_staff = models.PositiveIntegerField(
+        default=0, **_described("international_staff")
     )
-    has_international_department = models.BooleanField(default=False)
-    international_staff = models.PositiveIntegerField(default=0)
-    years_of_cooperation = models.PositiveIntegerField(default=0)
+    years_of_cooperation = models.PositiveIntegerField(
+        default=0, **_described("years_of_cooperation")
+    )
     absorptive_capacity = models.PositiveSmallIntegerField(
-        default=0,
-        validators=[MaxValueValidator(5)],
-        help_text="How much outside help the administration can absorb, 0–5.",
+        default=0, **_described("absorptive_capacity")
     )
     cooperation_budget_usd = models.PositiveBigIntegerField(
-        default=0, help_text="Yearly budget the city can give to cooperation (USD)."
+        default=0, **_described("cooperation_budget_usd")
     )
-    cofunding_usd = models.PositiveBigIntegerField(
-        default=0, help_text="Co-funding the city can bring as a recipient (USD)."
+    cofunding_usd = models.PositiveBigIntegerField(default=0, **_described("cofunding_usd"))
+    is_synthetic = models.BooleanField(default=False, **_described("is_synthetic"))
+    geonames_id = models.PositiveIntegerField(
+        null=True, blank=True, unique=True, **_described("geonames_id")
     )
-    is_synthetic = models.BooleanField(
-        default=False,
-        help_text="Cooperation fields generated for demonstration, not taken from the city.",
-    )
-    geonames_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
-    sources = models.TextField(blank=True, help_text="Public sources the profile is written from.")
+    sources = models.TextField(blank=True, **_described("sources"))
     editors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="edited_cities", blank=True
     )
@@ -141,16 +156,25 @@ class City(models.Model):
             models.UniqueConstraint(fields=["name", "country"], name="unique_city_name_country"),
             models.CheckConstraint(condition=Q(population__gt=0), name="city_population_positive"),
             models.CheckConstraint(
-                condition=Q(latitude__gte=-90, latitude__lte=90), name="city_latitude_range"
+                condition=Q(
+                    latitude__gte=FIELD["latitude"].minimum,
+                    latitude__lte=FIELD["latitude"].maximum,
+                ),
+                name="city_latitude_range",
             ),
             models.CheckConstraint(
-                condition=Q(longitude__gte=-180, longitude__lte=180), name="city_longitude_range"
+                condition=Q(
+                    longitude__gte=FIELD["longitude"].minimum,
+                    longitude__lte=FIELD["longitude"].maximum,
+                ),
+                name="city_longitude_range",
             ),
             models.CheckConstraint(
-                condition=Q(absorptive_capacity__lte=5), name="city_absorptive_capacity_range"
+                condition=Q(absorptive_capacity__lte=ABSORPTIVE_CAPACITY_MAX),
+                name="city_absorptive_capacity_range",
             ),
             models.CheckConstraint(
-                condition=Q(role__in=["donor", "recipient", "both"]), name="city_role_valid"
+                condition=Q(role__in=ProfileRole.values), name="city_role_valid"
             ),
         ]
         indexes = [models.Index(fields=["country"]), models.Index(fields=["population"])]
@@ -158,7 +182,7 @@ class City(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.country})"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The region always follows the country, so the two can never disagree.
         self.region = region_of(self.country)
         if self.languages and all(isinstance(code, str) for code in self.languages):
@@ -181,16 +205,8 @@ class City(models.Model):
         # Imports match cities by exact name, so no stored name carries stray spaces.
         if isinstance(self.name, str):
             self.name = self.name.strip()
-        if not isinstance(self.languages, list) or not all(
-            isinstance(code, str) for code in self.languages
-        ):
-            raise ValidationError({"languages": 'Give a list of ISO 639-1 codes, e.g. ["en"].'})
-        self.languages = normalise_languages(self.languages)
-        unknown = unknown_languages(self.languages)
-        if unknown:
-            raise ValidationError(
-                {"languages": f"Not ISO 639-1 language codes: {', '.join(unknown)}."}
-            )
+        # The one rule of the profile that no column type expresses: real ISO 639-1 codes.
+        self.languages = clean_profile({"languages": self.languages})["languages"]
 
 
 class CityAreaLevel(models.Model):
@@ -201,20 +217,22 @@ class CityAreaLevel(models.Model):
     expertise = models.PositiveSmallIntegerField(
         default=0,
         validators=LEVEL_VALIDATORS,
-        help_text="0 none, 1 some, 2 proven, 3 leading.",
+        help_text=f"{level_words(EXPERTISE_LABELS)}.",
     )
     need = models.PositiveSmallIntegerField(
         default=0,
         validators=LEVEL_VALIDATORS,
-        help_text="0 none, 1 low, 2 medium, 3 high.",
+        help_text=f"{level_words(NEED_LABELS)}.",
     )
 
     class Meta:
         ordering = ["policy_area__position"]
         constraints = [
             models.UniqueConstraint(fields=["city", "policy_area"], name="unique_city_area_level"),
-            models.CheckConstraint(condition=Q(expertise__lte=3), name="area_expertise_range"),
-            models.CheckConstraint(condition=Q(need__lte=3), name="area_need_range"),
+            models.CheckConstraint(
+                condition=Q(expertise__lte=LEVEL_MAX), name="area_expertise_range"
+            ),
+            models.CheckConstraint(condition=Q(need__lte=LEVEL_MAX), name="area_need_range"),
         ]
         verbose_name = "expertise and need"
         verbose_name_plural = "expertise and needs"
@@ -228,7 +246,13 @@ class CitySector(models.Model):
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="sector_shares")
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="+")
-    share = models.FloatField(validators=[validate_finite, MinValueValidator(0)])
+    share = models.FloatField(
+        validators=[
+            validate_finite,
+            MinValueValidator(0),
+            MaxValueValidator(SHARE_MAX),
+        ]
+    )
 
     class Meta:
         ordering = ["sector__code"]

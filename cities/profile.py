@@ -1,6 +1,25 @@
-"""The city profile's scale and labels, read by every page, form, serializer and import."""
+"""The city profile's schema: every field, its kind, limits, label and help, and the level scale.
+
+Everything that reads or writes a profile takes its fields from here: the model's validators,
+the editor's form, the API serializer, the admin, the import and export, and the scoring
+arrays. ``cities.validation.clean_profile`` checks values against it, on every write path.
+
+Imports nothing of the app's models, so that ``cities.models`` can build its fields from it.
+"""
 
 from __future__ import annotations
+
+import copy
+import enum
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 
 # Expertise a city offers and needs it states, per policy area (SCORING.md's E and N).
 LEVEL_MIN = 0
@@ -9,3 +28,340 @@ EXPERTISE_LABELS = {0: "none", 1: "some", 2: "proven", 3: "leading"}
 NEED_LABELS = {0: "none", 1: "low", 2: "medium", 3: "high"}
 # How much outside help the administration can absorb.
 ABSORPTIVE_CAPACITY_MAX = 5
+# A sector's share of the economy; shares are normalised, so only their ratios matter. The cap
+# keeps their sum finite in the engine's float32 arrays.
+SHARE_MAX = 1e9
+# Storage limits of the columns (32- and 64-bit on PostgreSQL). SQLite would take more, so they
+# are checked the same on every database.
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+
+
+class Role(models.TextChoices):
+    DONOR = "donor", "Donor"
+    RECIPIENT = "recipient", "Recipient"
+    BOTH = "both", "Donor and recipient"
+
+
+class Kind(enum.Enum):
+    """What a field holds, which decides how each surface reads and checks it."""
+
+    TEXT = "text"
+    COUNTRY = "country"  # ISO 3166-1 alpha-2
+    CHOICE = "choice"  # one of ``Role``
+    DECIMAL = "decimal"  # a finite float
+    WHOLE = "whole"  # an int
+    FLAG = "flag"  # a bool
+    LANGUAGES = "languages"  # a list of ISO 639-1 codes
+    LEVELS = "levels"  # policy-area code → level on the scale LEVEL_MIN..LEVEL_MAX
+    SHARES = "shares"  # ISIC section letter → share of the economy
+
+
+class Part(enum.Enum):
+    """Which part of the profile a field describes; the admin shows one section per part."""
+
+    IDENTITY = ""
+    PLACE = "Place"
+    CAPACITY = "Capacity and budget"
+    AREAS = "Expertise, needs and economy"
+    PROVENANCE = "Provenance"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An upper limit with the plain words every surface shows past it.
+
+    ``setting`` names a Django setting that, when present, replaces ``value``; ``words`` is a
+    format string given the limit, e.g. ``"at most USD {limit:,} a year"``.
+    """
+
+    value: int | float
+    words: str
+    setting: str = ""
+
+    def current(self) -> int | float:
+        return getattr(settings, self.setting, self.value) if self.setting else self.value
+
+    def message(self) -> str:
+        return self.words.format(limit=self.current())
+
+
+@dataclass(frozen=True)
+class ProfileField:
+    name: str
+    kind: Kind
+    part: Part
+    label: str
+    help_text: str = ""
+    # A new city (and every import file) must give it; the others have ``default``.
+    required: bool = False
+    default: Any = None
+    # The range a value must lie in (for LANGUAGES: how many codes; for maps: each value).
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    # A plausible limit below ``maximum``, with its own words, checked by ``clean_profile`` on
+    # every path (form, API, import, admin) alike. None today; settings may bring some.
+    limit: Limit | None = None
+    # Words for a bad value, as an import report shows them after "row 7, population: ".
+    words: str = ""
+    max_length: int | None = None
+    # Part of API.md's fields and of the import format's columns (the others are provenance
+    # columns that exports add).
+    in_api: bool = True
+    # The city's editors change it on the profile page.
+    on_page: bool = True
+    # The scoring engine reads it (``matching.services.arrays``).
+    scored: bool = False
+
+    @property
+    def message(self) -> str:
+        """What is wrong with a value of the wrong kind or outside the range."""
+        if self.words:
+            return self.words
+        if self.kind is Kind.DECIMAL:
+            return f"must be a number from {self.minimum:g} to {self.maximum:g}"
+        if self.kind is Kind.WHOLE:
+            if self.minimum == 1:
+                return "must be a positive integer"
+            if self.maximum is not None and self.maximum < MAX_INT32:
+                return f"must be a whole number from {self.minimum} to {self.maximum}"
+            return "must be a whole number ≥ 0"
+        return "is not valid"
+
+    def validators(self) -> list[Callable[[Any], None]]:
+        """Django validators of the model field (forms and the API derive theirs from them)."""
+        found: list[Callable[[Any], None]] = []
+        if self.kind is Kind.DECIMAL:
+            found.append(validate_finite)
+        if self.kind in {Kind.DECIMAL, Kind.WHOLE}:
+            if self.minimum is not None:
+                found.append(MinValueValidator(self.minimum))
+            if self.maximum is not None:
+                found.append(MaxValueValidator(self.maximum))
+        return found
+
+
+def validate_finite(value: float) -> None:
+    # NaN passes every range check (all its comparisons are false), so it is refused here.
+    if not math.isfinite(value):
+        raise ValidationError("Enter a finite number.", code="not_finite")
+
+
+def level_words(labels: Mapping[int, str]) -> str:
+    """``0 none, 1 some, 2 proven, 3 leading``."""
+    return ", ".join(f"{level} {label}" for level, label in labels.items())
+
+
+def level_choices(labels: Mapping[int, str]) -> list[tuple[int, str]]:
+    """Choices of a select: ``(2, "2 · proven")``."""
+    return [(level, f"{level} · {label}") for level, label in labels.items()]
+
+
+def _whole(name: str, label: str, maximum: int, **options: Any) -> ProfileField:
+    options.setdefault("part", Part.CAPACITY)
+    options.setdefault("scored", True)
+    return ProfileField(
+        name, Kind.WHOLE, label=label, default=0, minimum=0, maximum=maximum, **options
+    )
+
+
+# In the order of API.md's city fields and import columns, then the provenance columns.
+FIELDS: tuple[ProfileField, ...] = (
+    ProfileField(
+        "name", Kind.TEXT, Part.IDENTITY, "Name", required=True, max_length=200, on_page=False
+    ),
+    ProfileField(
+        "country",
+        Kind.COUNTRY,
+        Part.IDENTITY,
+        "Country",
+        help_text="ISO 3166-1 alpha-2.",
+        required=True,
+        on_page=False,
+    ),
+    ProfileField(
+        "latitude",
+        Kind.DECIMAL,
+        Part.PLACE,
+        "Latitude",
+        help_text="Decimal degrees, −90 (south) to 90 (north).",
+        required=True,
+        minimum=-90,
+        maximum=90,
+    ),
+    ProfileField(
+        "longitude",
+        Kind.DECIMAL,
+        Part.PLACE,
+        "Longitude",
+        help_text="Decimal degrees, −180 (west) to 180 (east).",
+        required=True,
+        minimum=-180,
+        maximum=180,
+    ),
+    ProfileField(
+        "population",
+        Kind.WHOLE,
+        Part.PLACE,
+        "Population",
+        help_text="Inhabitants of the city.",
+        required=True,
+        minimum=1,
+        maximum=MAX_INT64,
+        scored=True,
+    ),
+    ProfileField(
+        "role",
+        Kind.CHOICE,
+        Part.IDENTITY,
+        "Role",
+        help_text="Donor: shares know-how; recipient: looks for help; or both.",
+        required=True,
+        default=Role.BOTH.value,
+        scored=True,
+    ),
+    ProfileField(
+        "languages",
+        Kind.LANGUAGES,
+        Part.CAPACITY,
+        "Working languages",
+        help_text="Two-letter ISO 639-1 codes, such as en, fr, vi.",
+        default=[],
+        maximum=50,
+        scored=True,
+    ),
+    ProfileField(
+        "has_international_department",
+        Kind.FLAG,
+        Part.CAPACITY,
+        "Has an international-cooperation department",
+        default=False,
+        scored=True,
+    ),
+    _whole(
+        "international_staff",
+        "Staff working on international cooperation",
+        MAX_INT32,
+        help_text="People on the international team.",
+    ),
+    _whole("years_of_cooperation", "Years of cooperation experience", 1000),
+    _whole(
+        "absorptive_capacity",
+        "Absorptive capacity",
+        ABSORPTIVE_CAPACITY_MAX,
+        help_text="How much outside help the administration can absorb, 0–5.",
+    ),
+    _whole(
+        "cooperation_budget_usd",
+        "Yearly cooperation budget (USD)",
+        MAX_INT64,
+        help_text="Yearly budget the city can give to cooperation (USD).",
+    ),
+    _whole(
+        "cofunding_usd",
+        "Co-funding as a recipient (USD)",
+        MAX_INT64,
+        help_text="Co-funding the city can bring as a recipient (USD).",
+    ),
+    ProfileField(
+        "expertise",
+        Kind.LEVELS,
+        Part.AREAS,
+        "Expertise",
+        help_text=f"Policy-area code → expertise the city offers ({level_words(EXPERTISE_LABELS)}).",
+        default={},
+        minimum=LEVEL_MIN,
+        maximum=LEVEL_MAX,
+        on_page=False,
+    ),
+    ProfileField(
+        "needs",
+        Kind.LEVELS,
+        Part.AREAS,
+        "Needs",
+        help_text=f"Policy-area code → need ({level_words(NEED_LABELS)}). "
+        "Writing it replaces all needs.",
+        default={},
+        minimum=LEVEL_MIN,
+        maximum=LEVEL_MAX,
+        on_page=False,
+    ),
+    ProfileField(
+        "sectors",
+        Kind.SHARES,
+        Part.AREAS,
+        "Economic sectors",
+        help_text="ISIC section letter → share of the economy. Writing it replaces all shares.",
+        default={},
+        minimum=0,
+        maximum=SHARE_MAX,
+        on_page=False,
+    ),
+    ProfileField(
+        "is_synthetic",
+        Kind.FLAG,
+        Part.PROVENANCE,
+        "Synthetic",
+        help_text="Cooperation fields generated for demonstration, not taken from the city.",
+        default=False,
+        in_api=False,
+        on_page=False,
+    ),
+    ProfileField(
+        "geonames_id",
+        Kind.WHOLE,
+        Part.PROVENANCE,
+        "GeoNames id",
+        minimum=1,
+        maximum=MAX_INT32,
+        words="must be a positive integer (a GeoNames id)",
+        in_api=False,
+        on_page=False,
+    ),
+    ProfileField(
+        "sources",
+        Kind.TEXT,
+        Part.PROVENANCE,
+        "Sources",
+        help_text="Public sources the profile is written from (one per line).",
+        default="",
+        in_api=False,
+    ),
+)
+FIELD: dict[str, ProfileField] = {field.name: field for field in FIELDS}
+
+
+def _names(keep: Callable[[ProfileField], bool]) -> tuple[str, ...]:
+    return tuple(field.name for field in FIELDS if keep(field))
+
+
+MAP_KINDS = frozenset({Kind.LEVELS, Kind.SHARES})
+# What identifies a city in a file: an import with a known (name, country) updates that city.
+IDENTITY_FIELDS = ("name", "country")
+# Columns derived from a profile field, which lists show right after it: the slug (from the
+# name, when the city is created) and the region (from the country, on every save).
+DERIVED_AFTER = {"name": "slug", "country": "region"}
+# The columns of API.md's import format, in its order, and the fields of the API's cities.
+API_FIELDS = _names(lambda field: field.in_api)
+# Columns an export adds so that a round trip keeps provenance too.
+PROVENANCE_FIELDS = _names(lambda field: not field.in_api)
+REQUIRED_FIELDS = _names(lambda field: field.required)
+# Stored on the city's own row (the maps are rows of tables of their own)...
+ROW_FIELDS = _names(lambda field: field.kind not in MAP_KINDS)
+# ...and those of them that an import may change on a known city (identity aside).
+CITY_COLUMNS = tuple(name for name in ROW_FIELDS if name not in IDENTITY_FIELDS)
+# Expertise, needs and sectors: written as a whole, each replacing the stored one.
+MAP_FIELDS = _names(lambda field: field.kind in MAP_KINDS)
+# What a city's editors change on its profile page (the grid of levels and shares aside).
+PAGE_FIELDS = _names(lambda field: field.on_page)
+# What the scoring engine reads from the city row.
+SCORED_FIELDS = _names(lambda field: field.scored)
+
+
+def fields_of(part: Part) -> tuple[str, ...]:
+    return _names(lambda field: field.part is part)
+
+
+def defaults() -> dict[str, Any]:
+    """The value of every optional field when nothing is given (fresh lists and dicts)."""
+    return {field.name: copy.copy(field.default) for field in FIELDS if not field.required}

@@ -8,16 +8,18 @@ once it has committed, so a listener never rescores a profile that was rolled ba
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
+from . import profile
 from .models import City, CityAreaLevel, CitySector, PolicyArea, Sector
 from .signals import city_profiles_changed
+from .validation import clean_profile
 
 logger = logging.getLogger(__name__)
 
@@ -77,34 +79,34 @@ def unique_slug(name: str, country: str, *, taken: set[str]) -> str:
 
 def taken_slugs_like(bases: Iterable[str]) -> set[str]:
     """Slugs in the database equal to one of ``bases`` or to a suffixed form of it."""
-    bases = set(bases)
-    if not bases:
+    wanted = set(bases)
+    if not wanted:
         return set()
-    from django.db.models import Q
-
-    query = Q(slug__in=bases)
-    for base in bases:
+    query = Q(slug__in=wanted)
+    for base in wanted:
         query |= Q(slug__startswith=f"{base}-")
     return set(City.objects.filter(query).values_list("slug", flat=True))
 
 
 def create_city(
     *,
+    fields: Mapping[str, Any] | None = None,
     expertise: Mapping[str, int] | None = None,
     needs: Mapping[str, int] | None = None,
     sectors: Mapping[str, float] | None = None,
     user: Any = None,
     trigger: str,
-    **fields: Any,
+    city: City | None = None,
 ) -> City:
-    """Create a city with its profile. ``fields`` are City model fields (name, country…).
+    """Create a city with its profile. ``fields`` are profile fields (name, country…).
 
-    The slug is derived from name and country. A user who is not an admin (an agency user)
-    becomes an editor of the city created, so they can correct it later.
+    ``city`` is an unsaved city to fill in and save instead of a new one (the admin's form
+    builds one). The slug is derived from name and country. A user who is not an admin (an
+    agency user) becomes an editor of the city created, so they can correct it later.
     Raises ValidationError (keyed by field) and writes nothing when anything is invalid.
     """
-    fields.pop("slug", None)
-    city = City(**fields)
+    city = city if city is not None else City()
+    _set_fields(city, fields)
     with transaction.atomic():
         city.slug = unique_slug(
             city.name, city.country, taken=taken_slugs_like([base_slug(city.name, city.country)])
@@ -130,40 +132,15 @@ def update_city_profile(
     """Change a city's fields and, where given, replace its expertise, needs or sectors.
 
     ``expertise``/``needs`` replace the whole column: an area left out goes to 0. ``None``
-    leaves that part of the profile as it is. Name and country may change; the slug does not,
-    so links to the city keep working.
+    leaves that part of the profile as it is. Name and country may change; ``fields`` never
+    changes the slug, so links to the city keep working.
     """
-    for name, value in (fields or {}).items():
-        if name == "slug":
-            continue
-        setattr(city, name, value)
+    _set_fields(city, fields)
     with transaction.atomic():
         _save_profile(city=city, expertise=expertise, needs=needs, sectors=sectors)
         notify_profiles_changed(city_ids=[city.pk], trigger=trigger)
     logger.info("City %s updated by %s (%s)", city, _who(user), trigger)
     return city
-
-
-def update_city(
-    *,
-    city: City,
-    expertise: Mapping[str, int] | None = None,
-    needs: Mapping[str, int] | None = None,
-    sectors: Mapping[str, float] | None = None,
-    user: Any = None,
-    trigger: str,
-    **fields: Any,
-) -> City:
-    """``update_city_profile`` with the fields as keyword arguments (the API's shape)."""
-    return update_city_profile(
-        city=city,
-        fields=fields,
-        expertise=expertise,
-        needs=needs,
-        sectors=sectors,
-        user=user,
-        trigger=trigger,
-    )
 
 
 def delete_city(*, city: City, user: Any = None) -> None:
@@ -173,6 +150,12 @@ def delete_city(*, city: City, user: Any = None) -> None:
     logger.info("City %s deleted by %s", label, _who(user))
 
 
+def _set_fields(city: City, fields: Mapping[str, Any] | None) -> None:
+    for name, value in (fields or {}).items():
+        if name != "slug":
+            setattr(city, name, value)
+
+
 def _save_profile(
     *,
     city: City,
@@ -180,63 +163,37 @@ def _save_profile(
     needs: Mapping[str, int] | None,
     sectors: Mapping[str, float] | None,
 ) -> None:
+    """Check the whole profile with ``clean_profile``, then write it; nothing when it fails."""
+    areas = {area.code: area for area in PolicyArea.objects.all()}
+    sector_ids = dict(Sector.objects.values_list("code", "id")) if sectors is not None else {}
+    values: dict[str, Any] = {name: getattr(city, name) for name in profile.ROW_FIELDS}
+    given = {"expertise": expertise, "needs": needs, "sectors": sectors}
+    values.update({name: value for name, value in given.items() if value is not None})
     errors: dict[str, list[str]] = {}
     try:
-        city.full_clean(exclude=["editors"])
+        cleaned = clean_profile(values, policy_areas=areas, sectors=sector_ids)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    areas = {area.code: area for area in PolicyArea.objects.all()}
-    expertise = _clean_levels(expertise, "expertise", areas, errors)
-    needs = _clean_levels(needs, "needs", areas, errors)
-    shares = _clean_shares(sectors, errors)
+        cleaned = {}
+    for name in profile.ROW_FIELDS:
+        if name in cleaned:
+            setattr(city, name, cleaned[name])
+    # What only the database knows (the same name and country twice), for the fields above
+    # that passed: a field refused already is not reported twice.
+    try:
+        city.full_clean(exclude=["editors", *errors])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages)
     if errors:
         raise ValidationError(errors)
     city.save()
     if expertise is not None or needs is not None:
-        _write_levels(city=city, areas=areas, expertise=expertise, needs=needs)
-    if shares is not None:
-        _write_shares(city=city, shares=shares)
-
-
-def _clean_levels(
-    levels: Mapping[str, int] | None,
-    field: str,
-    areas: Mapping[str, PolicyArea],
-    errors: dict[str, list[str]],
-) -> dict[str, int] | None:
-    if levels is None:
-        return None
-    cleaned: dict[str, int] = {}
-    for code, level in levels.items():
-        if code not in areas:
-            errors.setdefault(field, []).append(f"Unknown policy area “{code}”.")
-        elif isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 3:
-            errors.setdefault(field, []).append(f"{code}: the level must be 0, 1, 2 or 3.")
-        else:
-            cleaned[code] = level
-    return cleaned
-
-
-def _clean_shares(
-    shares: Mapping[str, float] | None, errors: dict[str, list[str]]
-) -> dict[str, float] | None:
-    if shares is None:
-        return None
-    known = set(Sector.objects.values_list("code", flat=True))
-    cleaned: dict[str, float] = {}
-    for code, share in shares.items():
-        if code not in known:
-            errors.setdefault("sectors", []).append(f"Unknown ISIC section “{code}”.")
-            continue
-        try:
-            value = float(share)
-        except (TypeError, ValueError):
-            value = math.nan
-        if not math.isfinite(value) or value < 0:
-            errors.setdefault("sectors", []).append(f"{code}: the share must be a number ≥ 0.")
-        elif value > 0:
-            cleaned[code] = value
-    return cleaned
+        _write_levels(
+            city=city, areas=areas, expertise=cleaned.get("expertise"), needs=cleaned.get("needs")
+        )
+    if sectors is not None:
+        _write_shares(city=city, shares=cleaned["sectors"], sector_ids=sector_ids)
 
 
 def _write_levels(
@@ -263,11 +220,13 @@ def _write_levels(
     CityAreaLevel.objects.bulk_create(rows)
 
 
-def _write_shares(*, city: City, shares: Mapping[str, float]) -> None:
-    sectors = {sector.code: sector for sector in Sector.objects.filter(code__in=list(shares))}
+def _write_shares(
+    *, city: City, shares: Mapping[str, float], sector_ids: Mapping[str, int]
+) -> None:
     CitySector.objects.filter(city=city).delete()
     CitySector.objects.bulk_create(
-        CitySector(city=city, sector=sectors[code], share=share) for code, share in shares.items()
+        CitySector(city=city, sector_id=sector_ids[code], share=share)
+        for code, share in shares.items()
     )
 
 

@@ -79,7 +79,7 @@ def _saved(request: HttpRequest, form: CityProfileForm, city: City) -> bool:
     try:
         services.update_city_profile(
             city=city,
-            fields={name: form.cleaned_data[name] for name in CityProfileForm.Meta.fields},
+            fields=form.profile_values(),
             expertise=expertise,
             needs=needs,
             sectors=form.sector_shares(),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from cities.models import City, Organization, PolicyArea, Sector
+from cities.profile import API_FIELDS, DERIVED_AFTER, FIELD, LEVEL_MAX, LEVEL_MIN, SHARE_MAX
 from toolkit.filters import language_code
-
-MAX_INT32 = 2**31 - 1
 
 
 class PolicyAreaSerializer(serializers.ModelSerializer):
@@ -38,10 +37,12 @@ class _CodeMapField(serializers.Field):
     """
 
     unknown_message = "Unknown code."
+    example_code = "code"
 
-    def __init__(self, *, child: serializers.Field, **kwargs):
+    def __init__(self, *, child: serializers.Field, **kwargs: Any) -> None:
         self.child = child
         kwargs.setdefault("source", "*")
+        kwargs.setdefault("help_text", FIELD[kwargs.pop("profile_field")].help_text)
         super().__init__(**kwargs)
 
     def known_codes(self) -> set[str]:
@@ -66,25 +67,27 @@ class _CodeMapField(serializers.Field):
         if errors:
             raise serializers.ValidationError(errors)
         # source="*": the serializer's validated data gets {field_name: {code: value}}.
-        return {self.field_name: values}
+        return {str(self.field_name): values}
 
 
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 3},
+        "additionalProperties": {"type": "integer", "minimum": LEVEL_MIN, "maximum": LEVEL_MAX},
         "example": {"waste": 3, "air": 2},
     }
 )
 class AreaLevelsField(_CodeMapField):
-    """Policy-area code → level 0..3, read from the city's area levels (only levels above 0)."""
+    """Policy-area code → level on the profile's scale, read from the city's area levels (only
+    levels above 0)."""
 
     unknown_message = "Unknown policy area."
     example_code = "waste"
 
-    def __init__(self, *, level: str, **kwargs):
+    def __init__(self, *, level: str, **kwargs: Any) -> None:
         self.level = level
-        super().__init__(child=serializers.IntegerField(min_value=0, max_value=3), **kwargs)
+        child = serializers.IntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX)
+        super().__init__(child=child, **kwargs)
 
     def known_codes(self) -> set[str]:
         return set(PolicyArea.objects.values_list("code", flat=True))
@@ -100,7 +103,7 @@ class AreaLevelsField(_CodeMapField):
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"type": "number", "minimum": 0},
+        "additionalProperties": {"type": "number", "minimum": 0, "maximum": SHARE_MAX},
         "example": {"C": 0.3, "E": 0.1},
     }
 )
@@ -110,8 +113,9 @@ class SectorSharesField(_CodeMapField):
     unknown_message = "Unknown sector."
     example_code = "C"
 
-    def __init__(self, **kwargs):
-        super().__init__(child=serializers.FloatField(min_value=0, max_value=1e9), **kwargs)
+    def __init__(self, **kwargs: Any) -> None:
+        child = serializers.FloatField(min_value=0, max_value=SHARE_MAX)
+        super().__init__(child=child, **kwargs)
 
     def known_codes(self) -> set[str]:
         return set(Sector.objects.values_list("code", flat=True))
@@ -120,59 +124,33 @@ class SectorSharesField(_CodeMapField):
         return {row.sector.code: row.share for row in city.sector_shares.all()}
 
 
+def _city_field_names() -> list[str]:
+    """API.md's order: the profile's fields, with the slug after the name and the region (which
+    follows the country) after the country."""
+    names = ["id"]
+    for name in API_FIELDS:
+        names += [name, DERIVED_AFTER[name]] if name in DERIVED_AFTER else [name]
+    return [*names, "updated_at"]
+
+
 class CitySerializer(serializers.ModelSerializer):
+    """A city as API.md lists its fields; labels, help and limits come from the profile schema
+    (through the model's fields)."""
+
     languages = serializers.ListField(
         child=serializers.CharField(max_length=2, validators=[language_code]),
         required=False,
-        max_length=50,
-        help_text="Working languages, ISO 639-1 codes such as en.",
+        max_length=int(FIELD["languages"].maximum or 0),
+        help_text=FIELD["languages"].help_text,
     )
-    expertise = AreaLevelsField(
-        level="expertise",
-        required=False,
-        help_text="Policy-area code → expertise the city offers (0 none … 3 leading).",
-    )
-    needs = AreaLevelsField(
-        level="need",
-        required=False,
-        help_text="Policy-area code → need (0 none … 3 high). Writing it replaces all needs.",
-    )
-    sectors = SectorSharesField(
-        required=False,
-        help_text="ISIC section letter → share of the economy. Writing it replaces all shares.",
-    )
+    expertise = AreaLevelsField(level="expertise", profile_field="expertise", required=False)
+    needs = AreaLevelsField(level="need", profile_field="needs", required=False)
+    sectors = SectorSharesField(profile_field="sectors", required=False)
 
     class Meta:
         model = City
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "country",
-            "region",
-            "latitude",
-            "longitude",
-            "population",
-            "role",
-            "languages",
-            "has_international_department",
-            "international_staff",
-            "years_of_cooperation",
-            "absorptive_capacity",
-            "cooperation_budget_usd",
-            "cofunding_usd",
-            "expertise",
-            "needs",
-            "sectors",
-            "updated_at",
-        ]
+        fields = _city_field_names()
         read_only_fields = ["slug", "region", "updated_at"]
-        # The columns are 32-bit on PostgreSQL; the same limit on SQLite keeps the API's answer
-        # the same on both.
-        extra_kwargs = {
-            "international_staff": {"max_value": MAX_INT32},
-            "years_of_cooperation": {"max_value": MAX_INT32},
-        }
 
 
 class CitySummarySerializer(serializers.ModelSerializer):
@@ -189,7 +167,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
         child=serializers.CharField(),
         help_text="ISO 3166-1 alpha-2 codes of the countries it supports; empty means worldwide.",
     )
-    policy_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    policy_areas: serializers.SlugRelatedField[PolicyArea] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     # Optional in the model, so it may be empty: not always a URI.
     website = serializers.CharField(read_only=True, help_text="Web address, or empty.")
 
@@ -222,8 +202,11 @@ class ImportErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ImportErrorsSerializer(serializers.Serializer):
-    errors = ImportErrorSerializer(many=True)
+# A field named "errors" would hide Serializer.errors, so this one is declared inline (for the
+# OpenAPI schema only: the view writes the answer itself).
+ImportErrorsSerializer = inline_serializer(
+    name="ImportErrors", fields={"errors": ImportErrorSerializer(many=True)}
+)
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -10,6 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from cities import services
 from cities.api.permissions import AgencyMayCreate, CityEditorMayChange
@@ -21,6 +25,7 @@ from cities.filtersets import (
 )
 from cities.importing import CityImportError, import_cities
 from cities.models import City, Organization, PolicyArea, Sector
+from cities.profile import MAP_FIELDS
 from toolkit.api.exceptions import PayloadTooLarge
 from toolkit.api.mixins import CSVExportMixin
 from toolkit.api.renderers import CSVLayout
@@ -104,15 +109,17 @@ class CityViewSet(CSVExportMixin, viewsets.ModelViewSet):
     csv_filename = "cities"
     csv_layout = CSVLayout(mapping=("expertise", "needs", "sectors"))
 
-    def perform_create(self, serializer: CitySerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         serializer.instance = services.create_city(
-            **serializer.validated_data, user=self.request.user, trigger="api"
+            **_profile_parts(serializer.validated_data), user=self.request.user, trigger="api"
         )
 
-    def perform_update(self, serializer: CitySerializer) -> None:
-        serializer.instance = services.update_city(
-            city=serializer.instance,
-            **serializer.validated_data,
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        # What the service refuses is a 400 naming the field (toolkit.api.exceptions).
+        serializer.instance = services.update_city_profile(
+            # An update's serializer always holds the city get_object() found.
+            city=cast(City, serializer.instance),
+            **_profile_parts(serializer.validated_data),
             user=self.request.user,
             trigger="api",
         )
@@ -181,6 +188,14 @@ class CityViewSet(CSVExportMixin, viewsets.ModelViewSet):
             "city_ids": list(result.city_ids),
         }
         return Response(report, status=status.HTTP_200_OK)
+
+
+def _profile_parts(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated data as the profile service takes it: the row's fields, and each of expertise,
+    needs and sectors as given (None: left as stored)."""
+    fields = dict(data)
+    maps = {name: fields.pop(name, None) for name in MAP_FIELDS}
+    return {"fields": fields, **maps}
 
 
 def _content_length(request: Request) -> int:

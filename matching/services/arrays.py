@@ -25,6 +25,7 @@ from django.db import connection
 
 from bestpractices.services import scoring_inputs
 from cities.models import City, CityAreaLevel, CitySector, PolicyArea, Sector, SectorRelevance
+from cities.profile import SCORED_FIELDS
 from matching.scoring import CityArrays
 
 from ..inputs import experience_years
@@ -86,25 +87,17 @@ def load_inputs() -> ScoringInputs:
     sector_col = {pk: col for col, pk in enumerate(sector_ids)}
     n_areas, n_sectors = len(area_ids), len(sector_ids)
 
-    city_rows = _fetch(
-        City.objects.order_by("id").values_list(
-            "id",
-            "population",
-            "role",
-            "languages",
-            "has_international_department",
-            "international_staff",
-            "years_of_cooperation",
-            "absorptive_capacity",
-            "cooperation_budget_usd",
-            "cofunding_usd",
-        )
-    )
+    # The profile fields the engine reads, as the profile schema lists them, read by name.
+    city_rows = _fetch(City.objects.order_by("id").values_list("id", *SCORED_FIELDS))
     n = len(city_rows)
     ids = np.fromiter((row[0] for row in city_rows), dtype=np.int64, count=n)
-    roles = [row[2] for row in city_rows]
-    language_lists = _json_lists([row[3] for row in city_rows])
-    numeric = np.array([(row[1], *row[4:]) for row in city_rows], dtype=np.float64).reshape(n, 7)
+    column = {name: index for index, name in enumerate(SCORED_FIELDS, start=1)}
+
+    def numbers(name: str) -> np.ndarray:
+        return np.fromiter((row[column[name]] for row in city_rows), dtype=np.float64, count=n)
+
+    roles = [row[column["role"]] for row in city_rows]
+    language_lists = _json_lists([row[column["languages"]] for row in city_rows])
 
     expertise = np.zeros((n, n_areas), dtype=np.float32)
     needs = np.zeros((n, n_areas), dtype=np.float32)
@@ -156,7 +149,7 @@ def load_inputs() -> ScoringInputs:
 
     # Concluded partnerships with good outcomes count as cooperation experience of their donor
     # (SCORING.md's ``years_d``; see ``cooperation.scoring``).
-    years = numeric[:, 3].copy()
+    years = numbers("years_of_cooperation")
     for city_id, extra in experience_years().items():
         row = np.searchsorted(ids, city_id)
         if row < n and ids[row] == city_id:
@@ -165,17 +158,17 @@ def load_inputs() -> ScoringInputs:
     role_array = np.array(roles, dtype=object) if n else np.zeros(0, dtype=object)
     arrays = CityArrays(
         ids=ids,
-        population=numeric[:, 0],
+        population=numbers("population"),
         expertise=expertise,
         needs=needs,
         sectors=sectors,
         languages=languages,
-        has_department=numeric[:, 1].astype(bool),
-        staff=numeric[:, 2],
+        has_department=numbers("has_international_department").astype(bool),
+        staff=numbers("international_staff"),
         years=years,
-        absorptive_capacity=numeric[:, 4],
-        budget_usd=numeric[:, 5],
-        cofunding_usd=numeric[:, 6],
+        absorptive_capacity=numbers("absorptive_capacity"),
+        budget_usd=numbers("cooperation_budget_usd"),
+        cofunding_usd=numbers("cofunding_usd"),
         practices=practices,
         practice_cost_usd=practice_cost,
         is_donor=np.isin(role_array, [City.Role.DONOR, City.Role.BOTH]),

@@ -32,7 +32,7 @@ def test_create_city_writes_the_profile_and_signals_after_commit(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         city = services.create_city(
-            **FIELDS,
+            fields=FIELDS,
             expertise={"governance": 2},
             needs={"adaptation": 3, "waste": 2},
             sectors={"I": 0.15, "G": 0.2},
@@ -54,16 +54,16 @@ def test_create_city_writes_the_profile_and_signals_after_commit(
 
 
 def test_an_agency_user_who_creates_a_city_becomes_its_editor(agency_user, staff_user):
-    city = services.create_city(**FIELDS, user=agency_user, trigger="api")
+    city = services.create_city(fields=FIELDS, user=agency_user, trigger="api")
     assert list(city.editors.all()) == [agency_user]
-    other = services.create_city(**(FIELDS | {"name": "Hue"}), user=staff_user, trigger="api")
+    other = services.create_city(fields=FIELDS | {"name": "Hue"}, user=staff_user, trigger="api")
     assert list(other.editors.all()) == []
 
 
 def test_invalid_input_names_every_field_and_writes_nothing(profile_signals):
     with pytest.raises(ValidationError) as caught:
         services.create_city(
-            **(FIELDS | {"population": -5, "country": "XX"}),
+            fields=FIELDS | {"population": -5, "country": "XX"},
             expertise={"wste": 2, "air": 7},
             sectors={"Z": 1, "C": -1},
             trigger="api",
@@ -95,9 +95,11 @@ def test_update_replaces_the_levels_given_and_keeps_the_others(
     assert profile_signals == [([city.pk], "form")]
 
 
-def test_update_city_takes_fields_as_keywords_and_replaces_sectors():
+def test_update_replaces_the_sectors_given():
     city = CityFactory(sectors={"C": 0.5, "E": 0.5})
-    services.update_city(city=city, role="donor", sectors={"E": 0.2}, trigger="api")
+    services.update_city_profile(
+        city=city, fields={"role": "donor"}, sectors={"E": 0.2}, trigger="api"
+    )
     city.refresh_from_db()
     assert city.role == "donor"
     assert dict(CitySector.objects.filter(city=city).values_list("sector__code", "share")) == {
@@ -108,7 +110,9 @@ def test_update_city_takes_fields_as_keywords_and_replaces_sectors():
 def test_a_failed_update_leaves_the_stored_profile(profile_signals):
     city = CityFactory(expertise={"waste": 3})
     with pytest.raises(ValidationError):
-        services.update_city(city=city, latitude=123.0, expertise={"air": 2}, trigger="api")
+        services.update_city_profile(
+            city=city, fields={"latitude": 123.0}, expertise={"air": 2}, trigger="api"
+        )
     city.refresh_from_db()
     assert city.latitude != 123.0
     assert levels(city) == {"waste": (3, 0)}
@@ -124,6 +128,8 @@ def test_delete_city_removes_its_levels():
 def test_a_new_city_takes_the_next_free_slug():
     CityFactory(name="Kawásaki", country="JP", slug="kawasaki-jp")
     CityFactory(name="Other", country="JP", slug="kawasaki-jp-2")
-    city = services.create_city(**(FIELDS | {"name": " Kawasaki ", "country": "JP"}), trigger="api")
+    city = services.create_city(
+        fields=FIELDS | {"name": " Kawasaki ", "country": "JP"}, trigger="api"
+    )
     assert city.slug == "kawasaki-jp-3"
     assert city.name == "Kawasaki"
