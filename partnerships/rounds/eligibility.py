@@ -99,8 +99,13 @@ def prepare(problem: RoundProblem) -> PreparedRound:
             candidates.append(option)
         else:
             ineligible[option.pair] = reason
-    candidates.sort(key=canonical_order)
-    locked_options.sort(key=canonical_order)
+    keys = {city: id_key(city) for city in (*problem.donors, *problem.recipients)}
+
+    def order(option: PairOption) -> tuple:  # canonical_order, with each id's key made once
+        return (-float(option.score or 0.0), keys[option.donor_id], keys[option.recipient_id])
+
+    candidates.sort(key=order)
+    locked_options.sort(key=order)
     prepared = PreparedRound(
         problem=problem,
         candidates=candidates,
