@@ -217,6 +217,12 @@ def _budget_remedies(
     reachable = [r for r in pending if r in unlimited.recipients_included()]
     costs = sorted(problem.cost_of(o) for r in reachable for o in context.candidates_of[r])
     step = max(1, costs[len(costs) // 2]) if costs else 1
+    left = budget - context.assignment.total_cost_usd
+    # Where one of its pairs first fits in the money left: the rung to try after the LP bound.
+    affordable = {
+        r: budget + max(1, min(problem.cost_of(o) for o in context.candidates_of[r]) - left)
+        for r in reachable
+    }
     lowest: dict[CityId, int] = {}
     exact: dict[CityId, bool] = {}
     for recipient in reachable:
@@ -249,7 +255,8 @@ def _budget_remedies(
             if recipient in included:
                 record(recipient, rung, exact[recipient] and lowest[recipient] == rung)
             elif lowest[recipient] <= rung:
-                lowest[recipient], exact[recipient] = rung + step, False
+                after = affordable[recipient] if affordable[recipient] > rung else rung + step
+                lowest[recipient], exact[recipient] = after, False
     if waiting:
         # The unlimited optimum fits this budget, so its value is reached there.
         rung = max(unlimited.total_cost_usd, budget)

@@ -74,7 +74,8 @@ class RoundProblem:
     - ``names``: display names for the sentences of reasons and explanations.
 
     Sequences and sets may be given as any iterables; they are stored as tuples and frozensets.
-    A pair listed twice, or naming a city that is not in the round, raises ``ValueError``.
+    A pair listed twice, naming a city that is not in the round, or (with a budget) scored but
+    with no cost and no expected cost, raises ``ValueError``.
     Use ``revised`` to change locks, exclusions, capacities or the budget and solve again.
     """
 
@@ -112,8 +113,9 @@ class RoundProblem:
             if option.pair in seen:
                 raise ValueError(f"pair {option.pair} is listed twice")
             seen.add(option.pair)
+            # Only a pair that can be chosen needs a cost; an unscored one never is.
             no_cost = option.cost_usd is None and self.expected_cost_usd is None
-            if self.budget_usd is not None and no_cost:
+            if self.budget_usd is not None and no_cost and option.scored:
                 raise ValueError(f"pair {option.pair} has no cost and the round no expected cost")
         if any(value < 0 for value in self.capacity.values()):
             raise ValueError("a capacity is negative")
