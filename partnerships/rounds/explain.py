@@ -111,7 +111,9 @@ class _Context:
         """False when the LP bound proves the recipient cannot be in the new optimum."""
         if self.certificate is None:
             return True
-        room = self.certificate.bound + extra_bound - self.assignment.total_score
+        # The LP covers the pairs left after the locks: compare without the locked scores.
+        locked = math.fsum(c.score for c in self.assignment.pairs if c.locked)
+        room = self.certificate.bound + extra_bound - (self.assignment.total_score - locked)
         slack = 1e-6 * max(1.0, abs(self.certificate.bound))
         return self.best_reduced_cost[recipient_id] <= room + slack
 
@@ -228,7 +230,8 @@ def _budget_remedies(
     for recipient in reachable:
         lowest[recipient], exact[recipient] = budget + 1, False
         if certificate is not None and certificate.budget_price > 0:
-            gap = certificate.bound - context.assignment.total_score
+            locked = math.fsum(c.score for c in context.assignment.pairs if c.locked)
+            gap = certificate.bound - (context.assignment.total_score - locked)
             needed = (context.best_reduced_cost[recipient] - gap) / certificate.budget_price
             lowest[recipient] = budget + max(1, math.ceil(needed - 1e-9))
             exact[recipient] = True

@@ -693,3 +693,15 @@ def test_remedies_include_the_recipient_and_capacity_raises_are_the_smallest(pro
                 if remedy.least:
                     poorer = problem.revised(budget_usd=remedy.budget_usd - 1)
                     assert item.recipient_id not in solver(poorer).recipients_included()
+
+
+def test_locked_pairs_elsewhere_do_not_hide_a_remedy():
+    problem = _one_donor_round(
+        recipients=["arusha", "bogor", "surabaya", "cebu"],
+        donors=["kitakyushu", "osaka"],
+        pairs=[*_one_donor_round().pairs, PairOption("osaka", "cebu", 95.0, 50_000)],
+        capacity={"kitakyushu": 1, "osaka": 1},
+        locked={("osaka", "cebu")},
+    )
+    surabaya = explain(problem, solve_optimal(problem)).for_recipient("surabaya")
+    assert [(r.donor_id, r.capacity) for r in surabaya.remedies] == [("kitakyushu", 3)]
