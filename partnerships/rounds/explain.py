@@ -101,6 +101,7 @@ class _Context:
     certificate: LpCertificate | None
     candidates_of: dict[CityId, list[PairOption]]
     best_reduced_cost: dict[CityId, float]
+    optimum_after_locks: float = 0.0
     solves: int = 0
 
     def included_after(self, problem: RoundProblem) -> frozenset[CityId]:
@@ -111,18 +112,21 @@ class _Context:
         """False when the LP bound proves the recipient cannot be in the new optimum."""
         if self.certificate is None:
             return True
-        # The LP covers the pairs left after the locks: compare without the locked scores.
-        locked = math.fsum(c.score for c in self.assignment.pairs if c.locked)
-        room = self.certificate.bound + extra_bound - (self.assignment.total_score - locked)
+        room = self.certificate.bound + extra_bound - self.optimum_after_locks
         slack = 1e-6 * max(1.0, abs(self.certificate.bound))
         return self.best_reduced_cost[recipient_id] <= room + slack
 
 
 def _context(problem: RoundProblem, assignment: Assignment) -> _Context:
+    optimum_after_locks = 0.0
     if assignment.method is Method.OPTIMAL:
         detail = solve_optimal_detail(problem)
         prepared, certificate = detail.prepared, detail.certificate
-        resolve: Callable[[RoundProblem], Assignment] = solve_optimal_detail_assignment
+        resolve: Callable[[RoundProblem], Assignment] = _optimal_assignment
+        # The LP covers the pairs left after the locks, so the bounds compare with the
+        # optimum of those pairs: any change of capacity or budget can only raise it.
+        optimum = detail.assignment
+        optimum_after_locks = math.fsum(c.score for c in optimum.pairs if not c.locked)
     else:
         prepared, certificate, resolve = prepare(problem), None, solve_stable
     candidates_of: dict[CityId, list[PairOption]] = defaultdict(list)
@@ -144,10 +148,11 @@ def _context(problem: RoundProblem, assignment: Assignment) -> _Context:
         certificate=certificate,
         candidates_of=candidates_of,
         best_reduced_cost=best_reduced_cost,
+        optimum_after_locks=optimum_after_locks,
     )
 
 
-def solve_optimal_detail_assignment(problem: RoundProblem) -> Assignment:
+def _optimal_assignment(problem: RoundProblem) -> Assignment:
     return solve_optimal_detail(problem).assignment
 
 
@@ -230,8 +235,7 @@ def _budget_remedies(
     for recipient in reachable:
         lowest[recipient], exact[recipient] = budget + 1, False
         if certificate is not None and certificate.budget_price > 0:
-            locked = math.fsum(c.score for c in context.assignment.pairs if c.locked)
-            gap = certificate.bound - (context.assignment.total_score - locked)
+            gap = certificate.bound - context.optimum_after_locks
             needed = (context.best_reduced_cost[recipient] - gap) / certificate.budget_price
             lowest[recipient] = budget + max(1, math.ceil(needed - 1e-9))
             exact[recipient] = True
