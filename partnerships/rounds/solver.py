@@ -11,12 +11,13 @@ and reduce those right-hand sides.
    vertex HiGHS returns is already integral and optimal: a b-matching needs no branching. (The
    Hungarian ``linear_sum_assignment`` would need one column per capacity slot, breaks when a
    recipient may take two partners from a donor with two slots, and the LP is fast enough.)
-2. With a budget the LP has a few fractional pairs. Rounding them down and filling greedily by
+2. With a budget the LP has a few fractional pairs. Rounding them and filling greedily by
    score gives a feasible solution; every pair at a bound whose reduced cost would take the
    LP bound below that solution can be fixed at its LP value (no optimum differs there). The
-   few hundred pairs left go to ``scipy.optimize.milp`` with a zero gap. On a 200 × 50 round
-   this takes about a tenth of the time HiGHS needs on the whole MILP, where its heuristics
-   spend a second before proving what the LP bound already shows.
+   pairs left go to ``scipy.optimize.milp`` with a zero gap. When every pair costs the
+   expected cost the budget only caps the number of pairs and the LP stays integral; with
+   per-pair costs unrelated to the scores the budget is a real knapsack, and proving the
+   optimum can take seconds on a 200 × 50 round (see bench/rounds.py).
 
 The model lists the pairs in the canonical order (score descending, donor id, recipient id)
 and HiGHS is deterministic, so the same round gives the same assignment, whatever the order
