@@ -137,21 +137,21 @@ def load_inputs() -> ScoringInputs:
     catalogue = scoring_inputs()
     code_col = {code: col for col, code in enumerate(area_codes)}
     for city_id, counts in catalogue.counts.items():
-        row = np.searchsorted(ids, city_id)
+        row = int(np.searchsorted(ids, city_id))
         if row < n and ids[row] == city_id:
             for code, count in counts.items():
                 if code in code_col:
                     practices[row, code_col[code]] = count
     for city_id, cost in catalogue.median_cost_usd.items():
-        row = np.searchsorted(ids, city_id)
+        row = int(np.searchsorted(ids, city_id))
         if row < n and ids[row] == city_id and cost is not None:
             practice_cost[row] = float(cost)
 
     # Concluded partnerships with good outcomes count as cooperation experience of their donor
-    # (SCORING.md's ``years_d``; see ``cooperation.scoring``).
+    # (SCORING.md's ``years_d``; partnerships register them, see ``matching/inputs.py``).
     years = numbers("years_of_cooperation")
     for city_id, extra in experience_years().items():
-        row = np.searchsorted(ids, city_id)
+        row = int(np.searchsorted(ids, city_id))
         if row < n and ids[row] == city_id:
             years[row] += extra
 

@@ -14,7 +14,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 CityId = int | str
 Pair = tuple[CityId, CityId]
@@ -57,6 +57,12 @@ class PairOption:
     @property
     def scored(self) -> bool:
         return self.score is not None and not math.isnan(self.score)
+
+
+class Unchanged(Enum):
+    """``RoundProblem.revised``'s default: the budget stays as it is (``None`` removes it)."""
+
+    BUDGET = "unchanged"
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,7 @@ class RoundProblem:
         exclude: Iterable[Pair] = (),
         readmit: Iterable[Pair] = (),
         capacity: Mapping[CityId, int] | None = None,
-        budget_usd: int | None | type[dataclasses.MISSING] = dataclasses.MISSING,
+        budget_usd: int | None | Unchanged = Unchanged.BUDGET,
     ) -> RoundProblem:
         """The same round after the agency's edits, ready to solve again.
 
@@ -164,15 +170,13 @@ class RoundProblem:
         back in (a swap is an unlock plus a lock), ``capacity`` overrides some donors'
         capacities, and ``budget_usd`` (``None`` included) replaces the budget when given.
         """
-        changes: dict[str, object] = {
-            "locked": (self.locked - frozenset(unlock)) | frozenset(lock),
-            "excluded": (self.excluded - frozenset(readmit)) | frozenset(exclude),
-        }
-        if capacity:
-            changes["capacity"] = {**self.capacity, **capacity}
-        if budget_usd is not dataclasses.MISSING:
-            changes["budget_usd"] = budget_usd
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(
+            self,
+            locked=(self.locked - frozenset(unlock)) | frozenset(lock),
+            excluded=(self.excluded - frozenset(readmit)) | frozenset(exclude),
+            capacity={**self.capacity, **capacity} if capacity else self.capacity,
+            budget_usd=self.budget_usd if isinstance(budget_usd, Unchanged) else budget_usd,
+        )
 
 
 class Method(StrEnum):

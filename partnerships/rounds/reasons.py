@@ -79,8 +79,12 @@ def describe_left_out(
                 (),
                 f"{name} is left out: no eligible donor (no scored pair).",
             )
-        reasons = tuple(reason for reason, _ in found)
-        return reasons, (), f"{name} is left out: " + "; ".join(text for _, text in found) + "."
+        found_reasons = tuple(reason for reason, _ in found)
+        return (
+            found_reasons,
+            (),
+            f"{name} is left out: " + "; ".join(text for _, text in found) + ".",
+        )
 
     budget_left = (
         None if problem.budget_usd is None else problem.budget_usd - assignment.total_cost_usd

@@ -115,7 +115,8 @@ def _build_model(prepared: PreparedRound) -> _Model:
         (np.concatenate(values), (np.concatenate(rows), np.tile(columns, len(rows)))),
         shape=(len(upper), n),
     )
-    scores = np.array([float(option.score) for option in candidates], dtype=np.float64)
+    # Candidates are eligible pairs: every one has a score.
+    scores = np.array([float(option.score or 0.0) for option in candidates], dtype=np.float64)
     return _Model(
         scores=scores,
         matrix=matrix,
@@ -154,12 +155,8 @@ def _incumbent(model: _Model, x: np.ndarray) -> np.ndarray:
     fractional = (x > _AT_BOUND) & (x < 1 - _AT_BOUND)
     rank = np.where(fractional, 1 - x, np.where(x >= 1 - _AT_BOUND, 0.0, 2.0))
     reverse = np.where(fractional, x, rank)
-    best = None
-    for key in (rank, reverse):
-        chosen = _greedy_fill(model, np.lexsort((index, key)))
-        if best is None or model.scores[chosen].sum() > model.scores[best].sum():
-            best = chosen
-    return best
+    fills = [_greedy_fill(model, np.lexsort((index, key))) for key in (rank, reverse)]
+    return max(fills, key=lambda chosen: float(model.scores[chosen].sum()))
 
 
 def _integral_scale(scores: np.ndarray) -> float:
