@@ -24,6 +24,7 @@ from .models import (
     PracticeRevision,
     StatusChange,
 )
+from .querysets import BestPracticeQuerySet
 
 
 class EvidenceInline(admin.TabularInline):
@@ -101,7 +102,9 @@ def _run_each(modeladmin, request: HttpRequest, queryset: QuerySet, step, done: 
 class BestPracticeAdmin(admin.ModelAdmin):
     list_display = ["title", "city", "status", "scale", "author", "updated_at"]
     list_filter = ["status", "scale", "policy_areas"]
-    list_select_related = ["city", "author"]
+    # The list reads through BestPractice.objects.for_admin_list() (get_queryset below); an
+    # empty tuple keeps the admin from adding joins of its own.
+    list_select_related: tuple[str, ...] = ()
     search_fields = ["title", "summary", "city__name"]
     autocomplete_fields = ["city"]
     filter_horizontal = ["policy_areas", "sectors"]
@@ -116,6 +119,9 @@ class BestPracticeAdmin(admin.ModelAdmin):
         StatusChangeInline,
     ]
     actions = ["publish_selected", "archive_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> BestPracticeQuerySet:
+        return BestPractice.objects.for_admin_list()
 
     @admin.display(description="Revisions")
     def revisions_link(self, obj: BestPractice) -> str:

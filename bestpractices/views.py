@@ -19,7 +19,7 @@ from . import services
 from .filtersets import BestPracticeFilterSet
 from .forms import PracticeForms
 from .models import BestPractice, PracticeRevision
-from .querysets import cities_that_could_use, detail_queryset, similar_practices
+from .querysets import cities_that_could_use, similar_practices
 from .revisions import diff_snapshots
 
 PAGE_SIZE = 20
@@ -87,7 +87,7 @@ def practice_list(request: HttpRequest) -> HttpResponse:
 
 
 def practice_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    practice = _visible_practice(request, slug, detail_queryset())
+    practice = _visible_practice(request, slug, BestPractice.objects.for_list())
     may_curate = is_curator(request.user)
     is_author = request.user.is_authenticated and practice.author_id == request.user.pk
     ctx = {
