@@ -33,6 +33,13 @@ PUBLISHED = "published"
 SEARCH_CONFIG = "english"
 
 
+def cost_estimate() -> Coalesce:
+    """The cost as scoring uses it, in SQL: the amount, else the midpoint of the range (like
+    ``BestPractice.cost``); NULL when neither is stated."""
+    midpoint = (models.F("cost_min_usd") + models.F("cost_max_usd")) / 2.0
+    return Coalesce(models.F("cost_usd"), midpoint, output_field=models.FloatField())
+
+
 class BestPracticeQuerySet(models.QuerySet["BestPractice"]):
     def published(self) -> BestPracticeQuerySet:
         return self.filter(status=PUBLISHED)
@@ -46,11 +53,8 @@ class BestPracticeQuerySet(models.QuerySet["BestPractice"]):
         return self.published()
 
     def with_cost(self) -> BestPracticeQuerySet:
-        """``cost_estimate``: the amount, else the midpoint of the range (what scoring uses)."""
-        midpoint = (models.F("cost_min_usd") + models.F("cost_max_usd")) / 2.0
-        return self.annotate(
-            cost_estimate=Coalesce(models.F("cost_usd"), midpoint, output_field=models.FloatField())
-        )
+        """``cost_estimate``: what lists sort by when they sort by cost."""
+        return self.annotate(cost_estimate=cost_estimate())
 
     def for_list(self) -> BestPracticeQuerySet:
         """The API's list (JSON and CSV), a single practice in the API, and a practice's page.
