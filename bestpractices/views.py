@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from .querysets import cities_that_could_use, similar_practices
 from .revisions import diff_snapshots
 
 PAGE_SIZE = 20
-WORKFLOW_ACTIONS = {
+WORKFLOW_ACTIONS: dict[str, tuple[services.WorkflowStep, str]] = {
     "submit": (services.submit_practice, "Submitted: the curators will review it."),
     "publish": (services.publish_practice, "Published: it is public and counts in scoring."),
     "send_back": (services.send_back_practice, "Sent back to its author as a draft."),
@@ -31,10 +32,13 @@ WORKFLOW_ACTIONS = {
 }
 
 
-def _visible_practice(request: HttpRequest, slug: str, queryset=None) -> BestPractice:
+def _visible_practice(
+    request: HttpRequest, slug: str, queryset: QuerySet[BestPractice] | None = None
+) -> BestPractice:
     """The practice, or a 404 for anyone who may not see it (drafts stay unknown)."""
-    queryset = BestPractice.objects.all() if queryset is None else queryset
-    practice = get_object_or_404(queryset, slug=slug)
+    practice = get_object_or_404(
+        BestPractice.objects.all() if queryset is None else queryset, slug=slug
+    )
     if not services.can_view(request.user, practice):
         raise Http404("No such practice.")
     return practice

@@ -48,7 +48,9 @@ def scoring_inputs() -> PracticeInputs:
         .only("city_id", "cost_usd", "cost_min_usd", "cost_max_usd")
         .order_by()
     ):
-        costs[practice.city_id].append(practice.cost)
+        # Never None here: the filter keeps practices with an amount or a whole range.
+        if (cost := practice.cost) is not None:
+            costs[practice.city_id].append(cost)
     return PracticeInputs(
         counts=dict(counts),
         median_cost_usd={
