@@ -20,7 +20,7 @@ from .revisions import PRACTICE_FIELDS, take_snapshot
 from .services import PracticeContent
 
 if TYPE_CHECKING:
-    from .services.access import AnyUser
+    from .permissions import AnyUser
 
 
 def city_label(city: City) -> str:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cities.models import City
 
     from .models import BestPractice, Evidence
-    from .services.access import AnyUser
+    from .permissions import AnyUser
 
 PUBLISHED = "published"
 SEARCH_CONFIG = "english"

@@ -20,6 +20,7 @@ from . import services
 from .filtersets import BestPracticeFilterSet
 from .forms import PracticeForms
 from .models import BestPractice, PracticeRevision
+from .permissions import can_edit, can_view
 from .querysets import cities_that_could_use, similar_practices
 from .revisions import diff_snapshots
 
@@ -39,7 +40,7 @@ def _visible_practice(
     practice = get_object_or_404(
         BestPractice.objects.all() if queryset is None else queryset, slug=slug
     )
-    if not services.can_view(request.user, practice):
+    if not can_view(request.user, practice):
         raise Http404("No such practice.")
     return practice
 
@@ -98,7 +99,7 @@ def practice_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "practice": practice,
         "similar": similar_practices(practice),
         "could_use": cities_that_could_use(practice),
-        "can_edit": services.can_edit(request.user, practice),
+        "can_edit": can_edit(request.user, practice),
         "is_curator": may_curate,
         "is_author": is_author,
         "checklist": services.checklist(practice) if may_curate or is_author else None,
@@ -126,7 +127,7 @@ def practice_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def practice_edit(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _visible_practice(request, slug)
-    if not services.can_edit(request.user, practice):
+    if not can_edit(request.user, practice):
         raise PermissionDenied("Only its author (while a draft) and curators may edit it.")
     bundle = PracticeForms(request.POST or None, user=request.user, practice=practice)
     if request.method == "POST" and bundle.is_valid():
@@ -144,7 +145,7 @@ def practice_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def practice_delete(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _visible_practice(request, slug)
-    if not services.can_edit(request.user, practice):
+    if not can_edit(request.user, practice):
         raise PermissionDenied("Only its author (while a draft) and curators may delete it.")
     if request.method == "POST":
         services.delete_practice(practice=practice, user=request.user)

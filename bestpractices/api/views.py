@@ -21,6 +21,7 @@ from toolkit.api.mixins import CSVExportMixin
 from .. import services
 from ..filtersets import BestPracticeFilterSet
 from ..models import BestPractice
+from ..permissions import can_edit
 from ..querysets import BestPracticeQuerySet
 from .serializers import BestPracticeSerializer, FlatPracticeSerializer, WorkflowSerializer
 
@@ -56,7 +57,7 @@ class PracticePermission(BasePermission):
         if request.method in SAFE_METHODS or getattr(view, "action", None) in WORKFLOW_ACTIONS:
             # Workflow actions check their own rules in the services (403 from there).
             return True
-        return services.can_edit(request.user, obj)
+        return can_edit(request.user, obj)
 
 
 @extend_schema_view(

@@ -7,13 +7,16 @@ practices change, announced with ``practices_changed`` once the transaction comm
 - ``editing``: create, edit and delete a practice, an admin save, restoring a revision;
 - ``content``: what an author writes (``PracticeContent``), its validation and its rows;
 - ``workflow``: draft → submitted → published → archived, and the publication checklist;
-- ``access``: who may see and change a practice;
+- ``guards``: the permission check and the lock a write starts with;
 - ``revisions``, ``search``, ``announcements``: what every change keeps (a revision, the
   full-text vector, the news for scoring);
 - ``scoring``: what matching reads from the catalogue.
+
+``can_view`` and ``can_edit`` live in ``bestpractices.permissions`` (reads, not writes) and are
+importable from here too.
 """
 
-from .access import can_edit, can_view
+from ..permissions import can_edit, can_view
 from .announcements import announcing_once
 from .content import (
     EDITABLE_FIELDS,

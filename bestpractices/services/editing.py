@@ -15,7 +15,7 @@ from django.db import transaction
 from cities.permissions import is_curator
 
 from ..models import BestPractice, PracticeRevision
-from .access import can_edit, lock_practice, require_permission
+from ..permissions import can_edit
 from .announcements import announce
 from .content import (
     PracticeContent,
@@ -25,12 +25,13 @@ from .content import (
     validate_content,
     write_rows,
 )
+from .guards import lock_practice, require_permission
 from .revisions import record_revision
 from .search import refresh_search_vector
 from .workflow import ChecklistIncomplete, missing_for_publication
 
 if TYPE_CHECKING:
-    from .access import AnyUser
+    from ..permissions import AnyUser
 
 Status = BestPractice.Status
 EMPTY_LISTS = ("sectors", "partners", "steps", "evidence", "outcomes", "lessons")

@@ -11,7 +11,7 @@ from ..models import BestPractice, PracticeRevision
 from ..revisions import take_snapshot
 
 if TYPE_CHECKING:
-    from .access import AnyUser
+    from ..permissions import AnyUser
 
 
 def record_revision(practice: BestPractice, *, user: AnyUser, summary: str) -> PracticeRevision:

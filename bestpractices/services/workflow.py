@@ -18,12 +18,12 @@ from django.utils import timezone
 from cities.permissions import is_curator
 
 from ..models import BestPractice, StatusChange
-from .access import lock_practice, require_permission
 from .announcements import announce
+from .guards import lock_practice, require_permission
 from .revisions import record_revision
 
 if TYPE_CHECKING:
-    from .access import AnyUser
+    from ..permissions import AnyUser
 
 Status = BestPractice.Status
 

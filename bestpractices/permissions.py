@@ -1,14 +1,17 @@
-"""Who may see and change a practice, and the lock that lets one writer at a time change it."""
+"""Who may see and change a practice.
+
+The list twin of ``can_view`` is ``BestPracticeQuerySet.visible_to``; the services check
+``can_edit`` before every change, and pages and the API ask both to show or hide what a user
+may do.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias
 
-from django.core.exceptions import PermissionDenied
-
 from cities.permissions import is_curator
 
-from ..models import BestPractice
+from .models import BestPractice
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -34,14 +37,3 @@ def can_edit(user: AnyUser, practice: BestPractice) -> bool:
     return bool(
         user.is_authenticated and practice.author_id == user.pk and practice.status == Status.DRAFT
     )
-
-
-def require_permission(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def lock_practice(practice: BestPractice) -> BestPractice:
-    """The practice read afresh and locked until the transaction ends: revision numbers and
-    status moves stay in order when two people act on it at once."""
-    return BestPractice.objects.select_for_update().get(pk=practice.pk)
