@@ -54,8 +54,8 @@ def create_practice(*, user: AnyUser, content: PracticeContent) -> BestPractice:
         validate_content(practice, content)
         practice.save()
         write_rows(practice, content)
-        refresh_search_vector(practice)
-        record_revision(practice, user=user, summary="Created")
+        refresh_search_vector(practice=practice)
+        record_revision(practice=practice, user=user, summary="Created")
     return practice
 
 
@@ -73,8 +73,8 @@ def update_practice(
         validate_content(practice, content)
         practice.save()
         write_rows(practice, content)
-        refresh_search_vector(practice)
-        record_revision(practice, user=user, summary=summary)
+        refresh_search_vector(practice=practice)
+        record_revision(practice=practice, user=user, summary=summary)
         if practice.status == Status.PUBLISHED:
             # Both cities: the old one lost a practice, the new one gained it.
             announce([old_city_id, practice.city_id])
@@ -102,9 +102,9 @@ def record_admin_save(
         if created and practice.author_id is None and user.is_authenticated:
             practice.author = user
             practice.save(update_fields=["author"])
-        refresh_search_vector(practice)
+        refresh_search_vector(practice=practice)
         record_revision(
-            practice,
+            practice=practice,
             user=user,
             summary="Created in the admin" if created else "Edited in the admin",
         )

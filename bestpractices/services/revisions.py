@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..permissions import AnyUser
 
 
-def record_revision(practice: BestPractice, *, user: AnyUser, summary: str) -> PracticeRevision:
+def record_revision(*, practice: BestPractice, user: AnyUser, summary: str) -> PracticeRevision:
     """The practice as it now stands, numbered after its last revision. Callers hold the
     practice's lock, so two changes never take the same number."""
     last = practice.revisions.aggregate(number=Max("number"))["number"] or 0

@@ -10,7 +10,7 @@ from ..models import BestPractice
 from ..querysets import SEARCH_CONFIG
 
 
-def refresh_search_vector(practice: BestPractice) -> None:
+def refresh_search_vector(*, practice: BestPractice) -> None:
     """Weighted vector: A title, B summary, C body, steps and lessons (PostgreSQL only)."""
     if not settings.USING_POSTGRES:
         return

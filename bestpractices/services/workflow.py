@@ -156,7 +156,7 @@ def _move(practice: BestPractice, *, user: AnyUser, to: str, comment: str) -> Be
     practice.status = to
     practice.save(update_fields=["status", "published_at", "updated_at"])
     summary = REVISION_SUMMARIES[to] + (f": {comment.strip()}" if comment.strip() else "")
-    record_revision(practice, user=user, summary=summary)
+    record_revision(practice=practice, user=user, summary=summary)
     if was_published or to == Status.PUBLISHED:
         announce([practice.city_id])
     return practice
