@@ -80,7 +80,7 @@ class BestPracticeQuerySet(models.QuerySet["BestPractice"]):
                 Prefetch(
                     "steps",
                     queryset=ActionStep.objects.prefetch_related(
-                        # Only the ids: a step shows which of the practice's sources it cites.
+                        # Id and number only: a step links to the sources it cites by number.
                         Prefetch("evidence", queryset=_evidence_ids())
                     ),
                 ),
