@@ -6,9 +6,12 @@ is recorded as a revision like any other change.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import ManyToManyField, QuerySet
+from django.forms import ModelForm, ModelMultipleChoiceField
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -24,6 +27,7 @@ from .models import (
     PracticeRevision,
     StatusChange,
 )
+from .querysets import BestPracticeQuerySet
 
 
 class EvidenceInline(admin.TabularInline):
@@ -38,10 +42,13 @@ class ActionStepInline(admin.StackedInline):
     fields = ["position", "title", "detail", "duration", "responsible", "evidence"]
     filter_horizontal = ["evidence"]
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        # A step cites its own practice's evidence only.
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
+        # A step cites its own practice's evidence only (none while the practice is new).
         if db_field.name == "evidence":
-            practice_id = request.resolver_match.kwargs.get("object_id")
+            url = request.resolver_match
+            practice_id = url.kwargs.get("object_id") if url is not None else None
             kwargs["queryset"] = Evidence.objects.filter(practice_id=practice_id or 0)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
@@ -64,44 +71,51 @@ class PartnerInline(admin.TabularInline):
     autocomplete_fields = ["organization"]
 
 
+HISTORY_COLUMNS = ("created_at", "from_status", "to_status", "user", "comment")
+
+
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_status", "to_status", "user", "comment"]
-    readonly_fields = fields
+    fields = HISTORY_COLUMNS
+    readonly_fields = HISTORY_COLUMNS
     verbose_name_plural = "curation history"
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: BestPractice | None = None) -> bool:
         return False
 
 
-def _run_workflow(modeladmin, request: HttpRequest, queryset: QuerySet, step, done: str) -> None:
+def _run_workflow(
+    modeladmin: admin.ModelAdmin[BestPractice],
+    request: HttpRequest,
+    queryset: QuerySet[BestPractice],
+    step: services.WorkflowStep,
+    done: str,
+) -> None:
     """One service call per practice; a refusal names the practice and the reason. Scoring
     hears once about all the cities."""
-    with services.announcing_once():
-        _run_each(modeladmin, request, queryset, step, done)
-
-
-def _run_each(modeladmin, request: HttpRequest, queryset: QuerySet, step, done: str) -> None:
     succeeded = 0
-    for practice in queryset:
-        try:
-            step(practice=practice, user=request.user, comment="")
-        except (services.WorkflowError, PermissionDenied) as exc:
-            reason = exc.message if isinstance(exc, services.WorkflowError) else str(exc)
-            modeladmin.message_user(request, f"“{practice}”: {reason}", messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+    with services.announcing_once():
+        for practice in queryset:
+            try:
+                step(practice=practice, user=request.user, comment="")
+            except (services.WorkflowError, PermissionDenied) as exc:
+                reason = exc.message if isinstance(exc, services.WorkflowError) else str(exc)
+                modeladmin.message_user(request, f"“{practice}”: {reason}", messages.ERROR)
+            else:
+                succeeded += 1
+        if succeeded:
+            modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
 
 
 @admin.register(BestPractice)
 class BestPracticeAdmin(admin.ModelAdmin):
     list_display = ["title", "city", "status", "scale", "author", "updated_at"]
     list_filter = ["status", "scale", "policy_areas"]
-    list_select_related = ["city", "author"]
+    # The list reads through BestPractice.objects.for_admin_list() (get_queryset below); an
+    # empty tuple keeps the admin from adding joins of its own.
+    list_select_related = ()
     search_fields = ["title", "summary", "city__name"]
     autocomplete_fields = ["city"]
     filter_horizontal = ["policy_areas", "sectors"]
@@ -117,6 +131,11 @@ class BestPracticeAdmin(admin.ModelAdmin):
     ]
     actions = ["publish_selected", "archive_selected"]
 
+    def get_queryset(self, request: HttpRequest) -> BestPracticeQuerySet:
+        # Made for the change list; the change page and the bulk actions read through it too,
+        # which costs them nothing but the two joins.
+        return BestPractice.objects.for_admin_list()
+
     @admin.display(description="Revisions")
     def revisions_link(self, obj: BestPractice) -> str:
         if not obj.pk:
@@ -126,26 +145,25 @@ class BestPracticeAdmin(admin.ModelAdmin):
             '<a href="{}">{} revisions: compare and restore</a>', url, obj.revisions.count()
         )
 
-    def save_model(self, request, obj: BestPractice, form, change: bool) -> None:
-        # Remembered for save_related, where the rows are saved and the change is recorded.
-        obj._old_city_id = form.initial.get("city") if change else None
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        # The change is recorded here, once the rows of the inlines are saved too. The form's
+        # initial data still holds the city the practice had before.
         super().save_related(request, form, formsets, change)
         services.record_admin_save(
             practice=form.instance,
             user=request.user,
             created=not change,
-            old_city_id=getattr(form.instance, "_old_city_id", None),
+            old_city_id=form.initial.get("city") if change else None,
         )
 
     @admin.action(description="Publish selected practices (checklist must be complete)")
-    def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[BestPractice]) -> None:
         _run_workflow(self, request, queryset, services.publish_practice, "Published")
 
     @admin.action(description="Archive selected practices")
-    def archive_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet[BestPractice]) -> None:
         _run_workflow(self, request, queryset, services.archive_practice, "Archived")
 
 
@@ -156,8 +174,10 @@ class PracticeRevisionAdmin(admin.ModelAdmin):
     search_fields = ["practice__title", "summary"]
     readonly_fields = ["practice", "number", "summary", "author", "created_at", "snapshot"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: PracticeRevision | None = None
+    ) -> bool:
         return False

@@ -13,11 +13,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Field
 from django.utils.text import slugify
 
 from cities.models import City, Organization, PolicyArea, Sector
@@ -26,6 +27,9 @@ from cities.permissions import CURATOR_GROUP
 from . import services
 from .models import BestPractice
 from .revisions import PRACTICE_FIELDS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DATA_FILE = Path(__file__).resolve().parent / "demo_data" / "practices.json"
 CURATOR_USERNAME = "curator"
@@ -44,7 +48,7 @@ class DemoPracticesResult:
         return text + "."
 
 
-def demo_curator():
+def demo_curator() -> User:
     """The demo curator (``cities.demo`` creates it with a password; here it may be new)."""
     user, created = get_user_model().objects.get_or_create(username=CURATOR_USERNAME)
     if created:
@@ -55,7 +59,10 @@ def demo_curator():
 
 
 def load_demo_practices(
-    *, curator=None, path: Path = DATA_FILE, progress: Callable[[int, int], None] | None = None
+    *,
+    curator: User | None = None,
+    path: Path = DATA_FILE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoPracticesResult:
     """Create and publish the demo practices whose city is loaded; one transaction, and one
     ``practices_changed`` for all their cities."""
@@ -109,5 +116,9 @@ def _content(
 
 
 def _empty(name: str) -> Any:
-    field = BestPractice._meta.get_field(name)
-    return None if field.null else field.get_default()
+    """What a practice field holds when the data file leaves it out."""
+    column = BestPractice._meta.get_field(name)
+    # PRACTICE_FIELDS are the practice's own columns, never relations.
+    if not isinstance(column, Field) or column.null:
+        return None
+    return column.get_default()

@@ -6,17 +6,21 @@ that status; everyone else sees only their own (and, for ``published``, the publ
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.lookups import LessThanOrEqual
 
 from cities.countries import COUNTRIES
 from cities.filtersets import policy_area_filter, sector_filter
 from toolkit.filters import FlagFilter, IntegerFilter
 
 from .models import BestPractice, Evidence
+from .querysets import BestPracticeQuerySet, cost_estimate
 
-# Query-string name → column, for ordering and for the key-figure minimums.
+# Query-string name → column of the key figures one can sort by.
 KEY_FIGURES = {
     "co2_avoided": "co2_avoided_t_per_year",
     "energy_saved": "energy_saved_mwh_per_year",
@@ -53,7 +57,7 @@ class FigureFilter(django_filters.NumberFilter):
 
     field_class = forms.FloatField
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", 1e15)
         kwargs.setdefault("lookup_expr", "gte")
@@ -64,7 +68,7 @@ class PracticeOrderingFilter(django_filters.OrderingFilter):
     """Orders by the chosen column, practices without that figure last, then by title and id
     so that pages never repeat or skip a practice."""
 
-    def filter(self, qs: QuerySet, value) -> QuerySet:
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
         if not value:
             return qs
         ordering = []
@@ -150,34 +154,44 @@ class BestPracticeFilterSet(django_filters.FilterSet):
         model = BestPractice
         fields: list[str] = []
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+    def filter_queryset(self, queryset: BestPracticeQuerySet) -> BestPracticeQuerySet:
         queryset = super().filter_queryset(queryset)
         if not self.form.cleaned_data.get("status"):
             queryset = queryset.filter(status=BestPractice.Status.PUBLISHED)
         return queryset
 
-    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_status(
+        self, queryset: BestPracticeQuerySet, name: str, value: str
+    ) -> BestPracticeQuerySet:
         user = getattr(self.request, "user", None)
         if user is None:
             return queryset.none()
         return queryset.visible_to(user).filter(status=value)
 
-    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_q(
+        self, queryset: BestPracticeQuerySet, name: str, value: str
+    ) -> BestPracticeQuerySet:
         return queryset.search(value)
 
-    def filter_policy_area(self, queryset: QuerySet, name: str, value) -> QuerySet:
+    def filter_policy_area(
+        self, queryset: BestPracticeQuerySet, name: str, value: str
+    ) -> BestPracticeQuerySet:
         # The shared filter gives the area (or its code); one area per filter, so the join
         # never repeats a practice.
         return queryset.filter(policy_areas__code=getattr(value, "code", value))
 
-    def filter_sector(self, queryset: QuerySet, name: str, value) -> QuerySet:
+    def filter_sector(
+        self, queryset: BestPracticeQuerySet, name: str, value: str
+    ) -> BestPracticeQuerySet:
         return queryset.filter(sectors__code=getattr(value, "code", value))
 
-    def filter_cost_max(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        if "cost_estimate" not in queryset.query.annotations:
-            queryset = queryset.with_cost()
-        return queryset.filter(cost_estimate__lte=value)
+    def filter_cost_max(
+        self, queryset: BestPracticeQuerySet, name: str, value: int
+    ) -> BestPracticeQuerySet:
+        return queryset.filter(LessThanOrEqual(cost_estimate(), value))
 
-    def filter_has_evidence(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+    def filter_has_evidence(
+        self, queryset: BestPracticeQuerySet, name: str, value: bool
+    ) -> BestPracticeQuerySet:
         cited = Exists(Evidence.objects.filter(practice=OuterRef("pk")))
         return queryset.filter(cited if value else ~cited)

@@ -7,7 +7,7 @@ everything the author typed still in place.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -19,13 +19,20 @@ from .models import ActionStep, BestPractice, Evidence, Lesson, Outcome, Practic
 from .revisions import PRACTICE_FIELDS, take_snapshot
 from .services import PracticeContent
 
+if TYPE_CHECKING:
+    from .permissions import AnyUser
+
+
+def city_label(city: City) -> str:
+    return f"{city.name} ({city.country})"
+
 
 class CityChoiceField(forms.ModelChoiceField):
     """Any city is accepted; the drop-down lists the curated cities, the user's own and the
     current one (the full GeoNames set has tens of thousands)."""
 
     def label_from_instance(self, obj: City) -> str:
-        return f"{obj.name} ({obj.country})"
+        return city_label(obj)
 
 
 class BestPracticeForm(forms.ModelForm):
@@ -74,7 +81,9 @@ class BestPracticeForm(forms.ModelForm):
             "preconditions": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, user, city_slug: str | None = None, **kwargs) -> None:
+    def __init__(
+        self, *args: Any, user: AnyUser, city_slug: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         shown = Q(is_synthetic=False)
         if user.is_authenticated:
@@ -86,10 +95,10 @@ class BestPracticeForm(forms.ModelForm):
             if preset is not None:
                 shown |= Q(pk=preset.pk)
                 self.initial.setdefault("city", preset.pk)
-        field = self.fields["city"]
         cities = City.objects.filter(shown).distinct().order_by("name", "country")
-        field.widget.choices = [("", "Choose a city")] + [
-            (city.pk, field.label_from_instance(city)) for city in cities.only("name", "country")
+        # Only the widget's choices shrink: the field's queryset still accepts any city.
+        self.fields["city"].widget.choices = [("", "Choose a city")] + [
+            (city.pk, city_label(city)) for city in cities.only("name", "country")
         ]
 
     # Which fields each part of the page shows, in order.
@@ -117,19 +126,19 @@ class BestPracticeForm(forms.ModelForm):
     def section(self, name: str) -> list[forms.BoundField]:
         return [self[field] for field in self.SECTIONS[name]]
 
-    def about_fields(self):
+    def about_fields(self) -> list[forms.BoundField]:
         return self.section("about")
 
-    def area_fields(self):
+    def area_fields(self) -> list[forms.BoundField]:
         return self.section("areas")
 
-    def cost_fields(self):
+    def cost_fields(self) -> list[forms.BoundField]:
         return self.section("cost")
 
-    def figure_fields(self):
+    def figure_fields(self) -> list[forms.BoundField]:
         return self.section("figures")
 
-    def context_fields(self):
+    def context_fields(self) -> list[forms.BoundField]:
         return self.section("context")
 
 
@@ -188,41 +197,61 @@ class PartnerForm(forms.Form):
     )
 
 
-StepFormSet = forms.formset_factory(StepForm, extra=2, can_delete=True, can_order=True)
-EvidenceFormSet = forms.formset_factory(EvidenceForm, extra=2, can_delete=True)
-OutcomeFormSet = forms.formset_factory(OutcomeForm, extra=2, can_delete=True)
-LessonFormSet = forms.formset_factory(LessonForm, extra=2, can_delete=True)
-PartnerFormSet = forms.formset_factory(PartnerForm, extra=1, can_delete=True)
+class RowsFormSet(forms.BaseFormSet):
+    """The rows of one list of the practice (steps, evidence…)."""
+
+    def add_service_errors(self, messages: list[str]) -> None:
+        """Errors the services found in these rows, shown above them with the formset's own."""
+        self._non_form_errors = self.error_class(
+            [*self.non_form_errors(), *messages], error_class="nonform"
+        )
+
+
+def _rows_formset(
+    form: type[forms.BaseForm], *, extra: int, can_order: bool = False
+) -> type[RowsFormSet]:
+    """A formset class of ``RowsFormSet`` whose rows can be removed."""
+    formset = forms.formset_factory(
+        form, formset=RowsFormSet, extra=extra, can_delete=True, can_order=can_order
+    )
+    # The stubs type the result as the base formset class, whatever ``formset`` is given.
+    return cast(type[RowsFormSet], formset)
+
+
+StepFormSet = _rows_formset(StepForm, extra=2, can_order=True)
+EvidenceFormSet = _rows_formset(EvidenceForm, extra=2)
+OutcomeFormSet = _rows_formset(OutcomeForm, extra=2)
+LessonFormSet = _rows_formset(LessonForm, extra=2)
+PartnerFormSet = _rows_formset(PartnerForm, extra=1)
 
 
 class PracticeForms:
     """The practice form and its formsets, checked and read as one."""
 
-    FORMSETS = {
-        "steps": (StepFormSet, "Action steps"),
-        "evidence": (EvidenceFormSet, "Evidence"),
-        "outcomes": (OutcomeFormSet, "Outcomes"),
-        "lessons": (LessonFormSet, "Challenges and mistakes"),
-        "partners": (PartnerFormSet, "Partners"),
+    FORMSETS: dict[str, type[RowsFormSet]] = {
+        "steps": StepFormSet,
+        "evidence": EvidenceFormSet,
+        "outcomes": OutcomeFormSet,
+        "lessons": LessonFormSet,
+        "partners": PartnerFormSet,
     }
 
     def __init__(
         self,
-        data=None,
+        data: Any = None,
         *,
-        user,
+        user: AnyUser,
         practice: BestPractice | None = None,
         city_slug: str | None = None,
     ) -> None:
-        self.practice = practice
         self.form = BestPracticeForm(data, instance=practice, user=user, city_slug=city_slug)
         initial = _initial_rows(practice) if practice is not None else {}
-        self.formsets = {
+        self.formsets: dict[str, RowsFormSet] = {
             key: formset_class(data, prefix=key, initial=initial.get(key))
-            for key, (formset_class, _) in self.FORMSETS.items()
+            for key, formset_class in self.FORMSETS.items()
         }
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> RowsFormSet:
         # Templates read {{ forms.steps }}, {{ forms.evidence }}…
         formsets = self.__dict__.get("formsets", {})
         if name in formsets:
@@ -262,21 +291,19 @@ class PracticeForms:
                 for message in messages:
                     self.form.add_error(name, message)
             elif name in self.formsets:
-                formset = self.formsets[name]
-                formset._non_form_errors = formset.error_class(
-                    [*formset.non_form_errors(), *messages], error_class="nonform"
-                )
+                self.formsets[name].add_service_errors(messages)
             else:
                 for message in messages:
                     self.form.add_error(None, f"{name}: {message}")
 
 
-def _rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+def _rows(formset: RowsFormSet) -> list[dict[str, Any]]:
     """The filled-in rows, in order (steps by their order field), without deleted ones."""
     forms_in_order = formset.ordered_forms if formset.can_order else formset.forms
+    deleted = formset.deleted_forms
     rows = []
     for form in forms_in_order:
-        if formset.can_delete and formset._should_delete_form(form):
+        if form in deleted:
             continue
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("DELETE", "ORDER")}
         if data:

@@ -7,6 +7,7 @@ Only published practices are public and count in scoring. Every write goes throu
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -29,7 +30,7 @@ DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
 DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
 
 
-def _range_error(low, high) -> bool:
+def _range_error(low: int | None, high: int | None) -> bool:
     return low is not None and high is not None and low > high
 
 
@@ -75,7 +76,7 @@ class BestPractice(models.Model):
         null=True, blank=True, help_text="Upper end of the cost range (USD)."
     )
     funding_sources = models.TextField(blank=True)
-    partners = models.ManyToManyField(
+    partners: models.ManyToManyField[Organization, PracticePartner] = models.ManyToManyField(
         Organization, through="PracticePartner", related_name="best_practices", blank=True
     )
     context = models.TextField(
@@ -167,7 +168,7 @@ class BestPractice(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.body_html = render_markdown(self.body)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:

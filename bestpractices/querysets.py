@@ -1,6 +1,20 @@
-"""Who may see which practice, and the one queryset method behind each list."""
+"""Who may see which practice, and the one queryset method behind each list.
+
+Each list reads through one method that holds all its joins and prefetches, so that it costs a
+fixed number of queries whatever its length:
+
+- ``for_list()``: the API (JSON and CSV) and a practice's own page: everything a practice has;
+- ``for_cards()``: the catalogue page and a city's page: cards with their city and areas;
+- ``for_match_page()``: a donor's practices on the match page and the brief;
+- ``for_links()``: a line per practice linking to it, with its city ("similar practices");
+- ``for_admin_list()``: the admin's change list.
+
+``models`` imports this module, so the models a method needs are imported inside it.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -9,15 +23,28 @@ from django.db.models.functions import Coalesce
 
 from cities.permissions import is_curator
 
+if TYPE_CHECKING:
+    from cities.models import City
+
+    from .models import BestPractice, Evidence
+    from .permissions import AnyUser
+
 PUBLISHED = "published"
 SEARCH_CONFIG = "english"
 
 
-class BestPracticeQuerySet(models.QuerySet):
+def cost_estimate() -> Coalesce:
+    """The cost as scoring uses it, in SQL: the amount, else the midpoint of the range (like
+    ``BestPractice.cost``); NULL when neither is stated."""
+    midpoint = (models.F("cost_min_usd") + models.F("cost_max_usd")) / 2.0
+    return Coalesce(models.F("cost_usd"), midpoint, output_field=models.FloatField())
+
+
+class BestPracticeQuerySet(models.QuerySet["BestPractice"]):
     def published(self) -> BestPracticeQuerySet:
         return self.filter(status=PUBLISHED)
 
-    def visible_to(self, user) -> BestPracticeQuerySet:
+    def visible_to(self, user: AnyUser) -> BestPracticeQuerySet:
         """Published practices for everyone; authors also see their own; curators see all."""
         if is_curator(user):
             return self
@@ -26,19 +53,16 @@ class BestPracticeQuerySet(models.QuerySet):
         return self.published()
 
     def with_cost(self) -> BestPracticeQuerySet:
-        """``cost_estimate``: the amount, else the midpoint of the range (what scoring uses)."""
-        midpoint = (models.F("cost_min_usd") + models.F("cost_max_usd")) / 2.0
-        return self.annotate(
-            cost_estimate=Coalesce(models.F("cost_usd"), midpoint, output_field=models.FloatField())
-        )
+        """``cost_estimate``: what lists sort by when they sort by cost."""
+        return self.annotate(cost_estimate=cost_estimate())
 
     def for_list(self) -> BestPracticeQuerySet:
-        """Every list of practices (page, API, admin) reads through this.
+        """The API's list (JSON and CSV), a single practice in the API, and a practice's page.
 
-        A fixed number of queries whatever the page size: the practices with their city, then
-        one query each for policy areas, sectors, partners, steps (and the evidence ids each
-        step cites), evidence, outcomes and lessons. The search vector is deferred: lists never
-        show it and it is the widest column.
+        A fixed number of queries whatever the page size: the practices with their city and
+        author, then one query each for policy areas, sectors, partners, steps (and the
+        evidence each step cites, by id and number), evidence, outcomes and lessons. The search
+        vector is deferred: lists never show it and it is the widest column.
         """
         from .models import ActionStep, PracticePartner
 
@@ -56,7 +80,7 @@ class BestPracticeQuerySet(models.QuerySet):
                 Prefetch(
                     "steps",
                     queryset=ActionStep.objects.prefetch_related(
-                        # Only the ids: a step shows which of the practice's sources it cites.
+                        # Id and number only: a step links to the sources it cites by number.
                         Prefetch("evidence", queryset=_evidence_ids())
                     ),
                 ),
@@ -67,7 +91,8 @@ class BestPracticeQuerySet(models.QuerySet):
         )
 
     def for_cards(self) -> BestPracticeQuerySet:
-        """The lighter list the catalogue page shows: no steps, evidence or lessons."""
+        """The lighter list the catalogue page and a city's page show: no steps, evidence or
+        lessons, and not the long story (two queries)."""
         return (
             self.select_related("city")
             .defer("search_vector", "body", "body_html")
@@ -84,6 +109,16 @@ class BestPracticeQuerySet(models.QuerySet):
             .prefetch_related("policy_areas", "steps", "lessons")
             .order_by("title", "id")
         )
+
+    def for_links(self) -> BestPracticeQuerySet:
+        """A line per practice: its title linking to it and its city's name (one query)."""
+        return self.select_related("city").only(
+            "title", "slug", "summary", "city__name", "city__country", "city__slug"
+        )
+
+    def for_admin_list(self) -> BestPracticeQuerySet:
+        """The admin's change list shows each practice's city and author: joined, one query."""
+        return self.select_related("city", "author")
 
     def search(self, text: str) -> BestPracticeQuerySet:
         """Full-text search, best match first.
@@ -130,34 +165,13 @@ class BestPracticeQuerySet(models.QuerySet):
         return queryset
 
 
-def _evidence_ids():
+def _evidence_ids() -> models.QuerySet[Evidence]:
     from .models import Evidence
 
     return Evidence.objects.only("id", "position", "practice_id")
 
 
-def detail_queryset() -> BestPracticeQuerySet:
-    """A practice page: everything it shows, in a fixed number of queries."""
-    from .models import ActionStep, BestPractice, PracticePartner
-
-    return (
-        BestPractice.objects.select_related("city", "author")
-        .defer("search_vector")
-        .prefetch_related(
-            "policy_areas",
-            "sectors",
-            Prefetch(
-                "partner_links", queryset=PracticePartner.objects.select_related("organization")
-            ),
-            Prefetch("steps", queryset=ActionStep.objects.prefetch_related("evidence")),
-            "evidence",
-            "outcomes",
-            "lessons",
-        )
-    )
-
-
-def similar_practices(practice, *, limit: int = 5) -> list:
+def similar_practices(practice: BestPractice, *, limit: int = 5) -> list[BestPractice]:
     """Published practices sharing the most policy areas with this one (one query)."""
     from .models import BestPractice
 
@@ -170,13 +184,12 @@ def similar_practices(practice, *, limit: int = 5) -> list:
         .filter(policy_areas__in=area_ids)
         # Counted over the filtered join: the number of areas shared with this practice.
         .annotate(shared=models.Count("policy_areas"))
-        .select_related("city")
-        .only("title", "slug", "summary", "city__name", "city__country", "city__slug")
+        .for_links()
         .order_by("-shared", "title", "id")[:limit]
     )
 
 
-def cities_that_could_use(practice, *, limit: int = 10) -> list:
+def cities_that_could_use(practice: BestPractice, *, limit: int = 10) -> list[City]:
     """Recipient cities that need help (level 2 or more) in the practice's areas and fit its
     transferability (population range, absorptive capacity, co-funding); most need first.
 

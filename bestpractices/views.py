@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -19,11 +20,12 @@ from . import services
 from .filtersets import BestPracticeFilterSet
 from .forms import PracticeForms
 from .models import BestPractice, PracticeRevision
-from .querysets import cities_that_could_use, detail_queryset, similar_practices
+from .permissions import can_edit, can_view
+from .querysets import cities_that_could_use, similar_practices
 from .revisions import diff_snapshots
 
 PAGE_SIZE = 20
-WORKFLOW_ACTIONS = {
+WORKFLOW_ACTIONS: dict[str, tuple[services.WorkflowStep, str]] = {
     "submit": (services.submit_practice, "Submitted: the curators will review it."),
     "publish": (services.publish_practice, "Published: it is public and counts in scoring."),
     "send_back": (services.send_back_practice, "Sent back to its author as a draft."),
@@ -31,11 +33,14 @@ WORKFLOW_ACTIONS = {
 }
 
 
-def _visible_practice(request: HttpRequest, slug: str, queryset=None) -> BestPractice:
+def _visible_practice(
+    request: HttpRequest, slug: str, queryset: QuerySet[BestPractice] | None = None
+) -> BestPractice:
     """The practice, or a 404 for anyone who may not see it (drafts stay unknown)."""
-    queryset = BestPractice.objects.all() if queryset is None else queryset
-    practice = get_object_or_404(queryset, slug=slug)
-    if not services.can_view(request.user, practice):
+    practice = get_object_or_404(
+        BestPractice.objects.all() if queryset is None else queryset, slug=slug
+    )
+    if not can_view(request.user, practice):
         raise Http404("No such practice.")
     return practice
 
@@ -87,14 +92,14 @@ def practice_list(request: HttpRequest) -> HttpResponse:
 
 
 def practice_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    practice = _visible_practice(request, slug, detail_queryset())
+    practice = _visible_practice(request, slug, BestPractice.objects.for_list())
     may_curate = is_curator(request.user)
     is_author = request.user.is_authenticated and practice.author_id == request.user.pk
     ctx = {
         "practice": practice,
         "similar": similar_practices(practice),
         "could_use": cities_that_could_use(practice),
-        "can_edit": services.can_edit(request.user, practice),
+        "can_edit": can_edit(request.user, practice),
         "is_curator": may_curate,
         "is_author": is_author,
         "checklist": services.checklist(practice) if may_curate or is_author else None,
@@ -122,7 +127,7 @@ def practice_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def practice_edit(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _visible_practice(request, slug)
-    if not services.can_edit(request.user, practice):
+    if not can_edit(request.user, practice):
         raise PermissionDenied("Only its author (while a draft) and curators may edit it.")
     bundle = PracticeForms(request.POST or None, user=request.user, practice=practice)
     if request.method == "POST" and bundle.is_valid():
@@ -140,7 +145,7 @@ def practice_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def practice_delete(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _visible_practice(request, slug)
-    if not services.can_edit(request.user, practice):
+    if not can_edit(request.user, practice):
         raise PermissionDenied("Only its author (while a draft) and curators may delete it.")
     if request.method == "POST":
         services.delete_practice(practice=practice, user=request.user)

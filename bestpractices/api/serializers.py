@@ -7,11 +7,14 @@ of ``evidence``), so a new practice can cite sources that have no id yet.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import PKOnlyObject
 from rest_framework.reverse import reverse
 
 from cities.models import City, Organization, PolicyArea, Sector
@@ -19,6 +22,9 @@ from cities.models import City, Organization, PolicyArea, Sector
 from ..models import ActionStep, BestPractice, Evidence, Lesson, Outcome, PracticePartner
 from ..revisions import PRACTICE_FIELDS
 from ..services import PracticeContent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 KEY_FIGURE_FIELDS = [
     "co2_avoided_t_per_year",
@@ -47,13 +53,14 @@ class CitySummarySerializer(serializers.ModelSerializer):
         "description": "Written as the city's id; read as {id, name, slug, country}.",
     }
 )
-class CityField(serializers.PrimaryKeyRelatedField):
+class CityField(serializers.PrimaryKeyRelatedField[City]):
     """The implementing city: an id when writing, a small object when reading."""
 
     def use_pk_only_optimization(self) -> bool:
+        # Reading needs the whole city, not only its id.
         return False
 
-    def to_representation(self, value: City) -> dict[str, Any]:
+    def to_representation(self, value: City | PKOnlyObject) -> dict[str, Any]:
         return CitySummarySerializer(value).data
 
 
@@ -149,7 +156,9 @@ class BestPracticeSerializer(serializers.ModelSerializer):
     cost = serializers.FloatField(
         read_only=True, allow_null=True, help_text="cost_usd, else the middle of the range."
     )
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     steps = StepSerializer(many=True, required=False)
     evidence = EvidenceSerializer(many=True, required=False)
     outcomes = OutcomeSerializer(many=True, required=False)
@@ -237,11 +246,12 @@ class BestPracticeSerializer(serializers.ModelSerializer):
         )
 
 
-def _listed(items) -> list | None:
+def _listed(items: Iterable[Model] | None) -> list[Any] | None:
+    """A list given in the request (possibly empty), or None when it was left out."""
     return None if items is None else list(items)
 
 
-def _rows(items) -> list[dict[str, Any]] | None:
+def _rows(items: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
     return None if items is None else [dict(item) for item in items]
 
 
@@ -260,7 +270,9 @@ class FlatPracticeSerializer(serializers.ModelSerializer):
 
     city = serializers.CharField(source="city.name")
     country = serializers.CharField(source="city.country")
-    policy_areas = serializers.SlugRelatedField(many=True, slug_field="code", read_only=True)
+    policy_areas: serializers.SlugRelatedField[PolicyArea] = serializers.SlugRelatedField(
+        many=True, slug_field="code", read_only=True
+    )
     cost = serializers.FloatField(read_only=True, allow_null=True)
     steps = serializers.SerializerMethodField()
     evidence = serializers.SerializerMethodField()

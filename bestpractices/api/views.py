@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -9,6 +12,8 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from toolkit.api.exceptions import Conflict
 from toolkit.api.mixins import CSVExportMixin
@@ -16,8 +21,14 @@ from toolkit.api.mixins import CSVExportMixin
 from .. import services
 from ..filtersets import BestPracticeFilterSet
 from ..models import BestPractice
+from ..permissions import can_edit
+from ..querysets import BestPracticeQuerySet
 from .serializers import BestPracticeSerializer, FlatPracticeSerializer, WorkflowSerializer
 
+# What a queryset yields (practices, or values() rows), passed through filtering unchanged.
+Row = TypeVar("Row")
+# The curation actions below: their permissions are the services' business.
+WORKFLOW_ACTIONS = frozenset({"submit", "publish", "send_back", "archive"})
 WORKFLOW_SCHEMA = extend_schema(
     request=WorkflowSerializer,
     responses={
@@ -35,18 +46,18 @@ class PracticePermission(BasePermission):
 
     message = "Only its author (while it is a draft) and curators may change this practice."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS:
             return True
         if not request.user.is_authenticated:
             raise NotAuthenticated()
         return True
 
-    def has_object_permission(self, request, view, obj: BestPractice) -> bool:
-        if request.method in SAFE_METHODS or getattr(view, "action", None) in view.workflow:
+    def has_object_permission(self, request: Request, view: APIView, obj: BestPractice) -> bool:
+        if request.method in SAFE_METHODS or getattr(view, "action", None) in WORKFLOW_ACTIONS:
             # Workflow actions check their own rules in the services (403 from there).
             return True
-        return services.can_edit(request.user, obj)
+        return can_edit(request.user, obj)
 
 
 @extend_schema_view(
@@ -65,43 +76,36 @@ class PracticePermission(BasePermission):
     update=extend_schema(description="Replace a practice (its author while a draft; curators)."),
     destroy=extend_schema(description="Delete a practice (its author while a draft; curators)."),
 )
-class BestPracticeViewSet(CSVExportMixin, viewsets.ModelViewSet):
+# The ignore: toolkit's CSVExportMixin sets renderer_classes and filter_backends as plain lists
+# whose inferred types do not match the sequences DRF's stubs declare for them.
+class BestPracticeViewSet(  # type: ignore[misc]
+    CSVExportMixin, viewsets.ModelViewSet[BestPractice]
+):
     """The best-practice catalogue: what cities did, step by step, with evidence and lessons."""
 
     serializer_class = BestPracticeSerializer
     filterset_class = BestPracticeFilterSet
     permission_classes = [PracticePermission]
     csv_filename = "best-practices"
-    workflow = frozenset({"submit", "publish", "send_back", "archive"})
 
-    def get_queryset(self):
+    def get_queryset(self) -> BestPracticeQuerySet:
         queryset = BestPractice.objects.for_list()
         if self.action == "list":
             # The FilterSet decides what a list shows (published, or ?status= as allowed).
             return queryset
         return queryset.visible_to(self.request.user)
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset: QuerySet[BestPractice, Row]) -> QuerySet[BestPractice, Row]:
         # Filters (and their "published unless ?status=" default) apply to lists only; a
         # single practice is found among those the user may see.
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[BaseSerializer[BestPractice]]:
         if self.action == "list" and self.wants_csv():
             return FlatPracticeSerializer
         return super().get_serializer_class()
-
-    def perform_create(self, serializer: BestPracticeSerializer) -> None:
-        serializer.instance = services.create_practice(
-            user=self.request.user, content=serializer.to_content()
-        )
-
-    def perform_update(self, serializer: BestPracticeSerializer) -> None:
-        serializer.instance = services.update_practice(
-            practice=serializer.instance, user=self.request.user, content=serializer.to_content()
-        )
 
     def perform_destroy(self, instance: BestPractice) -> None:
         services.delete_practice(practice=instance, user=self.request.user)
@@ -110,20 +114,31 @@ class BestPracticeViewSet(CSVExportMixin, viewsets.ModelViewSet):
         fresh = self.get_queryset().get(pk=practice.pk)
         return Response(self.get_serializer(fresh).data, status=code)
 
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
+    # Writes go through the services (not the serializer's save), and the answer is the
+    # practice read afresh, with the rows the services wrote.
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = BestPracticeSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
-        self.perform_create(serializer)
-        return self._respond(serializer.instance, status.HTTP_201_CREATED)
+        practice = services.create_practice(user=request.user, content=serializer.to_content())
+        return self._respond(practice, status.HTTP_201_CREATED)
 
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        partial = kwargs.pop("partial", False)
-        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        practice = self.get_object()
+        serializer = BestPracticeSerializer(
+            practice,
+            data=request.data,
+            partial=kwargs.pop("partial", False),
+            context=self.get_serializer_context(),
+        )
         serializer.is_valid(raise_exception=True)
-        self.perform_update(serializer)
-        return self._respond(serializer.instance)
+        practice = services.update_practice(
+            practice=practice, user=request.user, content=serializer.to_content()
+        )
+        return self._respond(practice)
 
-    def _workflow(self, request: Request, step) -> Response:
+    def _workflow(self, request: Request, step: services.WorkflowStep) -> Response:
         practice = self.get_object()
         form = WorkflowSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -142,24 +157,24 @@ class BestPracticeViewSet(CSVExportMixin, viewsets.ModelViewSet):
 
     @WORKFLOW_SCHEMA
     @action(detail=True, methods=["post"], filterset_class=None)
-    def submit(self, request: Request, pk=None) -> Response:
+    def submit(self, request: Request, pk: str | None = None) -> Response:
         """The author asks the curators to review a draft."""
         return self._workflow(request, services.submit_practice)
 
     @WORKFLOW_SCHEMA
     @action(detail=True, methods=["post"], filterset_class=None)
-    def publish(self, request: Request, pk=None) -> Response:
+    def publish(self, request: Request, pk: str | None = None) -> Response:
         """Curators: publish a practice whose checklist is complete."""
         return self._workflow(request, services.publish_practice)
 
     @WORKFLOW_SCHEMA
     @action(detail=True, methods=["post"], url_path="send-back", filterset_class=None)
-    def send_back(self, request: Request, pk=None) -> Response:
+    def send_back(self, request: Request, pk: str | None = None) -> Response:
         """Curators: return a practice to its author as a draft, with a comment."""
         return self._workflow(request, services.send_back_practice)
 
     @WORKFLOW_SCHEMA
     @action(detail=True, methods=["post"], filterset_class=None)
-    def archive(self, request: Request, pk=None) -> Response:
+    def archive(self, request: Request, pk: str | None = None) -> Response:
         """Curators: withdraw a practice from the catalogue and from scoring."""
         return self._workflow(request, services.archive_practice)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 register = template.Library()
 
 
 @register.filter
-def figure(value) -> str:
+def figure(value: Any) -> str:
     """A measured figure for people: 1,610,000 · 7.5 · 0.25 (at most two decimals, no
     trailing zeros); empty for a missing value."""
     if value is None or value == "":

@@ -90,3 +90,17 @@ def test_the_admin_lists_practices(client, staff_user):
     BestPracticeFactory(title="Listed", city=CityFactory(name="Kitakyushu"))
     client.force_login(staff_user)
     assert "Listed" in client.get(CHANGELIST).content.decode()
+
+
+@pytest.mark.parametrize("many", [1, 12])
+def test_the_admin_list_costs_a_fixed_number_of_queries(
+    client, staff_user, django_assert_num_queries, many
+):
+    for _ in range(many):
+        BestPracticeFactory(city=CityFactory())
+    client.force_login(staff_user)
+    # session, user, the policy-area filter's choices, the two counts, the practices with
+    # their city and author.
+    with django_assert_num_queries(6):
+        response = client.get(CHANGELIST)
+    assert response.content.decode().count('class="field-title"') == many

@@ -251,6 +251,19 @@ def test_the_api_list_costs_a_fixed_number_of_queries(api_client, django_assert_
     assert len(response.json()["results"]) == many
 
 
+@pytest.mark.parametrize("many", [1, 15])
+def test_the_csv_export_costs_a_fixed_number_of_queries(
+    api_client, django_assert_num_queries, many
+):
+    for _ in range(many):
+        BestPracticeFactory(complete=True, areas=["waste", "air"], sector_codes=["E"])
+    # The list's queries without the count: every row, unpaginated.
+    with django_assert_num_queries(9):
+        response = api_client.get(LIST, {"format": "csv"})
+        lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == 1 + many
+
+
 def test_csv_lists_one_row_per_practice(api_client):
     BestPracticeFactory(complete=True, title='=HYPERLINK("x")')
     response = api_client.get(LIST, {"format": "csv"})

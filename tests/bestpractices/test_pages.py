@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from bestpractices.models import BestPractice
+from bestpractices.models import ActionStep, BestPractice, Lesson
 from cities.models import PolicyArea
 from tests.factories import BestPracticeFactory, CityFactory, UserFactory
 
@@ -69,6 +69,24 @@ def test_the_practice_page_shows_steps_evidence_outcomes_and_lessons(client):
     assert "Waste to landfill" in html and "120" in html
     assert "Challenges and mistakes" in html and "Sorting was poor." in html
     assert "A collection service" in html
+
+
+@pytest.mark.parametrize("many", [1, 8])
+def test_the_practice_page_costs_a_fixed_number_of_queries(client, django_assert_num_queries, many):
+    practice = BestPracticeFactory(complete=True, areas=["waste"], sector_codes=["E"])
+    for number in range(many):
+        ActionStep.objects.create(practice=practice, position=number + 2, title=f"Step {number}")
+        Lesson.objects.create(practice=practice, position=number + 2, what_went_wrong="Late.")
+        BestPracticeFactory(areas=["waste"])
+        CityFactory(role="recipient", needs={"waste": 3})
+    # The practice with its city and author; its areas, sectors, partners, steps, the evidence
+    # each step cites, evidence, outcomes, lessons; similar practices; the cities that could
+    # use it, then their needs.
+    with django_assert_num_queries(12):
+        response = client.get(practice.get_absolute_url())
+    html = response.content.decode()
+    assert html.count('class="step-title"') == many + 1
+    assert html.count('href="#evidence-1"') == 1
 
 
 @pytest.mark.parametrize("status", [Status.DRAFT, Status.SUBMITTED, Status.ARCHIVED])

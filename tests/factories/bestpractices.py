@@ -59,7 +59,7 @@ class BestPracticeFactory(factory.django.DjangoModelFactory):
     def _index(obj, create, extracted, **kwargs):
         # What the services do after every write: keep the full-text vector current.
         if create:
-            refresh_search_vector(obj)
+            refresh_search_vector(practice=obj)
 
 
 def complete_content(city, **fields) -> PracticeContent:

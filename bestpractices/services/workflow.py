@@ -1,0 +1,162 @@
+"""The curation workflow: draft → submitted → published → archived, and the checklist a
+practice must pass before it is published.
+
+Each move is recorded twice: as a ``StatusChange`` (who, when, why: the practice's curation
+history) and as a revision. A move into or out of "published" changes what scoring sees, so it
+is announced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cities.permissions import is_curator
+
+from ..models import BestPractice, StatusChange
+from .announcements import announce
+from .guards import lock_practice, require_permission
+from .revisions import record_revision
+
+if TYPE_CHECKING:
+    from ..permissions import AnyUser
+
+Status = BestPractice.Status
+
+
+class WorkflowError(Exception):
+    """A curation step the practice's current status does not allow."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class ChecklistIncomplete(WorkflowError):
+    """Publishing was refused; ``missing`` names every item of the checklist still open."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__(
+            "This practice cannot be published until it has: " + "; ".join(missing) + "."
+        )
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    label: str
+    done: bool
+
+
+def checklist(practice: BestPractice) -> list[ChecklistItem]:
+    """What a curator checks before publishing (reads prefetched rows when there are some)."""
+    outcomes = list(practice.outcomes.all())
+    return [
+        ChecklistItem(
+            "evidence of local impact (a report, paper or data set)",
+            bool(list(practice.evidence.all())),
+        ),
+        ChecklistItem(
+            "at least one outcome with a measured figure",
+            any(outcome.result is not None for outcome in outcomes),
+        ),
+        ChecklistItem("action steps", bool(list(practice.steps.all()))),
+        ChecklistItem("challenges and mistakes stated", bool(list(practice.lessons.all()))),
+        ChecklistItem(
+            "transferability stated (population range, capacity, budget or preconditions)",
+            practice.has_transferability,
+        ),
+    ]
+
+
+def missing_for_publication(practice: BestPractice) -> list[str]:
+    return [item.label for item in checklist(practice) if not item.done]
+
+
+class WorkflowStep(Protocol):
+    """What pages, the API and the admin call to move a practice: one of the four below."""
+
+    def __call__(self, *, practice: BestPractice, user: AnyUser, comment: str) -> BestPractice: ...
+
+
+def submit_practice(*, practice: BestPractice, user: AnyUser, comment: str = "") -> BestPractice:
+    """The author asks the curators to review a draft."""
+    with transaction.atomic():
+        practice = lock_practice(practice)
+        require_permission(
+            is_curator(user) or (user.is_authenticated and practice.author_id == user.pk),
+            "Only its author may submit a practice.",
+        )
+        _check_from(practice, {Status.DRAFT}, "submitted")
+        return _move(practice, user=user, to=Status.SUBMITTED, comment=comment)
+
+
+def publish_practice(*, practice: BestPractice, user: AnyUser, comment: str = "") -> BestPractice:
+    """A curator publishes a complete practice: it becomes public and counts in scoring."""
+    with transaction.atomic():
+        practice = lock_practice(practice)
+        require_permission(is_curator(user), "Only curators may publish.")
+        _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.ARCHIVED}, "published")
+        missing = missing_for_publication(practice)
+        if missing:
+            raise ChecklistIncomplete(missing)
+        practice.published_at = timezone.now()
+        return _move(practice, user=user, to=Status.PUBLISHED, comment=comment)
+
+
+def send_back_practice(*, practice: BestPractice, user: AnyUser, comment: str) -> BestPractice:
+    """A curator returns a practice to its author as a draft, saying what to change."""
+    if not comment.strip():
+        raise ValidationError({"comment": "Say what the author should change."})
+    with transaction.atomic():
+        practice = lock_practice(practice)
+        require_permission(is_curator(user), "Only curators may send a practice back.")
+        _check_from(practice, {Status.SUBMITTED, Status.PUBLISHED}, "sent back")
+        return _move(practice, user=user, to=Status.DRAFT, comment=comment)
+
+
+def archive_practice(*, practice: BestPractice, user: AnyUser, comment: str = "") -> BestPractice:
+    """A curator withdraws a practice from the catalogue (and from scoring)."""
+    with transaction.atomic():
+        practice = lock_practice(practice)
+        require_permission(is_curator(user), "Only curators may archive.")
+        _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED}, "archived")
+        return _move(practice, user=user, to=Status.ARCHIVED, comment=comment)
+
+
+def _check_from(practice: BestPractice, allowed: set[str], verb: str) -> None:
+    if practice.status not in allowed:
+        raise WorkflowError(
+            f"A practice that is {practice.get_status_display().lower()} cannot be {verb}."
+        )
+
+
+# The summary of the revision each move records, by the status it moves to.
+REVISION_SUMMARIES: dict[str, str] = {
+    Status.SUBMITTED: "Submitted for review",
+    Status.PUBLISHED: "Published",
+    Status.DRAFT: "Sent back",
+    Status.ARCHIVED: "Archived",
+}
+
+
+def _move(practice: BestPractice, *, user: AnyUser, to: str, comment: str) -> BestPractice:
+    was_published = practice.status == Status.PUBLISHED
+    StatusChange.objects.create(
+        practice=practice,
+        from_status=practice.status,
+        to_status=to,
+        user=user if user.is_authenticated else None,
+        comment=comment.strip(),
+    )
+    practice.status = to
+    practice.save(update_fields=["status", "published_at", "updated_at"])
+    summary = REVISION_SUMMARIES[to] + (f": {comment.strip()}" if comment.strip() else "")
+    record_revision(practice=practice, user=user, summary=summary)
+    if was_published or to == Status.PUBLISHED:
+        announce([practice.city_id])
+    return practice
