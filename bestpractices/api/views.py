@@ -76,11 +76,7 @@ class PracticePermission(BasePermission):
     update=extend_schema(description="Replace a practice (its author while a draft; curators)."),
     destroy=extend_schema(description="Delete a practice (its author while a draft; curators)."),
 )
-# The ignore: toolkit's CSVExportMixin sets renderer_classes and filter_backends as plain lists
-# whose inferred types do not match the sequences DRF's stubs declare for them.
-class BestPracticeViewSet(  # type: ignore[misc]
-    CSVExportMixin, viewsets.ModelViewSet[BestPractice]
-):
+class BestPracticeViewSet(CSVExportMixin, viewsets.ModelViewSet[BestPractice]):
     """The best-practice catalogue: what cities did, step by step, with evidence and lessons."""
 
     serializer_class = BestPracticeSerializer
