@@ -125,7 +125,7 @@ def e2e_section(
     timer.wrap(runs, "score_block", "score shards")
     timer.wrap(runs, "merge_blocks", "merge blocks")
     timer.wrap(runs, "explain", "explain")
-    timer.wrap(writing, "_copy", "COPY")
+    timer.wrap(writing, "copy_chunks", "COPY")
     timer.wrap(partitions, "index_run_table", "build indexes")
     timer.wrap(partitions, "attach_run_table", "attach partition")
     timer.wrap(runs, "drop_old_runs", "drop old runs")
