@@ -309,7 +309,7 @@ def _fixed_records(explained: ExplainedMatches, run_id: int, part: slice) -> byt
     template = np.zeros(1, dtype=_NATIVE_RECORD)
     template["fields"] = len(MATCH_COLUMNS)
     template["run_id"] = run_id
-    for name in _NATIVE_RECORD.names:
+    for name in _NATIVE_RECORD.names or ():
         if name.endswith("_size"):
             template[name] = _NATIVE_RECORD[name.removesuffix("_size")].itemsize
     donor_ids = explained.donor_ids[part]
