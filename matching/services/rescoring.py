@@ -136,6 +136,13 @@ def _inputs_for_rescoring(run: MatchRun, city_ids: list[int]) -> ScoringInputs:
         return inputs
 
 
+def warm_rescoring() -> None:
+    """Read the profiles for rescoring now (a worker starting), not on the first edit."""
+    run = MatchRun.objects.active()
+    if run is not None:
+        _inputs_for_rescoring(run, [])
+
+
 def forget_rescoring_inputs() -> None:
     """Drop the profiles kept for rescoring (the next edit reads every profile)."""
     global _rescoring_inputs

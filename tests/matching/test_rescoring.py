@@ -357,3 +357,20 @@ def test_a_new_city_makes_rescoring_read_every_profile(scored, monkeypatch):
     monkeypatch.setattr(rescoring, "load_inputs", lambda: full_loads.append(1) or real_load())
     services.rescore_cities(city_ids=[city.pk])
     assert full_loads == [1]
+
+
+def test_a_worker_reads_the_profiles_when_it_starts(scored, monkeypatch):
+    from matching import receivers
+    from matching.services import rescoring
+
+    cities, run = scored
+    city = next(c for c in cities if c.role == City.Role.BOTH)
+    rescoring.forget_rescoring_inputs()
+    receivers.warm_up_rescoring()
+    full_loads = []
+    real_load = rescoring.load_inputs
+    monkeypatch.setattr(rescoring, "load_inputs", lambda: full_loads.append(1) or real_load())
+    City.objects.filter(pk=city.pk).update(absorptive_capacity=0)
+    services.rescore_cities(city_ids=[city.pk])
+    assert full_loads == []
+    assert own_rows(stored(run), city.pk) == own_rows(expected(run), city.pk)
