@@ -10,6 +10,7 @@ gives the same bits; everything else is elementwise.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 
@@ -236,14 +237,51 @@ class PreparedInputs:
         )
 
     def _fingerprint(self, arrays: list[np.ndarray]) -> np.ndarray:
+        content = hashlib.blake2b(digest_size=16)
+        for array in arrays:
+            content.update(repr(array.shape).encode())
+            content.update(np.ascontiguousarray(array).tobytes())
+        self._content_digest = content.digest()
+        return self._fingerprint_with_params()
+
+    def _fingerprint_with_params(self) -> np.ndarray:
+        """The inputs' content digest and the parameters: equal iff both are."""
         digest = hashlib.blake2b(digest_size=16)
         params = self.params
         digest.update(repr((self.weights.tolist(), float(params.size_sigma))).encode())
         digest.update(repr((float(params.default_cost_usd), self.top_k)).encode())
-        for array in arrays:
-            digest.update(repr(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(self._content_digest)
         return np.frombuffer(digest.digest(), dtype="<u8").copy()
+
+    def same_but_weights(self, params: ScoringParams) -> bool:
+        """Whether ``params`` differ from this preparation's in the weights at most."""
+        mine = self.params
+        return (
+            float(params.size_sigma) == float(mine.size_sigma)
+            and float(params.default_cost_usd) == float(mine.default_cost_usd)
+            and int(params.top_k) == self.top_k
+        )
+
+    def reweighted(self, params: ScoringParams) -> PreparedInputs:
+        """These inputs under other weights, sharing every per-city array (read-only here).
+
+        Only the weights enter nothing but the final weighted sum, so an agency's own weights
+        cost no new preparation. The engine's GEMM layout depends on them: it is not shared.
+        """
+        if not self.same_but_weights(params):
+            raise ValueError("only the weights may differ")
+        other = copy.copy(self)
+        other.__dict__.pop("_layouts", None)
+        other.params = params
+        other.weights = params.weight_vector()
+        other.weight_sum = float(other.weights.sum())
+        constants = self.pair_inputs.constants.copy()
+        constants[3] = other.weight_sum
+        other.pair_inputs = self.pair_inputs._replace(
+            weights=kernel_array(other.weights, np.float64), constants=constants
+        )
+        other.fingerprint = other._fingerprint_with_params()
+        return other
 
     # --- the exact formulas -------------------------------------------------------------
 
