@@ -37,8 +37,8 @@ def single_threaded_blas() -> Iterator[None]:
     global _users, _limiter, _controller
     with _lock:
         if _users == 0:
-            if _controller is None:
-                _controller = ThreadpoolController()
+            # Anew each time: a BLAS loaded since (scipy's own OpenBLAS) is limited too.
+            _controller = ThreadpoolController()
             _take_control()
             _limiter = _controller.limit(limits=1, user_api="blas")
         _users += 1

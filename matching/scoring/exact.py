@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .kernels import kernel_array
-from .pairs import PairInputs, score_pairs
+from .pairs import PairInputs, explain_pairs, score_pairs
 from .types import COMPONENTS, CityArrays, ScoringParams
 
 MAX_LEVEL = 3.0
@@ -184,8 +184,6 @@ class PreparedInputs:
         self.sector_fixed = np.rint(self.sector_unit * self.sector_scale).astype(np.float32)
 
         self._need_int8 = needs.astype(np.int8)
-        self._need_by_area = np.ascontiguousarray(self._need_int8.T)
-        self._expertise_by_area = np.ascontiguousarray(expertise.astype(np.int8).T)
         self.log_population = np.log(population) if n else population
         self.population = population
         self.give = np.minimum(
@@ -331,34 +329,11 @@ class PreparedInputs:
     def explanations(
         self, donors: np.ndarray, recipients: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top areas (M, 3) int16 and gives_back (M, A) bool for the pairs."""
-        m, n_areas = len(donors), self.n_areas
-        top_areas = np.full((m, 3), -1, dtype=np.int16)
-        gives_back = np.zeros((m, n_areas), dtype=bool)
-        if n_areas == 0:
-            return top_areas, gives_back
-        # Largest N_r[a] * E_d[a] first, ties by the smaller area index: one integer key per
-        # (area, pair), areas along axis 0 so that the max over areas is elementwise (fast).
-        spacing = 1 << max(1, (n_areas - 1).bit_length())  # > largest area index
-        key_type = np.int16 if 10 * spacing < 2**15 else np.int32
-        tie_break = (spacing - 1 - np.arange(n_areas)).astype(key_type)[:, None]
-        for start in range(0, m, PAIR_BATCH):
-            stop = min(start + PAIR_BATCH, m)
-            d, r = donors[start:stop], recipients[start:stop]
-            need_r = np.take(self._need_by_area, r, axis=1)
-            expertise_d = np.take(self._expertise_by_area, d, axis=1)
-            contribution = need_r.astype(key_type) * expertise_d.astype(key_type)
-            key = np.where(contribution > 0, contribution * spacing + tie_break, -1)
-            for slot in range(min(3, n_areas)):
-                best = key.max(axis=0)
-                area = spacing - 1 - best % spacing
-                top_areas[start:stop, slot] = np.where(best >= 0, area, -1)
-                key[key == best] = -1
-            donor_needs = np.take(self._need_by_area, d, axis=1) > 0
-            gives_back[start:stop] = (
-                donor_needs & (np.take(self._expertise_by_area, r, axis=1) > 0)
-            ).T
-        return top_areas, gives_back
+        """Top areas (M, 3) int16 and gives_back (M, A) bool for the pairs (compiled: pairs.py).
+
+        Top areas: the (up to) three largest N_r[a] E_d[a] > 0, ties to the smaller area.
+        """
+        return explain_pairs(self.pair_inputs, donors, recipients)
 
 
 def score_from_components(components: np.ndarray, weights: np.ndarray) -> np.ndarray:

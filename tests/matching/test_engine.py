@@ -484,3 +484,23 @@ def test_other_weights_share_the_preparation_and_score_as_a_fresh_one():
         assert np.array_equal(found.score, expected.score)
         assert np.array_equal(found.components, expected.components)
     assert len(score_all(arrays, own, prepared=shared)) == len(score_all(arrays, own))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), areas=st.sampled_from([1, 3, 7, 70]))
+def test_explanations_follow_the_formulas(seed, areas):
+    """Top areas: the three largest N_r[a] E_d[a] > 0, ties to the smaller area; gives back:
+    N_d[a] > 0 and E_r[a] > 0 (SCORING.md), pair by pair."""
+    arrays = make_arrays(25, seed=seed, areas=areas, mode="few_values")
+    prepared = prepare(arrays, params_with(k=5))
+    rng = np.random.default_rng(seed)
+    donors, recipients = rng.integers(0, 25, 200), rng.integers(0, 25, 200)
+    top_areas, gives_back = prepared.explanations(donors, recipients)
+    for pair, (d, r) in enumerate(zip(donors.tolist(), recipients.tolist(), strict=True)):
+        contributions = [(arrays.needs[r, a] * arrays.expertise[d, a], a) for a in range(areas)]
+        best = sorted((-c, a) for c, a in contributions if c > 0)[:3]
+        assert top_areas[pair].tolist() == [a for _, a in best] + [-1] * (3 - len(best))
+        expected = [
+            bool(arrays.needs[d, a] > 0 and arrays.expertise[r, a] > 0) for a in range(areas)
+        ]
+        assert gives_back[pair].tolist() == expected

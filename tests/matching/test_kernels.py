@@ -223,16 +223,17 @@ def test_engine_threads_run_blas_on_one_thread():
     if not controller.lib_controllers or controller.info()[0]["num_threads"] < 2:
         return  # nothing to limit with a single BLAS thread
     controller.limit(limits=2).restore_original_limits()  # this thread now controls OpenBLAS
-    seen: list[int] = []
+    seen: list[list[int]] = []
 
     def engine_thread() -> None:
         with single_threaded_blas():
-            seen.append(ThreadpoolController().select(user_api="blas").info()[0]["num_threads"])
+            blas = ThreadpoolController().select(user_api="blas").info()
+            seen.append([library["num_threads"] for library in blas])
 
     workers = [threading.Thread(target=engine_thread) for _ in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    assert seen == [1, 1]
+    assert len(seen) == 2 and all(threads == 1 for found in seen for threads in found)
     assert controller.info()[0]["num_threads"] >= 2  # restored afterwards
