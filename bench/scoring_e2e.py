@@ -125,7 +125,7 @@ def e2e_section(
     timer.wrap(runs, "score_block", "score shards")
     timer.wrap(runs, "merge_blocks", "merge blocks")
     timer.wrap(runs, "explain", "explain")
-    timer.wrap(writing, "_copy", "COPY")
+    timer.wrap(writing, "copy_chunks", "COPY")
     timer.wrap(partitions, "index_run_table", "build indexes")
     timer.wrap(partitions, "attach_run_table", "attach partition")
     timer.wrap(runs, "drop_old_runs", "drop old runs")
@@ -152,6 +152,14 @@ def e2e_section(
         City.objects.filter(role=City.Role.BOTH)
         .order_by("?")
         .values_list("pk", flat=True)[:rescores]
+    )
+    from matching.services.rescoring import warm_rescoring
+
+    with clock() as warming:
+        warm_rescoring()
+    print(
+        f"profiles read for rescoring: {warming['s']:.2f} s (once per worker process and run; "
+        "a worker does it when it starts)"
     )
     timings = []
     for city_id in both:

@@ -13,3 +13,4 @@ class MatchingConfig(AppConfig):
 
         post_migrate.connect(receivers.warm_up_engine, sender=self)
         worker_process_init.connect(receivers.warm_up_engine, weak=False)
+        worker_process_init.connect(receivers.warm_up_rescoring, weak=False)

@@ -35,3 +35,19 @@ def warm_up_engine(**kwargs) -> None:
     from .scoring import warm_up
 
     warm_up()
+
+
+def warm_up_rescoring(**kwargs) -> None:
+    """A worker process starting reads the profiles its first rescoring needs (see
+    ``services.rescoring``), so the first profile edit does not wait for every profile to be
+    read. A database that is not reachable or not migrated yet only leaves that to the edit."""
+    import logging
+
+    from django.db import DatabaseError
+
+    from .services.rescoring import warm_rescoring
+
+    try:
+        warm_rescoring()
+    except DatabaseError:
+        logging.getLogger(__name__).warning("Profiles not read at start: database unavailable.")

@@ -27,9 +27,19 @@ def copy_text(value: str) -> str:
     )
 
 
-def copy_statement(connection: BaseDatabaseWrapper, table: str, columns: Sequence[str]) -> str:
+def copy_statement(
+    connection: BaseDatabaseWrapper, table: str, columns: Sequence[str], *, binary: bool = False
+) -> str:
     quote = connection.ops.quote_name
-    return f"COPY {quote(table)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
+    statement = f"COPY {quote(table)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
+    return statement + " WITH (FORMAT binary)" if binary else statement
+
+
+# COPY's binary format (PostgreSQL docs, "COPY", "Binary Format"): a signature, flags and a
+# header extension length; every row is a field count and (length, bytes) per field, length
+# -1 for NULL; the file ends with a field count of -1.
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+BINARY_TRAILER = b"\xff\xff"
 
 
 _DONE = object()
@@ -39,15 +49,20 @@ def copy_chunks(
     connection: BaseDatabaseWrapper,
     table: str,
     columns: Sequence[str],
-    chunks: Iterable[str],
+    chunks: Iterable[str] | Iterable[bytes],
+    *,
+    binary: bool = False,
 ) -> None:
     """COPY ``chunks`` (each many lines of COPY's text format) into ``table`` on PostgreSQL.
+
+    ``binary``: each chunk is a whole stream in COPY's binary format instead (BINARY_HEADER,
+    rows, BINARY_TRAILER), which the server reads without parsing numbers from text.
 
     The chunks are produced in a thread while the server loads the previous one; the queue
     holds at most two, so memory stays bounded whatever the number of rows. An error on
     either side stops both and is raised here.
     """
-    statement = copy_statement(connection, table, columns)
+    statement = copy_statement(connection, table, columns, binary=binary)
     pending: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
 
@@ -73,7 +88,8 @@ def copy_chunks(
             while (chunk := pending.get()) is not _DONE:
                 if isinstance(chunk, BaseException):
                     raise chunk
-                cursor.copy_expert(statement, io.StringIO(chunk), READ_BYTES)
+                stream = io.BytesIO(chunk) if binary else io.StringIO(chunk)
+                cursor.copy_expert(statement, stream, READ_BYTES)
     finally:
         stop.set()
         producer.join()

@@ -6,12 +6,24 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 _lock = threading.Lock()
 _users = 0
 _limiter = None
 _controller: ThreadpoolController | None = None
+
+
+def _take_control() -> None:
+    """Let this thread change OpenBLAS's limit.
+
+    threadpoolctl lets only one "controlling" thread (the first that set a limit, usually the
+    main thread) change OpenBLAS's process-wide thread count and silently ignores the others,
+    so a limit set from an engine thread or a server thread would do nothing: a 2-thread run of
+    10,000 cities then took 5x the CPU time under load, its GEMMs on 2 BLAS threads each.
+    Called under _lock, so engine threads do not fight over it.
+    """
+    OpenBLASController.clear_controlling_thread(force=True)
 
 
 @contextmanager
@@ -25,8 +37,9 @@ def single_threaded_blas() -> Iterator[None]:
     global _users, _limiter, _controller
     with _lock:
         if _users == 0:
-            if _controller is None:
-                _controller = ThreadpoolController()
+            # Anew each time: a BLAS loaded since (scipy's own OpenBLAS) is limited too.
+            _controller = ThreadpoolController()
+            _take_control()
             _limiter = _controller.limit(limits=1, user_api="blas")
         _users += 1
     try:
@@ -35,5 +48,6 @@ def single_threaded_blas() -> Iterator[None]:
         with _lock:
             _users -= 1
             if _users == 0 and _limiter is not None:
+                _take_control()
                 _limiter.restore_original_limits()
                 _limiter = None

@@ -75,14 +75,12 @@ PREPARED_KEPT = 2
 
 
 _prepared_lock = threading.Lock()
-_prepared_cache: dict[bytes, PreparedInputs] = {}
+_prepared_cache: dict[tuple, PreparedInputs] = {}
 
 
-def _content_key(arrays: CityArrays, params: ScoringParams) -> bytes:
+def _content_key(arrays: CityArrays) -> bytes:
     """A digest of the inputs' content (not their identity: arrays may be edited in place)."""
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(repr(sorted(params.weights.items())).encode())
-    digest.update(repr((params.size_sigma, params.default_cost_usd, params.top_k)).encode())
     for field in dataclasses.fields(arrays):
         value = np.ascontiguousarray(getattr(arrays, field.name))
         digest.update(f"{field.name}{value.dtype}{value.shape}".encode())
@@ -90,19 +88,38 @@ def _content_key(arrays: CityArrays, params: ScoringParams) -> bytes:
     return digest.digest()
 
 
+def _params_key(params: ScoringParams) -> tuple:
+    return (
+        tuple(sorted(params.weights.items())),
+        params.size_sigma,
+        params.default_cost_usd,
+        params.top_k,
+    )
+
+
 def prepare(arrays: CityArrays, params: ScoringParams) -> PreparedInputs:
     """Check the inputs and derive what scoring needs (features, tiles, donor probe).
 
-    The last two results are kept per process and reused when the same content comes again
+    The last few results are kept per process and reused when the same content comes again
     (hashing the arrays costs ~1/10 of preparing them), so the shards of a run that a worker
-    scores, the merge and repeated ``score_city`` calls prepare once. ``clear_prepared()``
-    drops them.
+    scores, the merge and repeated ``score_city`` calls prepare once; the same content under
+    other weights (an agency's own) shares the kept one's arrays (``reweighted``).
+    ``clear_prepared()`` drops them.
     """
-    key = _content_key(arrays, params)
+    content = _content_key(arrays)
+    key = (content, _params_key(params))
     with _prepared_lock:
         prepared = _prepared_cache.get(key)
+        sibling = next(
+            (
+                kept
+                for (kept_content, _), kept in reversed(_prepared_cache.items())
+                if kept_content == content and kept.same_but_weights(params)
+            ),
+            None,
+        )
     if prepared is None:
-        prepared = PreparedInputs(arrays, params)
+        prepared = sibling.reweighted(params) if sibling else PreparedInputs(arrays, params)
         with _prepared_lock:
             while len(_prepared_cache) >= PREPARED_KEPT:
                 del _prepared_cache[next(iter(_prepared_cache))]

@@ -10,13 +10,14 @@ gives the same bits; everything else is elementwise.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 
 import numpy as np
 
 from .kernels import kernel_array
-from .pairs import PairInputs, score_pairs
+from .pairs import PairInputs, explain_pairs, score_pairs
 from .types import COMPONENTS, CityArrays, ScoringParams
 
 MAX_LEVEL = 3.0
@@ -183,8 +184,6 @@ class PreparedInputs:
         self.sector_fixed = np.rint(self.sector_unit * self.sector_scale).astype(np.float32)
 
         self._need_int8 = needs.astype(np.int8)
-        self._need_by_area = np.ascontiguousarray(self._need_int8.T)
-        self._expertise_by_area = np.ascontiguousarray(expertise.astype(np.int8).T)
         self.log_population = np.log(population) if n else population
         self.population = population
         self.give = np.minimum(
@@ -236,14 +235,51 @@ class PreparedInputs:
         )
 
     def _fingerprint(self, arrays: list[np.ndarray]) -> np.ndarray:
+        content = hashlib.blake2b(digest_size=16)
+        for array in arrays:
+            content.update(repr(array.shape).encode())
+            content.update(np.ascontiguousarray(array).tobytes())
+        self._content_digest = content.digest()
+        return self._fingerprint_with_params()
+
+    def _fingerprint_with_params(self) -> np.ndarray:
+        """The inputs' content digest and the parameters: equal iff both are."""
         digest = hashlib.blake2b(digest_size=16)
         params = self.params
         digest.update(repr((self.weights.tolist(), float(params.size_sigma))).encode())
         digest.update(repr((float(params.default_cost_usd), self.top_k)).encode())
-        for array in arrays:
-            digest.update(repr(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(self._content_digest)
         return np.frombuffer(digest.digest(), dtype="<u8").copy()
+
+    def same_but_weights(self, params: ScoringParams) -> bool:
+        """Whether ``params`` differ from this preparation's in the weights at most."""
+        mine = self.params
+        return (
+            float(params.size_sigma) == float(mine.size_sigma)
+            and float(params.default_cost_usd) == float(mine.default_cost_usd)
+            and int(params.top_k) == self.top_k
+        )
+
+    def reweighted(self, params: ScoringParams) -> PreparedInputs:
+        """These inputs under other weights, sharing every per-city array (read-only here).
+
+        Only the weights enter nothing but the final weighted sum, so an agency's own weights
+        cost no new preparation. The engine's GEMM layout depends on them: it is not shared.
+        """
+        if not self.same_but_weights(params):
+            raise ValueError("only the weights may differ")
+        other = copy.copy(self)
+        other.__dict__.pop("_layouts", None)
+        other.params = params
+        other.weights = params.weight_vector()
+        other.weight_sum = float(other.weights.sum())
+        constants = self.pair_inputs.constants.copy()
+        constants[3] = other.weight_sum
+        other.pair_inputs = self.pair_inputs._replace(
+            weights=kernel_array(other.weights, np.float64), constants=constants
+        )
+        other.fingerprint = other._fingerprint_with_params()
+        return other
 
     # --- the exact formulas -------------------------------------------------------------
 
@@ -293,34 +329,11 @@ class PreparedInputs:
     def explanations(
         self, donors: np.ndarray, recipients: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top areas (M, 3) int16 and gives_back (M, A) bool for the pairs."""
-        m, n_areas = len(donors), self.n_areas
-        top_areas = np.full((m, 3), -1, dtype=np.int16)
-        gives_back = np.zeros((m, n_areas), dtype=bool)
-        if n_areas == 0:
-            return top_areas, gives_back
-        # Largest N_r[a] * E_d[a] first, ties by the smaller area index: one integer key per
-        # (area, pair), areas along axis 0 so that the max over areas is elementwise (fast).
-        spacing = 1 << max(1, (n_areas - 1).bit_length())  # > largest area index
-        key_type = np.int16 if 10 * spacing < 2**15 else np.int32
-        tie_break = (spacing - 1 - np.arange(n_areas)).astype(key_type)[:, None]
-        for start in range(0, m, PAIR_BATCH):
-            stop = min(start + PAIR_BATCH, m)
-            d, r = donors[start:stop], recipients[start:stop]
-            need_r = np.take(self._need_by_area, r, axis=1)
-            expertise_d = np.take(self._expertise_by_area, d, axis=1)
-            contribution = need_r.astype(key_type) * expertise_d.astype(key_type)
-            key = np.where(contribution > 0, contribution * spacing + tie_break, -1)
-            for slot in range(min(3, n_areas)):
-                best = key.max(axis=0)
-                area = spacing - 1 - best % spacing
-                top_areas[start:stop, slot] = np.where(best >= 0, area, -1)
-                key[key == best] = -1
-            donor_needs = np.take(self._need_by_area, d, axis=1) > 0
-            gives_back[start:stop] = (
-                donor_needs & (np.take(self._expertise_by_area, r, axis=1) > 0)
-            ).T
-        return top_areas, gives_back
+        """Top areas (M, 3) int16 and gives_back (M, A) bool for the pairs (compiled: pairs.py).
+
+        Top areas: the (up to) three largest N_r[a] E_d[a] > 0, ties to the smaller area.
+        """
+        return explain_pairs(self.pair_inputs, donors, recipients)
 
 
 def score_from_components(components: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -155,6 +155,57 @@ def score_pairs(
     return components, tenths
 
 
+@compiled_kernel
+def _explain_pairs(donors, recipients, need_levels, expertise_levels, top_areas, gives_back):
+    """Per pair: the (up to) three areas with the largest N_r[a] E_d[a] > 0 (ties: smaller
+    area first), and the areas where the recipient can give back (N_d[a] > 0 and E_r[a] > 0)."""
+    areas = need_levels.shape[1]
+    for pair in range(len(donors)):
+        donor = donors[pair]
+        recipient = recipients[pair]
+        chosen = np.full(3, -1, dtype=np.int64)
+        for slot in range(min(3, areas)):
+            best_area = -1
+            best = 0
+            for area in range(areas):
+                if area == chosen[0] or area == chosen[1]:
+                    continue
+                contribution = np.int64(need_levels[recipient, area]) * np.int64(
+                    expertise_levels[donor, area]
+                )
+                if contribution > best:  # strictly: an equal one at a larger area loses
+                    best = contribution
+                    best_area = area
+            if best_area < 0:
+                break
+            chosen[slot] = best_area
+        for slot in range(3):
+            top_areas[pair, slot] = chosen[slot]
+        for area in range(areas):
+            gives_back[pair, area] = (
+                need_levels[donor, area] > 0 and expertise_levels[recipient, area] > 0
+            )
+
+
+def explain_pairs(
+    inputs: PairInputs, donors: np.ndarray, recipients: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top areas (M, 3) int16 (-1 padded) and gives_back (M, A) bool of the pairs."""
+    donors = kernel_array(donors, np.int64)
+    recipients = kernel_array(recipients, np.int64)
+    top_areas = np.empty((len(donors), 3), dtype=np.int16)
+    gives_back = np.empty((len(donors), inputs.need_levels.shape[1]), dtype=np.bool_)
+    _explain_pairs(
+        donors,
+        recipients,
+        inputs.need_levels,
+        inputs.expertise_levels,
+        top_areas,
+        gives_back,
+    )
+    return top_areas, gives_back
+
+
 def warm_up_pairs() -> None:
     """Compile or load the formulas' kernel (see kernels.warm_up)."""
     cities, areas = 2, 1
@@ -177,3 +228,4 @@ def warm_up_pairs() -> None:
         constants=np.ones(4),
     )
     score_pairs(inputs, np.array([0]), np.array([1]))
+    explain_pairs(inputs, np.array([0]), np.array([1]))

@@ -43,6 +43,8 @@ class ScoringInputs:
 
     arrays: CityArrays
     area_codes: tuple[str, ...]
+    # The ISO 639-1 code of each column of ``arrays.languages`` (empty for thawed snapshots).
+    language_codes: tuple[str, ...] = ()
 
     @property
     def ids(self) -> np.ndarray:
@@ -77,8 +79,19 @@ def _json_lists(values: list) -> list[list]:
     return json.loads("[" + ",".join(texts) + "]") if texts else []
 
 
-def load_inputs() -> ScoringInputs:
-    """Read every city profile, the taxonomies and the catalogue's counts into arrays."""
+def load_inputs(*, city_ids: Iterable[int] | None = None) -> ScoringInputs:
+    """Read every city profile, the taxonomies and the catalogue's counts into arrays.
+
+    ``city_ids``: only those cities' rows (``patched_inputs`` puts them into loaded arrays).
+    """
+    cities = City.objects.order_by("id")
+    levels_of = CityAreaLevel.objects.order_by()
+    shares_of = CitySector.objects.order_by()
+    if city_ids is not None:
+        wanted = sorted({int(pk) for pk in city_ids})
+        cities = cities.filter(pk__in=wanted)
+        levels_of = levels_of.filter(city_id__in=wanted)
+        shares_of = shares_of.filter(city_id__in=wanted)
     areas = list(PolicyArea.objects.order_by("position", "code").values_list("id", "code"))
     area_ids = [pk for pk, _ in areas]
     area_codes = tuple(code for _, code in areas)
@@ -88,7 +101,7 @@ def load_inputs() -> ScoringInputs:
     n_areas, n_sectors = len(area_ids), len(sector_ids)
 
     # The profile fields the engine reads, as the profile schema lists them, read by name.
-    city_rows = _fetch(City.objects.order_by("id").values_list("id", *SCORED_FIELDS))
+    city_rows = _fetch(cities.values_list("id", *SCORED_FIELDS))
     n = len(city_rows)
     ids = np.fromiter((row[0] for row in city_rows), dtype=np.int64, count=n)
     column = {name: index for index, name in enumerate(SCORED_FIELDS, start=1)}
@@ -101,11 +114,7 @@ def load_inputs() -> ScoringInputs:
 
     expertise = np.zeros((n, n_areas), dtype=np.float32)
     needs = np.zeros((n, n_areas), dtype=np.float32)
-    levels = _fetch(
-        CityAreaLevel.objects.order_by().values_list(
-            "city_id", "policy_area_id", "expertise", "need"
-        )
-    )
+    levels = _fetch(levels_of.values_list("city_id", "policy_area_id", "expertise", "need"))
     if levels:
         table = np.array(levels, dtype=np.int64)
         rows = np.searchsorted(ids, table[:, 0])
@@ -114,7 +123,7 @@ def load_inputs() -> ScoringInputs:
         needs[rows, cols] = table[:, 3]
 
     sectors = np.zeros((n, n_sectors), dtype=np.float32)
-    shares = _fetch(CitySector.objects.order_by().values_list("city_id", "sector_id", "share"))
+    shares = _fetch(shares_of.values_list("city_id", "sector_id", "share"))
     if shares:
         table = np.array(shares, dtype=np.float64)
         rows = np.searchsorted(ids, table[:, 0].astype(np.int64))
@@ -132,20 +141,7 @@ def load_inputs() -> ScoringInputs:
         for code in codes:
             languages[row, language_col[code]] = True
 
-    practices = np.zeros((n, n_areas), dtype=np.float32)
-    practice_cost = np.full(n, np.nan, dtype=np.float64)
-    catalogue = scoring_inputs()
-    code_col = {code: col for col, code in enumerate(area_codes)}
-    for city_id, counts in catalogue.counts.items():
-        row = int(np.searchsorted(ids, city_id))
-        if row < n and ids[row] == city_id:
-            for code, count in counts.items():
-                if code in code_col:
-                    practices[row, code_col[code]] = count
-    for city_id, cost in catalogue.median_cost_usd.items():
-        row = int(np.searchsorted(ids, city_id))
-        if row < n and ids[row] == city_id and cost is not None:
-            practice_cost[row] = float(cost)
+    practices, practice_cost = _catalogue_columns(ids, area_codes)
 
     # Concluded partnerships with good outcomes count as cooperation experience of their donor
     # (SCORING.md's ``years_d``; partnerships register them, see ``matching/inputs.py``).
@@ -175,7 +171,75 @@ def load_inputs() -> ScoringInputs:
         is_recipient=np.isin(role_array, [City.Role.RECIPIENT, City.Role.BOTH]),
         relevance=relevance,
     )
-    return ScoringInputs(arrays=arrays, area_codes=area_codes)
+    return ScoringInputs(arrays=arrays, area_codes=area_codes, language_codes=tuple(vocabulary))
+
+
+def _catalogue_columns(
+    ids: np.ndarray, area_codes: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per city row: published practices per area, and their median cost (NaN: none)."""
+    n = len(ids)
+    practices = np.zeros((n, len(area_codes)), dtype=np.float32)
+    practice_cost = np.full(n, np.nan, dtype=np.float64)
+    catalogue = scoring_inputs()
+    code_col = {code: col for col, code in enumerate(area_codes)}
+    for city_id, counts in catalogue.counts.items():
+        row = int(np.searchsorted(ids, city_id))
+        if row < n and ids[row] == city_id:
+            for code, count in counts.items():
+                if code in code_col:
+                    practices[row, code_col[code]] = count
+    for city_id, cost in catalogue.median_cost_usd.items():
+        row = int(np.searchsorted(ids, city_id))
+        if row < n and ids[row] == city_id and cost is not None:
+            practice_cost[row] = float(cost)
+    return practices, practice_cost
+
+
+def patched_inputs(
+    base: ScoringInputs, *, city_ids: Iterable[int], changed_since
+) -> ScoringInputs | None:
+    """``base`` with the rows of ``city_ids`` and of cities changed since then read afresh.
+
+    A profile edit rescores one city: reading its rows (and those of cities saved since
+    ``changed_since``, by ``City.updated_at``, which every profile write moves) costs a few
+    small queries where reading every profile costs most of the rescoring. The catalogue's
+    practice counts are read whole (one grouped query). ``None`` when patching cannot give what
+    ``load_inputs()`` would: a city was added or deleted, or the taxonomies, the relevance table
+    or the set of languages changed; the caller then loads everything.
+    """
+    if not base.language_codes and base.arrays.languages.shape[1]:
+        return None
+    changed = {int(pk) for pk in city_ids}
+    changed.update(City.objects.filter(updated_at__gte=changed_since).values_list("pk", flat=True))
+    if City.objects.count() != len(base.ids):
+        return None
+    part = load_inputs(city_ids=changed)
+    old, new = base.arrays, part.arrays
+    if part.area_codes != base.area_codes or not np.array_equal(new.relevance, old.relevance):
+        return None
+    rows = base.rows_of(new.ids.tolist())
+    if len(rows) != len(new.ids):
+        return None  # a city created since the base was loaded
+    language_column = {code: column for column, code in enumerate(base.language_codes)}
+    if any(code not in language_column for code in part.language_codes):
+        return None
+    values = {field.name: getattr(old, field.name).copy() for field in fields(CityArrays)}
+    for field in fields(CityArrays):
+        if field.name in ("ids", "relevance", "languages", "practices", "practice_cost_usd"):
+            continue
+        values[field.name][rows] = getattr(new, field.name)
+    languages = values["languages"]
+    languages[rows] = False
+    spoken = [language_column[code] for code in part.language_codes]
+    languages[rows[:, None], np.array(spoken, dtype=np.int64)[None, :]] = new.languages
+    # Practices change with the catalogue, not with a profile: always the catalogue's now.
+    values["practices"], values["practice_cost_usd"] = _catalogue_columns(base.ids, base.area_codes)
+    return ScoringInputs(
+        arrays=CityArrays(**values),
+        area_codes=base.area_codes,
+        language_codes=base.language_codes,
+    )
 
 
 # --- Snapshots of a run's inputs ------------------------------------------------------------
@@ -185,15 +249,23 @@ def freeze(inputs: ScoringInputs) -> bytes:
     """The inputs as bytes (numpy's npz format: arrays only, nothing executable)."""
     buffer = io.BytesIO()
     arrays = {field.name: getattr(inputs.arrays, field.name) for field in fields(CityArrays)}
-    np.savez(buffer, __area_codes__=np.array(inputs.area_codes, dtype=str), **arrays)
+    np.savez(
+        buffer,
+        __area_codes__=np.array(inputs.area_codes, dtype=str),
+        __language_codes__=np.array(inputs.language_codes, dtype=str),
+        **arrays,
+    )
     return buffer.getvalue()
 
 
 def thaw(data: bytes) -> ScoringInputs:
     with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as stored:
         area_codes = tuple(str(code) for code in stored["__area_codes__"])
+        language_codes: tuple[str, ...] = ()
+        if "__language_codes__" in stored.files:
+            language_codes = tuple(str(code) for code in stored["__language_codes__"])
         arrays = CityArrays(**{field.name: stored[field.name] for field in fields(CityArrays)})
-    return ScoringInputs(arrays=arrays, area_codes=area_codes)
+    return ScoringInputs(arrays=arrays, area_codes=area_codes, language_codes=language_codes)
 
 
 # --- The arrays on-the-fly scoring reuses -----------------------------------------------------

@@ -78,6 +78,9 @@ def index_run_table(run_id: int) -> None:
             [PARENT],
         )
         indexes = [row[0] for row in cursor.fetchall()]
+        # Each index is one sort of the run's rows: with the default 64 MB a 34,000-city run's
+        # sorts spill to disk. For this transaction only.
+        cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
         for number, (_, definition) in enumerate(constraints):
             name = connection.ops.quote_name(f"{table}_c{number}")
             cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {name} {definition}")

@@ -6,18 +6,27 @@ Both reuse the engine on a one-row block (``score_city``), so one city costs O(N
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from cities.models import City
 from matching.scoring import Matches, PreparedInputs, ScoringParams, prepare, score_city
 
 from ..inputs import existing_partnership_pairs
 from ..models import Match, MatchRun
-from .arrays import ScoringInputs, current_inputs, invalidate_inputs, load_inputs
+from .arrays import (
+    ScoringInputs,
+    current_inputs,
+    invalidate_inputs,
+    load_inputs,
+    patched_inputs,
+)
 from .bars import run_bars
 from .params import params_for, params_from_snapshot
 from .runs import RunInProgress, default_profile, start_run
@@ -73,7 +82,7 @@ def rescore_cities(*, city_ids: Iterable[int]) -> int:
     run = MatchRun.objects.active()
     if not ids or run is None:
         return 0
-    inputs = load_inputs()
+    inputs = _inputs_for_rescoring(run, ids)
     params = params_from_snapshot(run.weights)
     prepared = prepare(inputs.arrays, params)
     partnerships = existing_partnership_pairs()
@@ -98,6 +107,47 @@ def rescore_cities(*, city_ids: Iterable[int]) -> int:
             if explained is not None:
                 written += write_matches(explained, run_id=run.pk)
     return written
+
+
+# The profiles a process last rescored with, per active run: (run id, inputs, read at). The
+# next edit re-reads only the cities saved since (arrays.patched_inputs) instead of every
+# profile; a new run, or a change patching cannot follow, reads everything again. The engine
+# keeps the matching preparation (scoring.prepare), so its weights are the run's.
+_rescoring_inputs: tuple[tuple, ScoringInputs, datetime] | None = None
+_rescoring_lock = threading.Lock()
+# Room for clocks: a city saved this long before the last read is read again.
+CHANGED_SINCE_MARGIN = timedelta(seconds=5)
+
+
+def _inputs_for_rescoring(run: MatchRun, city_ids: list[int]) -> ScoringInputs:
+    global _rescoring_inputs
+    with _rescoring_lock:
+        read_at = timezone.now()
+        inputs = None
+        run_key = (run.pk, run.started_at)
+        if _rescoring_inputs is not None and _rescoring_inputs[0] == run_key:
+            _, base, base_read_at = _rescoring_inputs
+            inputs = patched_inputs(
+                base, city_ids=city_ids, changed_since=base_read_at - CHANGED_SINCE_MARGIN
+            )
+        if inputs is None:
+            inputs = load_inputs()
+        _rescoring_inputs = (run_key, inputs, read_at)
+        return inputs
+
+
+def warm_rescoring() -> None:
+    """Read the profiles for rescoring now (a worker starting), not on the first edit."""
+    run = MatchRun.objects.active()
+    if run is not None:
+        _inputs_for_rescoring(run, [])
+
+
+def forget_rescoring_inputs() -> None:
+    """Drop the profiles kept for rescoring (the next edit reads every profile)."""
+    global _rescoring_inputs
+    with _rescoring_lock:
+        _rescoring_inputs = None
 
 
 def _has_role(inputs: ScoringInputs, row: int, role: str) -> bool:

@@ -459,3 +459,48 @@ def test_merge_refuses_mismatched_blocks():
     other = params_with(4)
     with pytest.raises(ValueError, match="other inputs"):
         merge_blocks(arrays, [first, score_block(arrays, np.arange(15, 30), other)], params)
+
+
+def test_other_weights_share_the_preparation_and_score_as_a_fresh_one():
+    """An agency's own weights reuse the prepared arrays: same scores and fingerprint as new."""
+    from matching.scoring import clear_prepared
+
+    arrays = make_arrays(60, seed=11)
+    default = params_with(k=5)
+    own = params_with(k=5, weights={**DEFAULT_WEIGHTS, "need_fit": 0.6, "language": 0.2})
+    clear_prepared()
+    base = prepare(arrays, default)
+    shared = prepare(arrays, own)
+    assert shared is not base and shared.pair_inputs.need_levels is base.pair_inputs.need_levels
+    clear_prepared()
+    fresh = prepare(arrays, own)
+    assert fresh.pair_inputs.need_levels is not base.pair_inputs.need_levels
+    assert np.array_equal(shared.fingerprint, fresh.fingerprint)
+    assert not np.array_equal(shared.fingerprint, base.fingerprint)
+    for row in range(len(arrays)):
+        expected = score_city(arrays, row, own, prepared=fresh)
+        found = score_city(arrays, row, own, prepared=shared)
+        assert np.array_equal(found.donor, expected.donor)
+        assert np.array_equal(found.score, expected.score)
+        assert np.array_equal(found.components, expected.components)
+    assert len(score_all(arrays, own, prepared=shared)) == len(score_all(arrays, own))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), areas=st.sampled_from([1, 3, 7, 70]))
+def test_explanations_follow_the_formulas(seed, areas):
+    """Top areas: the three largest N_r[a] E_d[a] > 0, ties to the smaller area; gives back:
+    N_d[a] > 0 and E_r[a] > 0 (SCORING.md), pair by pair."""
+    arrays = make_arrays(25, seed=seed, areas=areas, mode="few_values")
+    prepared = prepare(arrays, params_with(k=5))
+    rng = np.random.default_rng(seed)
+    donors, recipients = rng.integers(0, 25, 200), rng.integers(0, 25, 200)
+    top_areas, gives_back = prepared.explanations(donors, recipients)
+    for pair, (d, r) in enumerate(zip(donors.tolist(), recipients.tolist(), strict=True)):
+        contributions = [(arrays.needs[r, a] * arrays.expertise[d, a], a) for a in range(areas)]
+        best = sorted((-c, a) for c, a in contributions if c > 0)[:3]
+        assert top_areas[pair].tolist() == [a for _, a in best] + [-1] * (3 - len(best))
+        expected = [
+            bool(arrays.needs[d, a] > 0 and arrays.expertise[r, a] > 0) for a in range(areas)
+        ]
+        assert gives_back[pair].tolist() == expected

@@ -205,3 +205,35 @@ def test_numba_cache_directory(tmp_path):
     environment[kernels.CACHE_ENVIRONMENT] = str(tmp_path / "kernels")
     assert _cache_directory_in_a_new_process(environment) == str(tmp_path / "kernels")
     assert cache_directory() == Path(os.environ[kernels.CACHE_ENVIRONMENT])
+
+
+def test_engine_threads_run_blas_on_one_thread():
+    """The limit holds in the engine's threads even when another thread set BLAS limits first.
+
+    threadpoolctl ignores limits set from any thread but its "controlling" one; the engine's
+    threads must still get one BLAS thread each, or their GEMMs oversubscribe the cores.
+    """
+    import threading
+
+    from threadpoolctl import ThreadpoolController
+
+    from matching.scoring import single_threaded_blas
+
+    controller = ThreadpoolController().select(user_api="blas")
+    if not controller.lib_controllers or controller.info()[0]["num_threads"] < 2:
+        return  # nothing to limit with a single BLAS thread
+    controller.limit(limits=2).restore_original_limits()  # this thread now controls OpenBLAS
+    seen: list[list[int]] = []
+
+    def engine_thread() -> None:
+        with single_threaded_blas():
+            blas = ThreadpoolController().select(user_api="blas").info()
+            seen.append([library["num_threads"] for library in blas])
+
+    workers = [threading.Thread(target=engine_thread) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(seen) == 2 and all(threads == 1 for found in seen for threads in found)
+    assert controller.info()[0]["num_threads"] >= 2  # restored afterwards

@@ -306,3 +306,71 @@ def test_a_broker_outage_does_not_fail_the_profile_edit(
         )
     assert City.objects.get(pk=cities[0].pk).population == 77_777
     assert stored(run) == before  # rescored by the next run instead
+
+
+def test_a_second_edit_reads_only_the_changed_profiles(
+    scored, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Rescoring keeps the profiles it read: the next edit re-reads the cities saved since.
+
+    A city edited elsewhere (its rescoring ran in another process) is read again too, so the
+    patched profiles give the lists a full run over the edited profiles gives.
+    """
+    from matching.services import rescoring
+
+    cities, run = scored
+    first, second = [c for c in cities if c.role == City.Role.BOTH][:2]
+    rescoring.forget_rescoring_inputs()
+    services.rescore_cities(city_ids=[first.pk])  # reads every profile once
+
+    full_loads = []
+    real_load = rescoring.load_inputs
+    monkeypatch.setattr(rescoring, "load_inputs", lambda: full_loads.append(1) or real_load())
+    with django_capture_on_commit_callbacks(execute=False):  # rescored "elsewhere"
+        city_services.update_city_profile(
+            city=second,
+            fields={"languages": ["fr"]},
+            expertise={"waste": 3, "air": 3, "water": 3, "energy": 3},
+            trigger="form",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        city_services.update_city_profile(
+            city=first, fields={"population": 250_000}, needs={"waste": 3}, trigger="form"
+        )
+
+    assert full_loads == []
+    now, fresh = stored(run), expected(run)
+    assert own_rows(now, first.pk) == own_rows(fresh, first.pk)
+    assert any(second.pk in pair for pair in own_rows(now, first.pk))
+
+
+def test_a_new_city_makes_rescoring_read_every_profile(scored, monkeypatch):
+    from matching.services import rescoring
+
+    cities, run = scored
+    city = next(c for c in cities if c.role == City.Role.BOTH)
+    rescoring.forget_rescoring_inputs()
+    services.rescore_cities(city_ids=[city.pk])
+    CityFactory()
+    full_loads = []
+    real_load = rescoring.load_inputs
+    monkeypatch.setattr(rescoring, "load_inputs", lambda: full_loads.append(1) or real_load())
+    services.rescore_cities(city_ids=[city.pk])
+    assert full_loads == [1]
+
+
+def test_a_worker_reads_the_profiles_when_it_starts(scored, monkeypatch):
+    from matching import receivers
+    from matching.services import rescoring
+
+    cities, run = scored
+    city = next(c for c in cities if c.role == City.Role.BOTH)
+    rescoring.forget_rescoring_inputs()
+    receivers.warm_up_rescoring()
+    full_loads = []
+    real_load = rescoring.load_inputs
+    monkeypatch.setattr(rescoring, "load_inputs", lambda: full_loads.append(1) or real_load())
+    City.objects.filter(pk=city.pk).update(absorptive_capacity=0)
+    services.rescore_cities(city_ids=[city.pk])
+    assert full_loads == []
+    assert own_rows(stored(run), city.pk) == own_rows(expected(run), city.pk)
