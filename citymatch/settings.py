@@ -247,6 +247,7 @@ SPECTACULAR_SETTINGS = {
         "BestPracticeStatusEnum": "bestpractices.models.BestPractice.Status",
         "CityRoleEnum": "cities.models.City.Role",
         "ServiceStatusEnum": "citymatch.api.views.SERVICE_STATES",
+        "HealthStatusEnum": "citymatch.api.views.OVERALL_STATES",
         "PartnershipStatusEnum": "partnerships.models.Partnership.Status",
         "PartnershipKindEnum": "partnerships.models.Partnership.Kind",
     },
