@@ -270,9 +270,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # task to a second worker. Lost runs come back much sooner through their heartbeat (below).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 5 * 60),
-    "socket_connect_timeout": env_float("CELERY_BROKER_CONNECT_TIMEOUT", 2.0),
+    "socket_connect_timeout": env_float("CELERY_BROKER_CONNECT_TIMEOUT", 1.0),
+    # How long sending a task may retry connecting: a request that starts a run or saves a
+    # profile answers within about this when the broker is down (the outbox sends it later).
+    "connect_retries_timeout": env_float("CELERY_PUBLISH_TIMEOUT", 1.0),
+    # Retry at once, then every 0.2-0.5 s within that time (kombu's default waits 2 s first).
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT", 2.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT", 1.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -280,7 +287,6 @@ CELERY_TIMEZONE = TIME_ZONE
 # with the change, sent after the commit and, when the broker was down, by the relay every
 # OUTBOX_RELAY_SECONDS (beat), at worker start and with `manage.py relay_outbox`.
 OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 30)
-OUTBOX_PUBLISH_TIMEOUT = env_float("OUTBOX_PUBLISH_TIMEOUT", 1.5)
 
 # A running scoring run's steps update its heartbeat every SCORING_HEARTBEAT_SECONDS; a run
 # silent for SCORING_STALE_BEATS beats lost its worker and is re-queued, at most
