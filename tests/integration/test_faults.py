@@ -90,8 +90,7 @@ def _use_broker(url: str | None) -> None:
     else:
         os.environ["CELERY_BROKER_URL"] = url
     celery_app.conf.broker_url = url or settings.CELERY_BROKER_URL
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # Forget (not close) the pools: kombu keeps one per broker URL and hands the same back.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
