@@ -84,3 +84,43 @@ def test_without_a_broker_the_task_runs_in_process_once(django_capture_on_commit
     assert message.task == "matching.tasks.run_scoring" and message.sent_at is not None
     assert outbox.relay() == 0
     assert City.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_at_once_never_send_a_message_twice(postgres, broker):
+    """Each relay locks what it sends and skips what the other holds (PostgreSQL row locks)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    broker["up"] = False
+    for city_id in range(40):
+        outbox.enqueue(task=TASK, kwargs={"city_ids": [city_id]})  # autocommit: tried at once
+    broker["up"] = True
+    real_publish = outbox._publish
+
+    def slow_publish(message):
+        time.sleep(0.005)  # long enough for the relays to overlap
+        real_publish(message)
+
+    outbox._publish = slow_publish
+    counts: list[int] = []
+
+    def relay():
+        try:
+            counts.append(outbox.relay())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        outbox._publish = real_publish
+    sent = [kwargs["city_ids"][0] for _, kwargs in broker["sent"]]
+    assert sorted(sent) == list(range(40)) and sum(counts) == 40
+    assert not Message.objects.filter(sent_at__isnull=True).exists()
