@@ -287,6 +287,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # with the change, sent after the commit and, when the broker was down, by the relay every
 # OUTBOX_RELAY_SECONDS (beat), at worker start and with `manage.py relay_outbox`.
 OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 30)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7)
 
 # A running scoring run's steps update its heartbeat every SCORING_HEARTBEAT_SECONDS; a run
 # silent for SCORING_STALE_BEATS beats lost its worker and is re-queued, at most

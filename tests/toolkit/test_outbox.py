@@ -124,3 +124,18 @@ def test_two_relays_at_once_never_send_a_message_twice(postgres, broker):
     sent = [kwargs["city_ids"][0] for _, kwargs in broker["sent"]]
     assert sorted(sent) == list(range(40)) and sum(counts) == 40
     assert not Message.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_the_relay_forgets_messages_sent_long_ago(broker, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.OUTBOX_KEEP_DAYS = 7
+    now = timezone.now()
+    old = Message.objects.create(task=TASK, sent_at=now - timedelta(days=8))
+    recent = Message.objects.create(task=TASK, sent_at=now - timedelta(days=6))
+    pending = Message.objects.create(task=TASK, created_at=now - timedelta(days=30))
+    outbox.relay()
+    assert set(Message.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}
+    assert not Message.objects.filter(pk=old.pk).exists()

@@ -20,7 +20,9 @@ class Message(models.Model):
         ordering = ["id"]
         indexes = [
             # The relay reads the pending messages, oldest first; sent ones are most rows.
-            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="outbox_pending")
+            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="outbox_pending"),
+            # Sent messages are kept a while (to look into), then pruned by age.
+            models.Index(fields=["sent_at"], name="outbox_sent_at"),
         ]
 
     def __str__(self) -> str:

@@ -19,9 +19,11 @@ outside the caller's transaction, as a direct ``delay()`` would.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,13 +45,22 @@ def enqueue(*, task: str, kwargs: dict[str, Any] | None = None) -> Message:
 
 def relay() -> int:
     """Send every pending message, oldest first; the number sent. Stops at the first broker
-    error (the next relay tries again)."""
+    error (the next relay tries again). Also forgets messages sent long ago."""
+    prune()
     sent = 0
     while True:
         done, stopped = _send_batch(Message.objects.filter(sent_at__isnull=True))
         sent += done
         if stopped or not done:
             return sent
+
+
+def prune() -> int:
+    """Delete the messages sent more than ``OUTBOX_KEEP_DAYS`` ago; the number deleted."""
+    days = getattr(settings, "OUTBOX_KEEP_DAYS", 7)
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = Message.objects.filter(sent_at__lt=cutoff).delete()
+    return deleted
 
 
 def send_pending(*, ids: list[int]) -> int:
@@ -112,6 +123,7 @@ def _record_failure(message: Message, exc: BaseException) -> None:
 
 def _run_in_process(pending) -> int:
     """No broker: claim each message (so it runs once), then run its task here and now."""
+    prune()  # no beat runs the relay here
     with transaction.atomic():
         claimed = list(_lock(pending))
         Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
