@@ -1,8 +1,8 @@
 """Writes to city profiles: every page, API view, admin and command goes through these.
 
 A profile is a city row plus its expertise/need levels (``{"waste": 3}``) and sector shares
-(``{"E": 0.2}``). Each write is one transaction, and ``city_profiles_changed`` is sent only
-once it has committed, so a listener never rescores a profile that was rolled back.
+(``{"E": 0.2}``). Each write is one transaction, and ``city_profiles_changed`` is sent inside
+it, so what a listener records (a rescoring request) commits or rolls back with the profile.
 """
 
 from __future__ import annotations
@@ -49,13 +49,15 @@ _SLUG_TRANSLITERATION = str.maketrans(
 
 
 def notify_profiles_changed(*, city_ids: Iterable[int], trigger: str) -> None:
-    """Send ``city_profiles_changed`` once the current transaction commits (at once if none)."""
+    """Send ``city_profiles_changed`` now, inside the writer's transaction.
+
+    What the receivers write (the rescoring request in the task outbox) commits or rolls back
+    with the profiles; what they send outside the database waits for the commit themselves.
+    """
     ids = sorted(set(city_ids))
     if not ids:
         return
-    transaction.on_commit(
-        lambda: city_profiles_changed.send(sender=City, city_ids=ids, trigger=trigger)
-    )
+    city_profiles_changed.send(sender=City, city_ids=ids, trigger=trigger)
 
 
 def base_slug(name: str, country: str) -> str:

@@ -1,7 +1,8 @@
 """Signals other apps listen to, so that `cities` never imports upward.
 
 ``city_profiles_changed`` is sent after city profiles were created or changed (by a form, the
-admin, the API or an import); ``partnerships`` rescores them once the transaction commits.
+admin, the API or an import), inside the writer's transaction; ``matching`` records their
+rescoring in the task outbox, which sends it once the transaction commits.
 Arguments: ``city_ids`` (list of ids) and ``trigger`` (a short word: form, admin, api, import).
 """
 

@@ -40,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = env_str(name)
     if not value:
@@ -77,6 +87,7 @@ INSTALLED_APPS = [
     "bestpractices",
     "matching",
     "partnerships",
+    "toolkit.outbox",
 ]
 
 MIDDLEWARE = [
@@ -127,9 +138,14 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: with Redis down, reads miss and pages still answer (toolkit/cache.py).
+            "BACKEND": "toolkit.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "citymatch"),
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("CACHE_CONNECT_TIMEOUT", 0.5),
+                "socket_timeout": env_float("CACHE_TIMEOUT", 1.0),
+            },
         }
     }
 else:
@@ -231,6 +247,7 @@ SPECTACULAR_SETTINGS = {
         "BestPracticeStatusEnum": "bestpractices.models.BestPractice.Status",
         "CityRoleEnum": "cities.models.City.Role",
         "ServiceStatusEnum": "citymatch.api.views.SERVICE_STATES",
+        "HealthStatusEnum": "citymatch.api.views.OVERALL_STATES",
         "PartnershipStatusEnum": "partnerships.models.Partnership.Status",
         "PartnershipKindEnum": "partnerships.models.Partnership.Kind",
     },
@@ -248,8 +265,46 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task a worker took but never acknowledged (the worker was killed) goes back to the queue
+# after this long: longer than the longest task's time limit, or Redis would hand a running
+# task to a second worker. Lost runs come back much sooner through their heartbeat (below).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 5 * 60),
+    "socket_connect_timeout": env_float("CELERY_BROKER_CONNECT_TIMEOUT", 1.0),
+    # How long sending a task may retry connecting: a request that starts a run or saves a
+    # profile answers within about this when the broker is down (the outbox sends it later).
+    "connect_retries_timeout": env_float("CELERY_PUBLISH_TIMEOUT", 1.0),
+    # Retry at once, then every 0.2-0.5 s within that time (kombu's default waits 2 s first).
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT", 1.0)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+
+# Tasks are sent through a transactional outbox (toolkit/outbox): the message is a row written
+# with the change, sent after the commit and, when the broker was down, by the relay every
+# OUTBOX_RELAY_SECONDS (beat), at worker start and with `manage.py relay_outbox`.
+OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 30)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7)
+
+# A running scoring run's steps update its heartbeat every SCORING_HEARTBEAT_SECONDS; a run
+# silent for SCORING_STALE_BEATS beats lost its worker and is re-queued, at most
+# SCORING_MAX_RECOVERIES times, then failed (the previous run stays active).
+SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 15)
+SCORING_STALE_BEATS = env_int("SCORING_STALE_BEATS", 4)
+SCORING_MAX_RECOVERIES = env_int("SCORING_MAX_RECOVERIES", 2)
+
 CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {
+        "task": "outbox.relay",
+        "schedule": float(OUTBOX_RELAY_SECONDS),
+    },
+    "recover-lost-runs": {
+        "task": "matching.tasks.recover_lost_runs",
+        "schedule": float(SCORING_HEARTBEAT_SECONDS),
+    },
     "nightly-scoring-run": {
         "task": "matching.tasks.start_scheduled_run",
         "schedule": crontab(

@@ -6,7 +6,7 @@ class MatchingConfig(AppConfig):
     verbose_name = "Matching"
 
     def ready(self) -> None:
-        from celery.signals import worker_process_init
+        from celery.signals import worker_process_init, worker_ready
         from django.db.models.signals import post_migrate
 
         from . import receivers  # connects the rescoring handlers
@@ -14,3 +14,5 @@ class MatchingConfig(AppConfig):
         post_migrate.connect(receivers.warm_up_engine, sender=self)
         worker_process_init.connect(receivers.warm_up_engine, weak=False)
         worker_process_init.connect(receivers.warm_up_rescoring, weak=False)
+        # A worker (re)starting after a crash resumes the runs its predecessor lost.
+        worker_ready.connect(receivers.recover_lost_runs, weak=False)

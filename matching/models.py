@@ -113,6 +113,14 @@ class MatchRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Every step of a running run (preparing, each shard, finishing) touches this while it
+    # works; a run silent for long lost its worker and is re-queued (``recover_lost_runs``).
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker last reported working on the run."
+    )
+    recoveries = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the run was re-queued after its worker was lost."
+    )
 
     objects = MatchRunQuerySet.as_manager()
 

@@ -7,10 +7,14 @@ rescoring never sees a profile or practice that was rolled back.
 
 from __future__ import annotations
 
+import logging
+
 from django.dispatch import receiver
 
 from bestpractices.signals import practices_changed
 from cities.signals import city_profiles_changed
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(city_profiles_changed, dispatch_uid="matching.rescore_changed_profiles")
@@ -51,3 +55,11 @@ def warm_up_rescoring(**kwargs) -> None:
         warm_rescoring()
     except DatabaseError:
         logging.getLogger(__name__).warning("Profiles not read at start: database unavailable.")
+def recover_lost_runs(**kwargs) -> None:
+    """At worker start: re-queue (or fail) the runs whose worker died (``services.runs``)."""
+    from .services import recover_lost_runs as recover
+
+    try:
+        recover()
+    except Exception:  # the worker must start even if the database is away for a moment
+        logger.exception("Looking for lost scoring runs at worker start failed.")

@@ -5,13 +5,16 @@ recipients (any worker on any machine may take them), then ``finish_run`` activa
 task here is safe to run twice, so they acknowledge late and are redelivered when their worker
 dies (``reject_on_worker_lost``). Failures end the run through three paths: ``on_failure`` (an
 exception or a soft time limit, also in-process), the chord's error callback (a hard time limit
-kills the process before ``on_failure`` can run) and ``fail_stale_runs`` at the next start (the
-whole worker vanished).
+kills the process before ``on_failure`` can run) and ``recover_lost_runs`` (the whole worker
+vanished: its run's heartbeat stopped; the run is re-queued, or failed after a few tries).
+
+While a step of a run works on a worker, a thread beats the run's heartbeat (``steps_of``).
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 
 from celery import Task, chord, shared_task
 
@@ -32,11 +35,23 @@ class RunTask(Task):
 RUN_TASK = {"base": RunTask, "acks_late": True, "reject_on_worker_lost": True}
 
 
+def steps_of(task: Task, run_id: int):
+    """On a worker, keep the run's heartbeat while the step works; in-process, nothing."""
+    if task.request.is_eager:
+        return nullcontext()
+    return services.keep_beating(run_id=run_id)
+
+
 @shared_task(
-    name="matching.tasks.run_scoring", time_limit=11 * 60, soft_time_limit=10 * 60, **RUN_TASK
+    name="matching.tasks.run_scoring",
+    bind=True,
+    time_limit=11 * 60,
+    soft_time_limit=10 * 60,
+    **RUN_TASK,
 )
-def run_scoring(run_id: int) -> None:
-    shards = services.prepare_run(run_id=run_id)
+def run_scoring(self, run_id: int) -> None:
+    with steps_of(self, run_id):
+        shards = services.prepare_run(run_id=run_id)
     if shards is None:
         return  # the run ended (failed or finished) before this message was handled
     finish = finish_run.si(run_id).on_error(run_failed.s(run_id))
@@ -47,23 +62,39 @@ def run_scoring(run_id: int) -> None:
 
 
 @shared_task(
-    name="matching.tasks.score_shard", time_limit=16 * 60, soft_time_limit=15 * 60, **RUN_TASK
+    name="matching.tasks.score_shard",
+    bind=True,
+    time_limit=16 * 60,
+    soft_time_limit=15 * 60,
+    **RUN_TASK,
 )
-def score_shard(run_id: int, index: int) -> bool:
-    return services.score_shard(run_id=run_id, index=index)
+def score_shard(self, run_id: int, index: int) -> bool:
+    with steps_of(self, run_id):
+        return services.score_shard(run_id=run_id, index=index)
 
 
 @shared_task(
-    name="matching.tasks.finish_run", time_limit=26 * 60, soft_time_limit=25 * 60, **RUN_TASK
+    name="matching.tasks.finish_run",
+    bind=True,
+    time_limit=26 * 60,
+    soft_time_limit=25 * 60,
+    **RUN_TASK,
 )
-def finish_run(run_id: int) -> None:
-    services.finish_run(run_id=run_id)
+def finish_run(self, run_id: int) -> None:
+    with steps_of(self, run_id):
+        services.finish_run(run_id=run_id)
 
 
 @shared_task(name="matching.tasks.run_failed")
 def run_failed(request, exc, traceback, run_id: int) -> None:
     """Error callback of a run's chord: a shard or the final step failed or was killed."""
     services.fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(name="matching.tasks.recover_lost_runs", ignore_result=True)
+def recover_lost_runs() -> list[int]:
+    """Beat's check (every SCORING_HEARTBEAT_SECONDS, and at worker start) for lost runs."""
+    return services.recover_lost_runs()
 
 
 @shared_task(name="matching.tasks.start_scheduled_run")

@@ -15,8 +15,8 @@ Rules:
 - A city whose stored profile already equals its row is not written at all, so importing the
   same file twice changes nothing (no ``updated_at`` moves, no signal is sent for it).
 - The database work is in bulk: a constant number of queries per chunk of rows.
-- After a successful import that changed something, ``city_profiles_changed`` is sent on
-  commit with the ids of the created and updated cities and ``trigger="import"``.
+- After a successful import that changed something, ``city_profiles_changed`` is sent in
+  its transaction with the ids of the created and updated cities and ``trigger="import"``.
 
 The steps, one module each: ``files`` (a file's shape), ``cells`` (what its cells say),
 ``planning`` (what differs from the stored cities), ``writing`` (the bulk writes), and

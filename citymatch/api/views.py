@@ -17,8 +17,10 @@ from rest_framework.views import APIView
 
 OK = "ok"
 DOWN = "unavailable"
+DEGRADED = "degraded"
 NOT_CONFIGURED = "not configured"
 SERVICE_STATES = [OK, DOWN]
+OVERALL_STATES = [OK, DEGRADED, DOWN]
 
 
 def database_status() -> str:
@@ -47,7 +49,7 @@ def broker_status() -> str:
 
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
     except Exception:  # kombu raises the transport's own errors
         return DOWN
     return OK
@@ -56,7 +58,11 @@ def broker_status() -> str:
 health_response = inline_serializer(
     "Health",
     {
-        "status": serializers.ChoiceField(choices=SERVICE_STATES),
+        "status": serializers.ChoiceField(choices=OVERALL_STATES),
+        "down": serializers.ListField(
+            child=serializers.ChoiceField(choices=["database", "cache", "broker"]),
+            help_text="The services that do not answer.",
+        ),
         "database": serializers.ChoiceField(choices=SERVICE_STATES),
         "cache": serializers.ChoiceField(choices=SERVICE_STATES),
         "broker": serializers.ChoiceField(choices=[OK, DOWN, NOT_CONFIGURED]),
@@ -65,7 +71,12 @@ health_response = inline_serializer(
 
 
 class HealthView(APIView):
-    """Whether the services CityMatch needs answer; 503 when one of them does not."""
+    """Whether the services CityMatch needs answer.
+
+    200 ``ok`` when all do; 200 ``degraded`` when the cache or the broker does not (pages and
+    the API keep working without the cache, and tasks wait in the outbox for the broker);
+    503 ``unavailable`` only without the database, which nothing works without.
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -77,18 +88,39 @@ class HealthView(APIView):
         examples=[
             OpenApiExample(
                 "Healthy",
-                value={"status": OK, "database": OK, "cache": OK, "broker": NOT_CONFIGURED},
+                value={
+                    "status": OK,
+                    "down": [],
+                    "database": OK,
+                    "cache": OK,
+                    "broker": NOT_CONFIGURED,
+                },
                 response_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Redis down",
+                value={
+                    "status": DEGRADED,
+                    "down": ["cache", "broker"],
+                    "database": OK,
+                    "cache": DOWN,
+                    "broker": DOWN,
+                },
+                response_only=True,
+            ),
         ],
     )
     def get(self, request: Request) -> Response:
         checks = {"database": database_status(), "cache": cache_status(), "broker": broker_status()}
-        healthy = DOWN not in checks.values()
-        return Response(
-            {"status": OK if healthy else DOWN, **checks},
-            status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+        down = [name for name, state in checks.items() if state == DOWN]
+        # Without the cache or the broker CityMatch still serves (degraded); not without the
+        # database.
+        if "database" in down:
+            return Response(
+                {"status": DOWN, "down": down, **checks},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({"status": DEGRADED if down else OK, "down": down, **checks})
 
 
 class APIRootView(routers.APIRootView):

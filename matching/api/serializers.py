@@ -156,5 +156,7 @@ class MatchRunSerializer(serializers.ModelSerializer):
             "finished_at",
             "duration_s",
             "error",
+            "heartbeat_at",
+            "recoveries",
         ]
         read_only_fields = fields

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cities.models import City
 from matching.scoring import Matches, PreparedInputs, ScoringParams, prepare, score_city
+from toolkit.outbox import services as outbox
 
 from ..inputs import existing_partnership_pairs
 from ..models import Match, MatchRun
@@ -48,21 +49,21 @@ def queue_rescoring(*, city_ids: Iterable[int]) -> None:
     run is cheaper and exact. If a run is already in progress nothing more is queued: a run
     rescores, when it finishes, the cities saved after it froze its inputs.
     """
-    from ..tasks import rescore_cities as rescore_task
-
     ids = sorted({int(pk) for pk in city_ids})
     if not ids:
         return
     invalidate_inputs()
+    # Again once committed: a reader may have loaded the old profiles meanwhile.
+    transaction.on_commit(invalidate_inputs)
     if len(ids) > RESCORE_MAX_CITIES:
         try:
             start_run(trigger=MatchRun.Trigger.PROFILE_CHANGE)
         except RunInProgress:
             logger.info("%d profiles changed during a run; it rescores them when done.", len(ids))
         return
-    # Once the edit is committed; and a broker that is down must not fail the edit itself (it
-    # is saved; the next full run scores it), so an error here is logged, not raised.
-    transaction.on_commit(lambda: rescore_task.delay(ids), robust=True)
+    # Through the outbox, in the edit's transaction: the request commits with the edit, and a
+    # broker that is down delays the rescoring (the relay sends it later) but never the edit.
+    outbox.enqueue(task="matching.tasks.rescore_cities", kwargs={"city_ids": ids})
 
 
 def rescore_cities(*, city_ids: Iterable[int]) -> int:

@@ -17,8 +17,16 @@ broker the same code runs in-process):
    transaction writes the run's matches, deactivates the previous run and activates this one.
    Until that commit readers see the previous run only; if anything fails the transaction rolls
    back and the previous run stays served.
-5. ``fail_run`` ends a run that raised, timed out or lost its worker; ``fail_stale_runs`` ends
-   one whose worker vanished without a word, when the next run starts.
+5. ``fail_run`` ends a run that raised, timed out or lost its worker. Each step touches the
+   run's ``heartbeat_at`` (and a worker keeps touching it while a step works, ``keep_beating``);
+   ``recover_lost_runs`` (beat, worker start, the next start) re-queues a running run silent
+   for ``SCORING_STALE_BEATS`` beats, at most ``SCORING_MAX_RECOVERIES`` times, then fails it.
+   Every step is safe to run again, so a re-queued run picks up where its worker died.
+   ``fail_stale_runs`` ends a run still in progress past the run time limit.
+
+Runs are sent to the workers through the outbox (``toolkit.outbox``): the run row and its
+message commit together, and a run started while the broker is down stays queued until the
+relay sends it.
 """
 
 from __future__ import annotations
@@ -26,12 +34,15 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import ExpressionWrapper, F, IntegerField
+from django.db.models import ExpressionWrapper, F, IntegerField, Q
 from django.utils import timezone
 
 from cities.models import City
@@ -43,6 +54,7 @@ from matching.scoring import (
     prepare,
     score_block,
 )
+from toolkit.outbox import services as outbox
 
 from ..inputs import existing_partnership_pairs
 from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
@@ -79,6 +91,17 @@ def run_time_limit() -> timedelta:
     """How long a run may stay queued or running before the next start declares it dead."""
     seconds = getattr(settings, "SCORING_RUN_TIME_LIMIT", 2 * settings.CELERY_TASK_TIME_LIMIT)
     return timedelta(seconds=seconds)
+
+
+def heartbeat_interval() -> float:
+    """Seconds between two heartbeats of a working step."""
+    return max(0.1, float(getattr(settings, "SCORING_HEARTBEAT_SECONDS", 15)))
+
+
+def stale_after() -> timedelta:
+    """How long a running run may stay silent before it is taken for lost."""
+    beats = max(2, int(getattr(settings, "SCORING_STALE_BEATS", 4)))
+    return timedelta(seconds=beats * heartbeat_interval())
 
 
 def default_profile() -> ScoringProfile:
@@ -120,6 +143,7 @@ def start_run(*, trigger: str, user=None, profile: ScoringProfile | None = None)
     if trigger not in MatchRun.Trigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}; use one of {MatchRun.Trigger.values}.")
     fail_stale_runs()
+    recover_lost_runs()
     profile = profile or default_profile()
     current = run_in_progress()
     if current is not None:
@@ -133,11 +157,10 @@ def start_run(*, trigger: str, user=None, profile: ScoringProfile | None = None)
                 weights=profile.snapshot(),
                 created_by=user if user is not None and user.is_authenticated else None,
             )
+            _enqueue(run.pk)
     except IntegrityError as exc:
         # Another request created its run between the check above and this insert.
         raise RunInProgress(run_in_progress()) from exc
-    run_id = run.pk
-    transaction.on_commit(lambda: _enqueue(run_id), robust=True)
     return run
 
 
@@ -146,14 +169,8 @@ def run_in_progress() -> MatchRun | None:
 
 
 def _enqueue(run_id: int) -> None:
-    from ..tasks import run_scoring
-
-    try:
-        run_scoring.delay(run_id)
-    except Exception as exc:
-        # No broker, or (in-process) the run itself raised: either way it must not stay queued.
-        fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
-        raise
+    """Ask a worker to run it, in the caller's transaction (sent once that commits)."""
+    outbox.enqueue(task="matching.tasks.run_scoring", kwargs={"run_id": run_id})
 
 
 # --- 2. Prepare ---------------------------------------------------------------------------
@@ -173,10 +190,9 @@ def prepare_run(*, run_id: int) -> list[int] | None:
     run = MatchRun.objects.filter(pk=run_id).first()
     if run is None or run.status != MatchRun.Status.RUNNING:
         return None
+    beat(run_id=run_id)
     if RunInputs.objects.filter(run_id=run_id).exists():
-        return list(
-            RunShard.objects.filter(run_id=run_id, done=False).values_list("index", flat=True)
-        )
+        return _shards_to_score(run_id)
 
     inputs = load_inputs()
     arrays = inputs.arrays
@@ -196,6 +212,10 @@ def prepare_run(*, run_id: int) -> list[int] | None:
         )
     donors = int(np.count_nonzero(arrays.is_donor))
     with transaction.atomic():
+        # A re-queued run and its original message may prepare at once: one stores its cut.
+        MatchRun.objects.select_for_update().filter(pk=run_id).first()
+        if RunInputs.objects.filter(run_id=run_id).exists():
+            return _shards_to_score(run_id)
         RunInputs.objects.create(run_id=run_id, data=freeze(inputs))
         RunShard.objects.bulk_create(shards)
         MatchRun.objects.filter(pk=run_id).update(
@@ -205,8 +225,17 @@ def prepare_run(*, run_id: int) -> list[int] | None:
             shards_total=count,
             shards_done=0,
             progress=PROGRESS_PREPARED,
+            heartbeat_at=timezone.now(),
         )
     return list(range(count))
+
+
+def _shards_to_score(run_id: int) -> list[int]:
+    return list(
+        RunShard.objects.filter(run_id=run_id, done=False)
+        .order_by("index")
+        .values_list("index", flat=True)
+    )
 
 
 # --- 3. Shards ----------------------------------------------------------------------------
@@ -247,6 +276,7 @@ def score_shard(*, run_id: int, index: int) -> bool:
     run = MatchRun.objects.filter(pk=run_id).only("status", "weights", "started_at").first()
     if run is None or run.status != MatchRun.Status.RUNNING:
         return False
+    beat(run_id=run_id)
     shard = RunShard.objects.get(run_id=run_id, index=index)
     params = params_from_snapshot(run.weights)
     inputs, prepared = run_inputs(run, params)
@@ -266,6 +296,7 @@ def score_shard(*, run_id: int, index: int) -> bool:
             # One UPDATE reads the old shards_done for both columns, so concurrent shards
             # never lose a count or move progress backwards.
             MatchRun.objects.filter(pk=run_id).update(
+                heartbeat_at=timezone.now(),
                 shards_done=F("shards_done") + 1,
                 progress=ExpressionWrapper(
                     PROGRESS_PREPARED + (F("shards_done") + 1) * span / F("shards_total"),
@@ -284,6 +315,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
     run = MatchRun.objects.filter(pk=run_id).first()
     if run is None or run.status != MatchRun.Status.RUNNING:
         return run
+    beat(run_id=run_id)
     missing = list(
         RunShard.objects.filter(run_id=run_id, done=False).values_list("index", flat=True)
     )
@@ -440,3 +472,100 @@ def fail_stale_runs() -> int:
             error=f"No result within {limit_min} minutes: the worker was lost or killed.",
         )
     return len(stale)
+
+
+# --- 6. Heartbeats and lost workers ---------------------------------------------------------
+
+
+def beat(*, run_id: int) -> bool:
+    """Record that a worker is working on this run; False when the run is not running.
+
+    Never waits: while the activation transaction holds the run's row, the run is plainly
+    alive and this beat is skipped (on SQLite, which has no row locks, it simply updates).
+    """
+    with transaction.atomic():
+        running = MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.RUNNING)
+        if connection.features.has_select_for_update_skip_locked:
+            running = running.select_for_update(skip_locked=True)
+        if not running.values_list("pk", flat=True).first():
+            return False
+        MatchRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
+    return True
+
+
+@contextmanager
+def keep_beating(*, run_id: int) -> Iterator[None]:
+    """Beat every ``SCORING_HEARTBEAT_SECONDS`` from a thread while the block runs.
+
+    A shard or the final step may work for minutes without touching the run; this keeps a
+    long but live step from being taken for lost. The thread dies with its process, which is
+    the point: a killed worker stops beating.
+    """
+    stop = threading.Event()
+
+    def beating() -> None:
+        try:
+            while not stop.wait(heartbeat_interval()):
+                try:
+                    beat(run_id=run_id)
+                except Exception:  # a missed beat is not worth failing the step for
+                    logger.warning("Heartbeat of run %s failed.", run_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beating, name=f"run-{run_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def recover_lost_runs() -> list[int]:
+    """Re-queue each running run whose heartbeat stopped; fail it after too many tries.
+
+    A run's steps are all safe to run again (``prepare_run`` returns the shards still to
+    score, a shard replaces its own result, ``finish_run`` checks the run is still running), so
+    sending ``run_scoring`` again resumes it where its worker died. Past
+    ``SCORING_MAX_RECOVERIES`` the run fails and the previous run stays active. Returns the ids
+    of the runs re-queued or failed.
+    """
+    limit = timezone.now() - stale_after()
+    silent = Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit)
+    lost = MatchRun.objects.filter(silent, status=MatchRun.Status.RUNNING)
+    max_recoveries = int(getattr(settings, "SCORING_MAX_RECOVERIES", 2))
+    handled = []
+    for run_id in lost.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = lost.filter(pk=run_id)
+            if connection.features.has_select_for_update_skip_locked:
+                # A row someone holds belongs to a live transaction (an activation): not lost.
+                locked = locked.select_for_update(skip_locked=True)
+            run = locked.only("recoveries").first()
+            if run is None:
+                continue
+            silence = round(stale_after().total_seconds())
+            if run.recoveries >= max_recoveries:
+                fail_run(
+                    run_id=run_id,
+                    error=(
+                        f"The worker was lost {run.recoveries + 1} times (no heartbeat for "
+                        f"{silence} s); the previous run stays active."
+                    ),
+                )
+            else:
+                # A fresh heartbeat gives the re-sent run a full period to start.
+                MatchRun.objects.filter(pk=run_id).update(
+                    recoveries=F("recoveries") + 1, heartbeat_at=timezone.now()
+                )
+                _enqueue(run_id)
+                logger.warning(
+                    "Scoring run %s had no heartbeat for %s s: re-queued (recovery %d of %d).",
+                    run_id,
+                    silence,
+                    run.recoveries + 1,
+                    max_recoveries,
+                )
+        handled.append(run_id)
+    return handled

@@ -1,11 +1,12 @@
 """Importing city files: checked whole first, all or nothing, idempotent, in bulk."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cities.importing import CityImportError, import_cities
 from cities.models import City, CityAreaLevel, CitySector
+from cities.signals import city_profiles_changed
 from tests.factories import CityFactory
 
 from .helpers import KITAKYUSHU, city_row, csv_bytes, json_bytes, upload
@@ -205,6 +206,7 @@ def test_a_changed_row_updates_only_that_city(profile_signals, django_capture_on
     run_import(csv_bytes([KITAKYUSHU, city_row(1)]))
     stamps = dict(City.objects.values_list("name", "updated_at"))
     changed = dict(KITAKYUSHU, needs="economy:3", population="941000")
+    profile_signals.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         result = run_import(csv_bytes([changed, city_row(1)]))
@@ -304,18 +306,40 @@ def test_a_geonames_id_of_another_city_is_refused():
     assert not City.objects.filter(name="Kitakyushu").exists()
 
 
-def test_the_signal_waits_for_the_commit(profile_signals, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        result = run_import(csv_bytes([KITAKYUSHU]))
-    assert profile_signals == []
-    for callback in callbacks:
-        callback()
-    assert profile_signals == [(result.city_ids, "import")]
+def test_the_rescoring_request_commits_or_rolls_back_with_the_import(
+    profile_signals, django_capture_on_commit_callbacks
+):
+    from toolkit.outbox.models import Message
+
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        run_import(csv_bytes([KITAKYUSHU]))
+        raise RuntimeError("the import's transaction fails after the signal")
+    assert len(profile_signals) == 1  # sent inside the transaction…
+    assert not City.objects.exists() and not Message.objects.exists()  # …and rolled back
+    assert callbacks == []
+
+    result = run_import(csv_bytes([KITAKYUSHU]))
+    message = Message.objects.get()
+    assert (message.task, message.kwargs) == (
+        "matching.tasks.rescore_cities",
+        {"city_ids": result.city_ids},
+    )
 
 
 def import_queries(data: bytes) -> list[str]:
-    with CaptureQueriesContext(connection) as queries:
-        run_import(data)
+    """The import's own statements (not those of the rescoring its signal asks for)."""
+    receivers, city_profiles_changed.receivers = city_profiles_changed.receivers, []
+    city_profiles_changed.sender_receivers_cache.clear()
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            run_import(data)
+    finally:
+        city_profiles_changed.receivers = receivers
+        city_profiles_changed.sender_receivers_cache.clear()
     kinds = [query["sql"].split(None, 1)[0].upper() for query in queries]
     return [kind for kind in kinds if kind not in {"SAVEPOINT", "RELEASE"}]
 

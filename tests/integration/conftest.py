@@ -45,19 +45,37 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     require_service(settings.USING_POSTGRES, "PostgreSQL (DATABASE_URL)")
     require_service(bool(settings.CELERY_BROKER_URL), "A Celery broker (CELERY_BROKER_URL)")
     queue = f"citymatch-test-{uuid.uuid4().hex[:8]}"
-    hostname = f"{queue}@localhost"
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    previous = (celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
+    celery_app.conf.task_default_queue = queue
+    celery_app.conf.task_always_eager = False
+    process = start_worker(queue=queue, log_path=log_path)
+    try:
+        yield {"queue": queue, "log": log_path}
+    finally:
+        stop_worker(process)
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(queue)
+        celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous
+
+
+def start_worker(
+    *, queue: str, log_path: Path, env: dict[str, str] | None = None, beat: Path | None = None
+) -> subprocess.Popen:
+    """A worker process on the test database, consuming ``queue``, answering pings when this
+    returns. ``env`` adds settings (the broker, heartbeat periods); ``beat`` runs Celery beat
+    inside it, with that schedule file."""
+    hostname = f"{queue}-{uuid.uuid4().hex[:4]}@localhost"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "TEST_CELERY_QUEUE": queue,
         "TEST_CELERY_HOSTNAME": hostname,
         "TEST_SHARD_RECIPIENTS": str(SHARD_RECIPIENTS),
+        **({"TEST_CELERY_BEAT_SCHEDULE": str(beat)} if beat else {}),
+        **(env or {}),
     }
-    previous = (celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
-    celery_app.conf.task_default_queue = queue
-    celery_app.conf.task_always_eager = False
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, str(WORKER_SCRIPT)],
             cwd=ROOT,
@@ -68,12 +86,17 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         )
     try:
         _wait_until_ready(process, hostname, log_path)
-        yield {"queue": queue, "log": log_path}
-    finally:
-        _stop(process)
-        with celery_app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(queue)
-        celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous
+    except BaseException:
+        stop_worker(process)
+        raise
+    return process
+
+
+def kill_worker(process: subprocess.Popen) -> None:
+    """``kill -9`` of the worker and its pool processes at once: a machine lost mid-task."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_S)
 
 
 def _wait_until_ready(process: subprocess.Popen, hostname: str, log_path: Path) -> None:
@@ -89,7 +112,7 @@ def _wait_until_ready(process: subprocess.Popen, hostname: str, log_path: Path) 
     )
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_worker(process: subprocess.Popen) -> None:
     """Warm shutdown, then kill the whole process group if it lingers."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)

@@ -93,3 +93,32 @@ def test_waiting_ends_when_the_run_outlives_its_time_limit(settings, monkeypatch
     monkeypatch.setattr(services.runs, "fail_stale_runs", lambda: 0)  # not at the start
     with pytest.raises(CommandError, match=r"failed: No result within 0 minutes"):
         run_command("--wait", "--no-progress", "--poll", "0.01")
+
+
+def test_with_the_broker_down_the_run_waits_in_the_outbox_and_the_command_says_so(
+    committed_at_once, monkeypatch
+):
+    from citymatch.celery import app as celery_app
+    from toolkit.outbox import services as outbox
+
+    def no_broker(message):
+        raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(outbox, "_publish", no_broker)
+    celery_app.conf.task_always_eager = False  # the autouse fixture sets it back
+    out, err = run_command()
+    run = MatchRun.objects.get()
+    assert out.strip() == f"Run {run.pk} queued (follow it with the runs page or API)."
+    assert "The broker does not answer: the run stays queued" in err
+
+
+def test_a_failed_run_fails_the_command_in_one_line(committed_at_once, monkeypatch):
+    population(9)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full\nwhile writing matches")
+
+    monkeypatch.setattr(services.runs, "score_block", broken)
+    with pytest.raises(CommandError) as failure:
+        run_command("--no-progress")
+    assert str(failure.value) == f"Run {MatchRun.objects.get().pk} failed: RuntimeError: disk full"

@@ -288,24 +288,38 @@ def test_the_bars_to_enter_each_list_come_with_the_run(
         assert (row.score, row.recipient_id) == (score, recipient_id)
 
 
-def test_a_broker_outage_does_not_fail_the_profile_edit(
+def test_a_broker_outage_delays_the_rescoring_of_a_profile_edit_without_losing_it(
     scored, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from matching import tasks
+    from citymatch.celery import app as celery_app
+    from toolkit.outbox import services as outbox
+    from toolkit.outbox.models import Message
 
     cities, run = scored
 
-    def no_broker(*args, **kwargs):
+    def no_broker(message):
         raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379")
 
-    monkeypatch.setattr(tasks.rescore_cities, "delay", no_broker)
+    monkeypatch.setattr(outbox, "_publish", no_broker)
+    celery_app.conf.task_always_eager = False  # the autouse fixture sets it back
     before = stored(run)
     with django_capture_on_commit_callbacks(execute=True):
         city_services.update_city_profile(
             city=cities[0], fields={"population": 77_777}, trigger="form"
         )
     assert City.objects.get(pk=cities[0].pk).population == 77_777
-    assert stored(run) == before  # rescored by the next run instead
+    assert stored(run) == before
+    waiting = Message.objects.get(sent_at__isnull=True)
+    assert waiting.task == "matching.tasks.rescore_cities"
+    assert waiting.kwargs == {"city_ids": [cities[0].pk]}
+    assert "Error 111" in waiting.last_error
+
+    # The broker is back: the relay sends it and the city is rescored.
+    monkeypatch.undo()
+    celery_app.conf.task_always_eager = True
+    assert outbox.relay() == 1
+    assert stored(run) != before
+    assert not Message.objects.filter(sent_at__isnull=True).exists()
 
 
 def test_a_second_edit_reads_only_the_changed_profiles(

@@ -76,14 +76,33 @@ def test_a_run_message_for_a_run_that_already_ended_does_nothing():
     assert run.status == "failed" and not RunShard.objects.exists()
 
 
-def test_when_the_broker_is_down_the_run_fails_instead_of_staying_queued(
+def test_a_run_started_while_the_broker_is_down_stays_queued_and_runs_once_it_is_back(
     django_capture_on_commit_callbacks, monkeypatch
 ):
-    def no_broker(*args, **kwargs):
+    from citymatch.celery import app as celery_app
+    from toolkit.outbox import services as outbox
+    from toolkit.outbox.models import Message
+
+    population(12, seed=8)
+
+    def no_broker(message):
         raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379")
 
-    monkeypatch.setattr(tasks.run_scoring, "delay", no_broker)
+    monkeypatch.setattr(outbox, "_publish", no_broker)
+    celery_app.conf.task_always_eager = False  # the autouse fixture sets it back
     with django_capture_on_commit_callbacks(execute=True):
         run = services.start_run(trigger="api")
     run.refresh_from_db()
-    assert run.status == "failed" and "Error 111" in run.error
+    assert (run.status, run.error) == ("queued", "")
+    pending = Message.objects.get(sent_at__isnull=True)
+    assert (pending.task, pending.kwargs) == ("matching.tasks.run_scoring", {"run_id": run.pk})
+    with pytest.raises(services.RunInProgress):
+        services.start_run(trigger="api")
+
+    monkeypatch.undo()
+    celery_app.conf.task_always_eager = True
+    assert outbox.relay() == 1
+    assert outbox.relay() == 0  # sent once
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.is_active
+    assert MatchRun.objects.count() == 1

@@ -45,17 +45,23 @@ class Command(BaseCommand):
                 f"{exc}{detail} Wait for it to end (or follow it on the runs page) and try again."
             ) from exc
         run.refresh_from_db()
-        if wait and run.in_progress and not _workers_answer():
+        if run.status == MatchRun.Status.QUEUED and _waits_for_the_broker(run):
+            self.stderr.write(
+                "The broker does not answer: the run stays queued and is sent when it is back "
+                "(`manage.py relay_outbox`, or the workers and beat do it)."
+            )
+        elif wait and run.in_progress and not _workers_answer():
             self.stderr.write(
                 "No Celery worker answered: the run stays queued until one starts "
                 "(`celery -A citymatch worker`)."
             )
+        if wait:
+            run = self._follow(run, poll=poll, quiet=options["no_progress"])
+        if run.status == MatchRun.Status.FAILED:
+            raise CommandError(f"Run {run.pk} failed: {_one_line(run.error)}")
         if not wait:
             self.stdout.write(f"Run {run.pk} {run.status} (follow it with the runs page or API).")
             return
-        run = self._follow(run, poll=poll, quiet=options["no_progress"])
-        if run.status == MatchRun.Status.FAILED:
-            raise CommandError(f"Run {run.pk} failed: {run.error}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Run {run.pk} succeeded: {run.cities:,} cities, {run.pairs_scored:,} pairs scored, "
@@ -72,9 +78,25 @@ class Command(BaseCommand):
                 if not run.in_progress:
                     return run
                 time.sleep(poll)
-                # A worker killed mid-run never reports; past the time limit the run is failed.
+                # A worker killed mid-run never reports: its run is resumed or failed by its
+                # silent heartbeat, and past the time limit failed in any case.
+                services.recover_lost_runs()
                 services.fail_stale_runs()
                 run.refresh_from_db()
+
+
+def _one_line(error: str) -> str:
+    """The first line of a run's error (a traceback's last line is in the worker's log)."""
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    return lines[0] if lines else "no reason recorded"
+
+
+def _waits_for_the_broker(run: MatchRun) -> bool:
+    from toolkit.outbox.models import Message
+
+    return Message.objects.filter(
+        task="matching.tasks.run_scoring", kwargs__run_id=run.pk, sent_at__isnull=True
+    ).exists()
 
 
 def _workers_answer() -> bool:
@@ -85,5 +107,5 @@ def _workers_answer() -> bool:
         return True
     try:
         return bool(app.control.ping(timeout=1.0))
-    except Exception:  # the broker itself is down: the run has already failed
+    except Exception:  # the broker itself is down: the run waits in the outbox (said above)
         return True

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 RUN_FIELDS = {
     "id", "status", "progress", "is_active", "cities", "pairs_scored", "matches_stored",
     "weights", "created_at", "started_at", "finished_at", "duration_s", "error",
+    "heartbeat_at", "recoveries",
 }  # fmt: skip
 
 

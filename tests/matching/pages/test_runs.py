@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -51,6 +53,18 @@ def test_a_failed_run_shows_its_error(editor_client):
     run = MatchRunFactory(status=MatchRun.Status.FAILED, error="Worker lost")
     page = text(editor_client.get(reverse("run-detail", args=[run.pk])))
     assert "The run failed." in page and "Worker lost" in page
+
+
+def test_a_run_resumed_after_a_lost_worker_says_so_with_its_last_heartbeat(editor_client):
+    from datetime import datetime
+
+    beat = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    run = MatchRunFactory(
+        status=MatchRun.Status.RUNNING, finished_at=None, heartbeat_at=beat, recoveries=1
+    )
+    page = text(editor_client.get(reverse("run-detail", args=[run.pk])))
+    assert "Last heartbeat 4 Mar 2026, 05:06:07" in page
+    assert "Lost workers re-queued 1 time after its worker was lost" in page
 
 
 @pytest.mark.parametrize("who", ["staff_user", "agency_user"])
