@@ -249,6 +249,9 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# How long the run a new run replaced stays readable (and undeleted) after the switch, so
+# requests that began on it finish their pages from it.
+SCORING_REPLACED_RUN_GRACE = env_int("SCORING_REPLACED_RUN_GRACE", 120)
 CELERY_BEAT_SCHEDULE = {
     "nightly-scoring-run": {
         "task": "matching.tasks.start_scheduled_run",

@@ -10,7 +10,7 @@ from operator import attrgetter
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
 from django.utils.functional import cached_property
 
 from cities.countries import COUNTRIES, REGIONS
@@ -182,11 +182,16 @@ class MatchFilterSet(LightFilterSet):
         queryset = super().filter_queryset(queryset)
         if self.form.cleaned_data.get("run"):
             return queryset
-        # The active run as a subquery rather than a query of its own: one round trip less per
-        # page, and PostgreSQL still reaches the matches through the (run, …) indexes. With no
-        # active run the subquery is NULL and the list is empty.
-        active = MatchRun.objects.filter(is_active=True).order_by().values("id")[:1]
-        return queryset.filter(run_id=Subquery(active))
+        # The active run is read once, by a query of its own, and every query of the request
+        # then names that run: the keys of a page, its count and its rows all come from one
+        # run even when another activates meanwhile. A subquery (``run_id = (SELECT …)``)
+        # would be evaluated by each statement with its own snapshot, and PostgreSQL may plan
+        # it against the partitions known before a run's partition was attached, then find
+        # the new run active at execution: an empty page (issue 17).
+        run_id = self.active_run_id
+        if run_id is None:
+            return queryset.none()
+        return queryset.filter(run_id=run_id)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(
