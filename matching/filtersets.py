@@ -32,6 +32,7 @@ from toolkit.filters import (
 from .models import Match, MatchRun
 
 MATCH_ORDERINGS = ("score", "donor_rank", "recipient_rank")
+NULLABLE_ORDERINGS = frozenset({"donor_rank", "recipient_rank"})
 
 
 class ScoreFilter(django_filters.NumberFilter):
@@ -63,7 +64,13 @@ class MatchOrderingFilter(django_filters.OrderingFilter):
 
     def get_ordering_value(self, param: str):
         descending = param.startswith("-")
-        field = F(self.param_map[param.lstrip("-")])
+        name = self.param_map[param.lstrip("-")]
+        field = F(name)
+        if name not in NULLABLE_ORDERINGS:
+            # No NULLS LAST where there is no null: the indexes (run, score DESC, …) hold the
+            # default null placement, and PostgreSQL only reads an order from an index whose
+            # null placement is the same.
+            return field.desc() if descending else field.asc()
         return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
 
