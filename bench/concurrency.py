@@ -37,12 +37,15 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(database_url: str, *, workers: int = WORKERS):
     """A gunicorn on a free local port, serving the bench database; yields its base URL."""
+    from django.conf import settings
+
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-" + "k" * 40),
+        # The bench process signs the session cookie it hands to wrk: the same key.
+        "SECRET_KEY": settings.SECRET_KEY,
         "LOG_LEVEL": "WARNING",
         # The bench measures the lists, not the rate limits.
         "API_THROTTLE_ANON": "none",

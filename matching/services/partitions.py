@@ -87,6 +87,9 @@ def index_run_table(run_id: int) -> None:
             unique = "UNIQUE " if definition.startswith("CREATE UNIQUE") else ""
             name = connection.ops.quote_name(f"{table}_i{number}")
             cursor.execute(f"CREATE {unique}INDEX {name} ON {quoted}{columns}")
+        # Statistics before the first reader: the lists' plans and their estimated counts
+        # (toolkit/api/pagination.py) need them, and autovacuum comes minutes later.
+        cursor.execute(f"ANALYZE {quoted}")
 
 
 def attach_run_table(run_id: int) -> None:
