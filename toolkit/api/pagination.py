@@ -63,7 +63,11 @@ class WindowCountPagination(PageNumberPagination):
         # is left out of the page rather than failing the request.
         rows = [found[key] for key in keys if key in found]
         paginator = self.django_paginator_class(queryset, page_size)
-        paginator.count = bounded_count(queryset, at_least=start + page_size)
+        if len(keys) < page_size:
+            # The last page: the count is known without counting (most narrow filters).
+            paginator.count = start + len(keys)
+        else:
+            paginator.count = bounded_count(queryset, at_least=start + page_size)
         self.page = Page(rows, number, paginator)
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True

@@ -302,6 +302,11 @@ def test_match_list_costs_a_fixed_number_of_queries(
         response = user_client.get("/api/matches/", {"page_size": page_size})
     assert len(response.json()["results"]) == page_size
     assert response.json()["count"] == page_size + 1
+    # A page that is not full is the last one: it tells the count without counting.
+    with django_assert_num_queries(4):
+        response = user_client.get("/api/matches/", {"page_size": page_size + 5})
+    assert len(response.json()["results"]) == page_size + 1
+    assert response.json()["count"] == page_size + 1
     with django_assert_num_queries(5):
         response = user_client.get(
             "/api/matches/",
