@@ -165,17 +165,36 @@ def analyze() -> None:
             cursor.execute("ANALYZE")
 
 
+def measure_concurrent(database_url: str) -> None:
+    """gunicorn with 2 workers under wrk: the match browser and the city list, signed in."""
+    import concurrency
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user, _ = get_user_model().objects.get_or_create(username="web-bench")
+    client = Client()
+    client.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    paths = [("matches", "/matches/"), ("city list", "/cities/"), ("My city", "/")]
+    with concurrency.gunicorn(database_url) as base:
+        concurrency.run_table(base, paths, header=f"Cookie: {cookie}", targets={})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cities", type=int, default=10_000, help="Cities to load (10,000).")
     parser.add_argument("--rounds", type=int, default=40, help="Requests per page (40).")
     parser.add_argument("--reload", action="store_true", help="Load cities and run again.")
+    parser.add_argument("--concurrent", action="store_true", help="Also gunicorn under wrk.")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
     api_bench.setup(args.database_url)
     api_bench.load(args.cities, reload=args.reload)
     analyze()
     measure(args.rounds)
+    if args.concurrent:
+        measure_concurrent(args.database_url)
 
 
 if __name__ == "__main__":

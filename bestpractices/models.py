@@ -135,6 +135,10 @@ class BestPractice(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="practice_search_gin"),
             models.Index(fields=["status", "city"], name="practice_status_city"),
+            # The list's default order, for curators (every status) and for everyone else
+            # (published first: the visibility filter leads).
+            models.Index(fields=["title", "id"], name="practice_title_order"),
+            models.Index(fields=["status", "title", "id"], name="practice_status_title"),
         ]
         constraints = [
             models.CheckConstraint(

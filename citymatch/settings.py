@@ -296,6 +296,9 @@ SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 15)
 SCORING_STALE_BEATS = env_int("SCORING_STALE_BEATS", 4)
 SCORING_MAX_RECOVERIES = env_int("SCORING_MAX_RECOVERIES", 2)
 
+# How long the run a new run replaced stays readable (and undeleted) after the switch, so
+# requests that began on it finish their pages from it.
+SCORING_REPLACED_RUN_GRACE = env_int("SCORING_REPLACED_RUN_GRACE", 120)
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {
         "task": "outbox.relay",

@@ -10,7 +10,7 @@ from operator import attrgetter
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
 from django.utils.functional import cached_property
 
 from cities.countries import COUNTRIES, REGIONS
@@ -32,6 +32,7 @@ from toolkit.filters import (
 from .models import Match, MatchRun
 
 MATCH_ORDERINGS = ("score", "donor_rank", "recipient_rank")
+NULLABLE_ORDERINGS = frozenset({"donor_rank", "recipient_rank"})
 
 
 class ScoreFilter(django_filters.NumberFilter):
@@ -63,7 +64,13 @@ class MatchOrderingFilter(django_filters.OrderingFilter):
 
     def get_ordering_value(self, param: str):
         descending = param.startswith("-")
-        field = F(self.param_map[param.lstrip("-")])
+        name = self.param_map[param.lstrip("-")]
+        field = F(name)
+        if name not in NULLABLE_ORDERINGS:
+            # No NULLS LAST where there is no null: the indexes (run, score DESC, …) hold the
+            # default null placement, and PostgreSQL only reads an order from an index whose
+            # null placement is the same.
+            return field.desc() if descending else field.asc()
         return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
 
@@ -182,11 +189,16 @@ class MatchFilterSet(LightFilterSet):
         queryset = super().filter_queryset(queryset)
         if self.form.cleaned_data.get("run"):
             return queryset
-        # The active run as a subquery rather than a query of its own: one round trip less per
-        # page, and PostgreSQL still reaches the matches through the (run, …) indexes. With no
-        # active run the subquery is NULL and the list is empty.
-        active = MatchRun.objects.filter(is_active=True).order_by().values("id")[:1]
-        return queryset.filter(run_id=Subquery(active))
+        # The active run is read once, by a query of its own, and every query of the request
+        # then names that run: the keys of a page, its count and its rows all come from one
+        # run even when another activates meanwhile. A subquery (``run_id = (SELECT …)``)
+        # would be evaluated by each statement with its own snapshot, and PostgreSQL may plan
+        # it against the partitions known before a run's partition was attached, then find
+        # the new run active at execution: an empty page (issue 17).
+        run_id = self.active_run_id
+        if run_id is None:
+            return queryset.none()
+        return queryset.filter(run_id=run_id)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(

@@ -227,10 +227,21 @@ class Match(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "donor", "recipient"], name="unique_match_pair")
         ]
+        # One index per order the lists offer, each holding the whole order (tie-breakers
+        # included), so a page is read from the front of an index without sorting the run
+        # (tests/matching/api/test_list_plans.py).
         indexes = [
-            models.Index(fields=["run", "-score"], name="match_run_score"),
+            models.Index(fields=["run", "-score", "recipient", "donor"], name="match_run_order"),
             models.Index(fields=["run", "recipient", "recipient_rank"], name="match_run_recipient"),
             # A donor's rows are found through unique_match_pair (run, donor, recipient).
+            models.Index(
+                fields=["run", "donor_rank", "-score", "recipient", "donor"],
+                name="match_run_donor_rank",
+            ),
+            models.Index(
+                fields=["run", "recipient_rank", "-score", "recipient", "donor"],
+                name="match_run_recipient_rank",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from bestpractices.signals import practices_changed
+from cities.models import City
 from cities.signals import city_profiles_changed
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,17 @@ def rescore_changed_practices(sender, city_ids, **kwargs) -> None:
 
     # A published practice changes its city's evidence and budget components as a donor.
     queue_rescoring(city_ids=city_ids)
+
+
+@receiver(pre_delete, sender=City, dispatch_uid="matching.city_deletion_lock")
+def lock_out_activation(sender, instance, **kwargs) -> None:
+    """A city's deletion and a run's activation never overlap (``services/locks.py``).
+
+    Django sends this inside the deletion's transaction, before it deletes the city's matches.
+    """
+    from .services.locks import share_city_set
+
+    share_city_set()
 
 
 def warm_up_engine(**kwargs) -> None:

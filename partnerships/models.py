@@ -226,6 +226,8 @@ class Partnership(models.Model):
         indexes = [
             models.Index(fields=["donor", "status"], name="partnership_donor_status"),
             models.Index(fields=["recipient", "status"], name="partnership_recipient_status"),
+            # The lists' default order: the latest changes first.
+            models.Index(fields=["-updated_at", "-id"], name="partnership_recent"),
         ]
 
     def __str__(self) -> str:

@@ -85,11 +85,14 @@ def index_run_table(run_id: int) -> None:
             name = connection.ops.quote_name(f"{table}_c{number}")
             cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {name} {definition}")
         for number, definition in enumerate(indexes):
-            # "CREATE INDEX match_run_score ON ONLY public.matching_match USING btree (...)"
+            # "CREATE INDEX match_run_order ON ONLY public.matching_match USING btree (...)"
             columns = definition[definition.index(" USING ") :]
             unique = "UNIQUE " if definition.startswith("CREATE UNIQUE") else ""
             name = connection.ops.quote_name(f"{table}_i{number}")
             cursor.execute(f"CREATE {unique}INDEX {name} ON {quoted}{columns}")
+        # Statistics before the first reader: the lists' plans and their estimated counts
+        # (toolkit/api/pagination.py) need them, and autovacuum comes minutes later.
+        cursor.execute(f"ANALYZE {quoted}")
 
 
 def attach_run_table(run_id: int) -> None:

@@ -61,6 +61,7 @@ from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
 from . import partitions
 from .arrays import ScoringInputs, freeze, load_inputs, thaw
 from .bars import bars_of, store_run_bars
+from .locks import hold_city_set
 from .params import params_from_snapshot
 from .writing import explain, write_matches
 
@@ -356,9 +357,14 @@ def finish_run(*, run_id: int) -> MatchRun | None:
             table = partitions.create_run_table(run_id)
             stored = write_matches(rows, run_id=run_id, table=table)
             partitions.index_run_table(run_id)
+            hold_city_set()
             partitions.attach_run_table(run_id)
         else:
             stored = write_matches(rows, run_id=run_id)
+            hold_city_set()
+        # Cities deleted while the rows were written: with the lock held no other goes until
+        # this run is active, and a deletion that comes later removes its rows from it.
+        stored -= _drop_cities_gone(run_id, inputs.ids.tolist(), already=deleted)
         MatchRun.objects.filter(is_active=True).exclude(pk=run_id).update(is_active=False)
         run.status = MatchRun.Status.SUCCEEDED
         run.is_active = True
@@ -385,6 +391,17 @@ def finish_run(*, run_id: int) -> MatchRun | None:
     return run
 
 
+def _drop_cities_gone(run_id: int, city_ids: list[int], *, already: set[int]) -> int:
+    """Delete the run's rows of cities deleted since ``already`` was read; how many went."""
+    gone = set(city_ids) - already - set(City.objects.values_list("pk", flat=True))
+    if not gone:
+        return 0
+    rows = Match.objects.filter(run_id=run_id).filter(
+        Q(donor_id__in=gone) | Q(recipient_id__in=gone)
+    )
+    return rows.delete()[0]
+
+
 def _rescore_changed_since(moment) -> None:
     """Profiles saved while the run scored its frozen copy get rescored in the new run."""
     from .rescoring import queue_rescoring
@@ -401,8 +418,34 @@ def _drop_staging(run_id: int) -> None:
     RunInputs.objects.filter(run_id=run_id).delete()
 
 
+def replaced_run_grace() -> timedelta:
+    """How long the run an activation replaced stays readable: requests that read the active
+    run just before the switch finish their pages from it (``MatchFilterSet``)."""
+    return timedelta(seconds=getattr(settings, "SCORING_REPLACED_RUN_GRACE", 120))
+
+
+def just_replaced() -> list[int]:
+    """The run the active one replaced, while the switch is more recent than the grace."""
+    active = MatchRun.objects.filter(is_active=True).only("finished_at").first()
+    if active is None or active.finished_at is None:
+        return []
+    if active.finished_at < timezone.now() - replaced_run_grace():
+        return []
+    previous = (
+        MatchRun.objects.filter(
+            status=MatchRun.Status.SUCCEEDED, finished_at__lte=active.finished_at
+        )
+        .exclude(pk=active.pk)
+        .order_by("-finished_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return [previous] if previous is not None else []
+
+
 def drop_old_runs(*, keep: int = KEEP_RUNS) -> int:
-    """Delete all but the ``keep`` newest runs (never the active one, never one in progress).
+    """Delete all but the ``keep`` newest runs (never the active one, never one in progress,
+    never the one just replaced while readers may still be on it: ``just_replaced``).
 
     On PostgreSQL their partitions are dropped (instant); elsewhere, and for rows in the
     DEFAULT partition, one DELETE per table (``Match`` has nothing that cascades from it).
@@ -411,7 +454,7 @@ def drop_old_runs(*, keep: int = KEEP_RUNS) -> int:
         MatchRun.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:keep]
     )
     old = (
-        MatchRun.objects.exclude(pk__in=newest)
+        MatchRun.objects.exclude(pk__in=[*newest, *just_replaced()])
         .exclude(is_active=True)
         .exclude(status__in=MatchRun.IN_PROGRESS)
     )

@@ -333,6 +333,22 @@ def test_the_active_run_survives_retention_even_when_older():
     assert MatchRun.objects.active() == active
 
 
+def test_the_run_just_replaced_stays_readable_for_the_grace_period(settings):
+    """Requests that read the previous run just before the switch finish their pages from it,
+    even when failed runs pushed it out of the newest three."""
+    settings.SCORING_REPLACED_RUN_GRACE = 120
+    now = timezone.now()
+    replaced = MatchRunFactory(started_at=now - timedelta(minutes=30))
+    failed = [MatchRunFactory(status=MatchRun.Status.FAILED) for _ in range(3)]
+    active = MatchRunFactory(is_active=True, started_at=now - timedelta(seconds=5))
+    assert services.drop_old_runs() == 1  # the oldest failed run only
+    assert set(MatchRun.objects.all()) == {replaced, *failed[1:], active}
+    settings.SCORING_REPLACED_RUN_GRACE = 0
+    assert services.drop_old_runs() == 1
+    assert not MatchRun.objects.filter(pk=replaced.pk).exists()
+    assert MatchRun.objects.active() == active
+
+
 def test_a_failed_run_can_be_followed_by_a_new_one(
     first_run, django_capture_on_commit_callbacks, monkeypatch
 ):
