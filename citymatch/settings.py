@@ -232,8 +232,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_COOLOFF_MESSAGE = "Too many failed sign-ins. Please try again in a few minutes."
-# Behind AXES_PROXY_COUNT reverse proxies the client's address is read from X-Forwarded-For.
-AXES_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "toolkit.clients.client_address"
 
 

@@ -8,11 +8,11 @@ from django.conf import settings
 def client_address(request) -> str | None:
     """The client's IP address (django-axes counts failed sign-ins per address).
 
-    Behind ``AXES_PROXY_COUNT`` proxies, each appends the address it saw to X-Forwarded-For,
+    Behind ``TRUSTED_PROXY_COUNT`` proxies, each appends the address it saw to X-Forwarded-For,
     so the client's is that many entries from the right; entries further left were sent by
     the client and are not trusted.
     """
-    proxies = settings.AXES_PROXY_COUNT
+    proxies = settings.TRUSTED_PROXY_COUNT
     remote = request.META.get("REMOTE_ADDR")
     if not proxies:
         return remote
