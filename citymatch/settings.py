@@ -276,7 +276,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "toolkit.api.filtering.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "toolkit.api.pagination.PageNumberPagination",
@@ -298,8 +298,9 @@ REST_FRAMEWORK = {
         "anon": env_rate("API_THROTTLE_ANON", "120/min"),
         "user": env_rate("API_THROTTLE_USER", "1200/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "toolkit.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "toolkit.api.exceptions.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "toolkit.api.negotiation.ContentNegotiation",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -315,6 +316,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "toolkit.api.schema.add_error_responses",
+    ],
     # Several resources have a "status" or a "role": name each choice set after its owner.
     "ENUM_NAME_OVERRIDES": {
         "MatchRunStatusEnum": "matching.models.MatchRun.Status",

@@ -11,6 +11,6 @@ def refuse_development_key() -> None:
     could forge its sessions, password-reset links and signed values."""
     if not settings.DEBUG and settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it to a long random value (python -c \"import secrets; "
-            'print(secrets.token_urlsafe(50))"), or DEBUG=true on a developer\'s machine.'
+            'SECRET_KEY is not set. Set it to a long random value (python -c "import secrets; '
+            "print(secrets.token_urlsafe(50))\"), or DEBUG=true on a developer's machine."
         )

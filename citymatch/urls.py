@@ -27,9 +27,10 @@ def _when_mail_is_configured(view):
 
 class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "password_reset_enabled": (
-            settings.PASSWORD_RESET_ENABLED
-        )}
+        return {
+            **super().get_context_data(**kwargs),
+            "password_reset_enabled": (settings.PASSWORD_RESET_ENABLED),
+        }
 
 
 password_reset_urls = [
@@ -58,9 +59,7 @@ password_reset_urls = [
 accounts_urls = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"
-    ),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -36,9 +36,9 @@ def check_row_access(plans: Sequence[Plan], *, user: Any) -> None:
     known_ids = [plan.existing_id for plan in writes if plan.existing_id is not None]
     editors_of: dict[int, set[int]] = {}
     for ids in chunks(known_ids):
-        for city_id, user_id in City.editors.through.objects.filter(
-            city_id__in=ids
-        ).values_list("city_id", "user_id"):
+        for city_id, user_id in City.editors.through.objects.filter(city_id__in=ids).values_list(
+            "city_id", "user_id"
+        ):
             editors_of.setdefault(city_id, set()).add(user_id)
     errors = []
     for plan in writes:

@@ -5,16 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cities', '0002_taxonomies'),
+        ("cities", "0002_taxonomies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='members',
-            field=models.ManyToManyField(blank=True, help_text='Users who work for this organization.', related_name='organizations', to=settings.AUTH_USER_MODEL),
+            model_name="organization",
+            name="members",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Users who work for this organization.",
+                related_name="organizations",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

@@ -41,7 +41,9 @@ def world(django_db_setup, django_db_blocker):
         PartnershipOrganization.objects.create(
             partnership=partnership, organization=funder, note=NOTE
         )
-        project = ProjectFactory(partnership=partnership, budget_usd=250_000, funding_source=FUNDING)
+        project = ProjectFactory(
+            partnership=partnership, budget_usd=250_000, funding_source=FUNDING
+        )
         LedgerEntryFactory(partnership=partnership, description=LEDGER)
         users = {name: UserFactory() for name in ["editor", "member", "agency", "other_editor"]}
         users["admin"] = UserFactory(is_staff=True)

@@ -65,8 +65,9 @@ def test_the_size_limit_holds_in_the_command(tmp_path):
     path = tmp_path / "big.csv"
     data = csv_bytes([city_row(n) for n in range(40)])
     path.write_bytes(data)
-    with override_settings(IMPORT_MAX_BYTES=len(data) - 1), pytest.raises(
-        CommandError, match="is larger than"
+    with (
+        override_settings(IMPORT_MAX_BYTES=len(data) - 1),
+        pytest.raises(CommandError, match="is larger than"),
     ):
         call_command("import_cities", str(path), "--no-progress")
     assert not City.objects.exists()
