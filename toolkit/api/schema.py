@@ -31,6 +31,8 @@ DESCRIPTIONS = {
     "415": "The body's content type is not accepted.",
     "429": "Too many requests: wait for Retry-After seconds.",
 }
+# Query parameters whose empty value is an error (400), not "not given".
+STRICT_PARAMS = {"format", "page_size"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 # Answers no matter who asks; health is polled by monitors and never throttled.
 UNTHROTTLED = {"/api/health/"}
@@ -78,9 +80,9 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
             if path not in UNTHROTTLED:
                 codes.append("429")
             for parameter in operation.get("parameters", []):
-                # django-filter reads an empty value as "no filter", for every filter; say so
-                # for yes/no filters, where an empty value is otherwise not a boolean.
-                if parameter.get("in") == "query" and parameter["schema"].get("type") == "boolean":
+                # django-filter reads an empty value as "no filter", and an empty page is the
+                # first; say so (an empty yes/no, number or choice is otherwise invalid).
+                if parameter.get("in") == "query" and parameter["name"] not in STRICT_PARAMS:
                     parameter["allowEmptyValue"] = True
             responses = operation.setdefault("responses", {})
             for code in codes:
