@@ -39,7 +39,7 @@ UNTHROTTLED = {"/api/health/"}
 
 
 def _needs_sign_in(operation: dict[str, Any]) -> bool:
-    security = operation.get("security")
+    security = operation.get("security") or []
     return bool(security) and {} not in security
 
 
