@@ -46,8 +46,11 @@ def world(django_db_setup, django_db_blocker):
             "curator": UserFactory(),
             "admin": UserFactory(is_staff=True, is_superuser=True),
         }
-        users["agency"].groups.add(Group.objects.get_or_create(name=AGENCY_GROUP)[0])
-        users["curator"].groups.add(Group.objects.get_or_create(name=CURATOR_GROUP)[0])
+        groups = {
+            name: Group.objects.get_or_create(name=name) for name in (AGENCY_GROUP, CURATOR_GROUP)
+        }
+        users["agency"].groups.add(groups[AGENCY_GROUP][0])
+        users["curator"].groups.add(groups[CURATOR_GROUP][0])
         hanoi.editors.add(users["own_editor"])
         elsewhere.editors.add(users["other_editor"])
         partnership = PartnershipFactory(donor=hanoi, recipient=danang, reasons="Before")
@@ -72,6 +75,9 @@ def world(django_db_setup, django_db_blocker):
             city.delete()
         for user in users.values():
             user.delete()
+        for group, created in groups.values():
+            if created:
+                group.delete()
 
 
 def api(world, role: str) -> APIClient:

@@ -58,7 +58,9 @@ def test_sign_in_page_locks_out_with_a_message(client, user):
     for _ in range(LIMIT - 1):
         page = client.post(url, {"username": user.username, "password": "wrong"})
         assert page.status_code == 200
-    locked = client.post(url, {"username": user.username, "password": PASSWORD})
+        assert "Please enter a correct username and password" in page.content.decode()
+    assert client.post(url, {"username": user.username, "password": "wrong"}).status_code == 429
+    # The right password no longer helps while the lockout lasts.
     locked = client.post(url, {"username": user.username, "password": PASSWORD})
     assert locked.status_code == 429
     assert "Too many sign-in attempts" in locked.content.decode()

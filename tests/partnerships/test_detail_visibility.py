@@ -52,7 +52,8 @@ def world(django_db_setup, django_db_blocker):
         elsewhere.editors.add(users["other_editor"])
         funder.members.add(users["member"])
         another.members.add(users["agency"])
-        users["agency"].groups.add(Group.objects.get_or_create(name=AGENCY_GROUP)[0])
+        agency_group, group_created = Group.objects.get_or_create(name=AGENCY_GROUP)
+        users["agency"].groups.add(agency_group)
     yield {"partnership": partnership, "project": project, **users}
     # Outside any test's transaction: remove everything, so other modules start empty.
     with django_db_blocker.unblock():
@@ -61,6 +62,8 @@ def world(django_db_setup, django_db_blocker):
             row.delete()
         for user in users.values():
             user.delete()
+        if group_created:
+            agency_group.delete()
 
 
 SEES = {"editor": True, "member": True, "admin": True, "agency": False, "other_editor": False}

@@ -5,6 +5,7 @@ The ``import_cities`` command runs as an admin unless ``--as USER`` is given."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
@@ -86,7 +87,7 @@ def test_an_unchanged_row_is_no_write_and_is_not_refused(client_of, world):
 def test_users_without_cities_or_agency_may_not_import(client_of, world, group):
     user = UserFactory()
     if group:
-        user.groups.create(name=group)
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
     response = upload(client_of(user), [city_row(3)])
     assert response.status_code == 403
     assert not City.objects.filter(name="Town 3").exists()
