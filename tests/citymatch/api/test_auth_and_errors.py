@@ -207,3 +207,10 @@ def test_body_over_the_upload_limit_is_413(agency_client, settings, fmt):
     response = agency_client.post("/api/cities/", {"name": "x" * 1000}, format=fmt)
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large."}
+
+
+@pytest.mark.parametrize("value", ["7.0", "1e3", "seven"])
+def test_an_id_filter_takes_digits_only(user_client, value):
+    response = user_client.get("/api/matches/", {"city": value})
+    assert response.status_code == 400
+    assert response.json() == {"city": ["Enter a whole number."]}
