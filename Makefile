@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_CITIES ?= 2000
 
-.PHONY: install run test lint format typecheck worker bench clean
+.PHONY: install run test schemathesis-full lint format typecheck worker bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: install
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
+
+# Every check, 50 examples per operation and the coverage phase (several minutes).
+schemathesis-full: install
+	SCHEMATHESIS_FULL=1 $(BIN)/python -m pytest tests/citymatch/api/test_schemathesis.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -295,6 +295,7 @@ class OrganizationAdmin(admin.ModelAdmin):
                 "website",
                 "countries",
                 "policy_areas",
+                "members",
             ]
 
     form = Form
@@ -302,7 +303,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name", "description")
     prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("policy_areas",)
+    filter_horizontal = ("policy_areas", "members")
     readonly_fields = ("created_at", "updated_at")
 
     def get_queryset(self, request: HttpRequest):

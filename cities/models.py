@@ -287,6 +287,14 @@ class Organization(models.Model):
         help_text="ISO 3166-1 alpha-2 codes of the countries it supports; empty means worldwide.",
     )
     policy_areas = models.ManyToManyField(PolicyArea, related_name="organizations", blank=True)
+    # Staff of the organization: they read the details (reasons, ledger, projects' funding,
+    # notes) of the partnerships it is recorded as supporting.
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="organizations",
+        blank=True,
+        help_text="Users who work for this organization.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,7 @@ PostgreSQL, Celery workers over Redis and a Redis cache.
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -64,8 +65,10 @@ def env_rate(name: str, default: str) -> str | None:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The fallback key only suits a developer's machine; `check --deploy` flags its prefix.
-SECRET_KEY = env_str("SECRET_KEY") or "django-insecure-citymatch-development-key"
+# The fallback key only suits a developer's machine: `check --deploy` flags its prefix, and the
+# web server (citymatch/wsgi.py) and workers refuse to start on it unless DEBUG is on.
+DEVELOPMENT_SECRET_KEY = "django-insecure-citymatch-development-key"
+SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -83,6 +86,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "cities",
     "bestpractices",
     "matching",
@@ -99,6 +103,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "citymatch.urls"
@@ -181,16 +188,99 @@ STORAGES = {
     },
 }
 
+# Limits on what a client may send; the import API and `import_cities` share them.
 # Uploads over this size are refused (the import endpoint answers 413).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+# A file with more city rows than this is refused before any row is checked.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+# JSON nested deeper than this (an import file or a request body) is refused with a 400.
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 
+# --- Security ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS: redirect plain HTTP, and ask browsers to stay on HTTPS for SECURE_HSTS_SECONDS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The container's health check calls the server over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a proxy that terminates TLS: trust its X-Forwarded-Proto (only then; a client could
+# send the header itself).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp 4): scripts, styles and images from this site only; no
+# inline script or style anywhere (the pages load theirs from static/).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in attempts (django-axes): after AXES_FAILURE_LIMIT failures an account, and separately
+# a client address, is locked out for AXES_COOLOFF_MINUTES; the pages and the token endpoint
+# answer 429 with a message saying so.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_COOLOFF_MESSAGE = "Too many failed sign-ins. Please try again in a few minutes."
+# Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "toolkit.clients.client_address"
+
+
+# --- E-mail ---------------------------------------------------------------------------------
+# One URL: smtp://user:password@host:587 (STARTTLS; ?tls=false for none), smtps://…:465 (TLS),
+# console:// (printed to the log: the default) or locmem:// (kept in memory, for tests).
+EMAIL_URL = urlsplit(env_str("EMAIL_URL", "console://"))
+EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+if EMAIL_URL.scheme not in EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL must start with {', '.join(s + '://' for s in EMAIL_BACKENDS)}"
+    )
+if EMAIL_URL.scheme.startswith("smtp") and not EMAIL_URL.hostname:
+    raise ImproperlyConfigured("EMAIL_URL needs a host, e.g. smtp://user:password@host:587")
+EMAIL_BACKEND = EMAIL_BACKENDS[EMAIL_URL.scheme]
+EMAIL_HOST = EMAIL_URL.hostname or "localhost"
+EMAIL_PORT = EMAIL_URL.port or (465 if EMAIL_URL.scheme == "smtps" else 587)
+EMAIL_HOST_USER = unquote(EMAIL_URL.username or "")
+EMAIL_HOST_PASSWORD = unquote(EMAIL_URL.password or "")
+EMAIL_USE_SSL = EMAIL_URL.scheme == "smtps"
+EMAIL_USE_TLS = EMAIL_URL.scheme == "smtp" and parse_qs(EMAIL_URL.query).get("tls") != ["false"]
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CityMatch <noreply@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Password reset needs e-mail that reaches people: with the console backend its pages are off.
+PASSWORD_RESET_ENABLED = EMAIL_URL.scheme != "console"
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -202,7 +292,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "toolkit.api.filtering.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "toolkit.api.pagination.PageNumberPagination",
@@ -212,7 +302,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "toolkit.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -224,8 +314,9 @@ REST_FRAMEWORK = {
         "anon": env_rate("API_THROTTLE_ANON", "120/min"),
         "user": env_rate("API_THROTTLE_USER", "1200/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "toolkit.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "toolkit.api.exceptions.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "toolkit.api.negotiation.ContentNegotiation",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -241,6 +332,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "toolkit.api.schema.add_error_responses",
+    ],
     # Several resources have a "status" or a "role": name each choice set after its owner.
     "ENUM_NAME_OVERRIDES": {
         "MatchRunStatusEnum": "matching.models.MatchRun.Status",
@@ -322,5 +417,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

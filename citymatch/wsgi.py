@@ -6,6 +6,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citymatch.settings")
 
 application = get_wsgi_application()
 
+from citymatch.startup import refuse_development_key  # noqa: E402
+
+refuse_development_key()
+
 # A profile edit rescores its city, on the request when no broker is configured: the engine's
 # compiled kernels are loaded now (from their disk cache), not on a user's first edit.
 from matching.receivers import warm_up_engine  # noqa: E402

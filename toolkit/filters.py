@@ -7,6 +7,7 @@ classes make that cheap per request and safe with any input.
 from __future__ import annotations
 
 import copy
+import re
 
 import django_filters
 from django import forms
@@ -89,10 +90,22 @@ class LightFilterSet(django_filters.FilterSet):
         return bound
 
 
+class WholeNumberField(forms.IntegerField):
+    """Digits only: Django's IntegerField also takes ``7.0`` and ``1e3``-like text."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not WHOLE_NUMBER.fullmatch(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+
+
 class IntegerFilter(django_filters.NumberFilter):
     """A whole-number filter bounded to what the database stores (no 500 on huge numbers)."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
     def __init__(self, *args, min_value: int = 0, max_value: int = MAX_BIGINT, **kwargs):
         kwargs.setdefault("min_value", min_value)

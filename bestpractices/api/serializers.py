@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 from rest_framework.reverse import reverse
@@ -41,18 +41,6 @@ class CitySummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "country"]
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "slug": {"type": "string"},
-            "country": {"type": "string"},
-        },
-        "description": "Written as the city's id; read as {id, name, slug, country}.",
-    }
-)
 class CityField(serializers.PrimaryKeyRelatedField[City]):
     """The implementing city: an id when writing, a small object when reading."""
 
@@ -62,6 +50,26 @@ class CityField(serializers.PrimaryKeyRelatedField[City]):
 
     def to_representation(self, value: City | PKOnlyObject) -> dict[str, Any]:
         return CitySummarySerializer(value).data
+
+
+class CityFieldSchema(OpenApiSerializerFieldExtension):
+    """The schema of ``CityField``: an id in requests, the small object in responses."""
+
+    target_class = CityField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return {"type": "integer", "minimum": 1, "description": "Id of the city."}
+        return {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "slug": {"type": "string"},
+                "country": {"type": "string"},
+            },
+            "required": ["id", "name", "slug", "country"],
+        }
 
 
 class StepSerializer(serializers.ModelSerializer):

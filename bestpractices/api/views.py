@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from toolkit.api.exceptions import Conflict
 from toolkit.api.mixins import CSVExportMixin
+from toolkit.api.parsers import JSONParser
 
 from .. import services
 from ..filtersets import BestPracticeFilterSet
@@ -43,6 +44,8 @@ WORKFLOW_SCHEMA = extend_schema(
 class PracticePermission(BasePermission):
     """Reading is public (the queryset hides what a user may not see: 404); writing needs a
     signed-in user; changing a practice is for its author while a draft, and for curators."""
+
+    public_reads = True  # the schema says so (toolkit.api.schema.AutoSchema)
 
     message = "Only its author (while it is a draft) and curators may change this practice."
 
@@ -82,6 +85,8 @@ class BestPracticeViewSet(CSVExportMixin, viewsets.ModelViewSet[BestPractice]):
     serializer_class = BestPracticeSerializer
     filterset_class = BestPracticeFilterSet
     permission_classes = [PracticePermission]
+    # Steps, evidence and partners nest: only JSON writes them (a form body cannot).
+    parser_classes = [JSONParser]
     csv_filename = "best-practices"
 
     def get_queryset(self) -> BestPracticeQuerySet:

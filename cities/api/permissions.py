@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from ..importing import may_import
 from ..permissions import can_edit_city, is_agency
 
 
 class AgencyMayCreate(BasePermission):
-    """Creating (a city, a run, an import) is for admins and agency users."""
+    """Creating (a city, a run) is for admins and agency users."""
 
     message = "Only admins and agency users may do this."
-    create_actions = frozenset({"create", "import_file"})
+    create_actions = frozenset({"create"})
 
     def has_permission(self, request, view) -> bool:
         if getattr(view, "action", None) in self.create_actions:
             return is_agency(request.user)
+        return True
+
+
+class MayImport(BasePermission):
+    """Importing is for admins, agency users and cities' editors; each row is then checked
+    against what the user may write (``cities.importing.access``)."""
+
+    message = "Only admins, agency users and the editors of a city may import cities."
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) == "import_file":
+            return may_import(request.user)
         return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field, inline_serializer
@@ -10,6 +11,7 @@ from rest_framework import serializers
 from cities.models import City, Organization, PolicyArea, Sector
 from cities.profile import API_FIELDS, DERIVED_AFTER, FIELD, LEVEL_MAX, LEVEL_MIN, SHARE_MAX
 from toolkit.filters import language_code
+from toolkit.jsonlimits import loads as json_loads
 
 
 class PolicyAreaSerializer(serializers.ModelSerializer):
@@ -49,6 +51,10 @@ class _CodeMapField(serializers.Field):
         raise NotImplementedError
 
     def to_internal_value(self, data: Any) -> dict[str, dict[str, Any]]:
+        if isinstance(data, str):
+            # A multipart or form body sends the object as a JSON part.
+            with contextlib.suppress(ValueError):
+                data = json_loads(data, max_depth=2)
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 f'Expected an object such as {{"{self.example_code}": 2}}.'

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from cities import services
-from cities.api.permissions import AgencyMayCreate, CityEditorMayChange
+from cities.api.permissions import AgencyMayCreate, CityEditorMayChange, MayImport
 from cities.filtersets import (
     CityFilterSet,
     OrganizationFilterSet,
@@ -105,7 +105,7 @@ class CityViewSet(CSVExportMixin, viewsets.ModelViewSet):
     queryset = City.objects.for_list()
     serializer_class = CitySerializer
     filterset_class = CityFilterSet
-    permission_classes = [IsAuthenticated, AgencyMayCreate, CityEditorMayChange]
+    permission_classes = [IsAuthenticated, AgencyMayCreate, MayImport, CityEditorMayChange]
     csv_filename = "cities"
     csv_layout = CSVLayout(mapping=("expertise", "needs", "sectors"))
 
@@ -149,7 +149,10 @@ class CityViewSet(CSVExportMixin, viewsets.ModelViewSet):
         description=(
             "Import city profiles from a CSV or JSON file (field `file`) in the import format of "
             "API.md. The whole file is checked first; one bad row rejects it and the report "
-            "names every bad row and field. A city is identified by name and country."
+            "names every bad row and field. A city is identified by name and country. "
+            "Admins write any row; agency users create cities and update cities no editor "
+            "maintains; editors update their own cities. A row the user may not write is "
+            "refused and named in the report, and nothing is written."
         ),
     )
     @action(
@@ -177,7 +180,7 @@ class CityViewSet(CSVExportMixin, viewsets.ModelViewSet):
         if file.size > settings.IMPORT_MAX_BYTES:
             raise PayloadTooLarge(_too_large_message())
         try:
-            result = import_cities(file, filename=file.name)
+            result = import_cities(file, filename=file.name, user=request.user)
         except CityImportError as exc:
             errors = [error.as_dict() for error in exc.errors]
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)

@@ -6,6 +6,7 @@ with the same keys). In JSON, ``languages`` may be a list and ``expertise``, ``n
 
 Rules:
 
+- Who imports may write only some rows (``access``): one refused row rejects the file.
 - The whole file is checked before anything is written, each row by the profile's one check
   (``cities.validation.clean_profile``). Any bad cell rejects the file with a
   ``CityImportError`` listing every bad row and field; nothing is written.
@@ -23,9 +24,10 @@ The steps, one module each: ``files`` (a file's shape), ``cells`` (what its cell
 ``export`` (the same format, written).
 """
 
+from .access import check_row_access, may_import
 from .cells import validate_rows
 from .export import escape_cell, export_cities
-from .files import parse_city_file
+from .files import parse_city_file, read_city_file
 from .rows import (
     COLUMNS,
     EXTRA_COLUMNS,
@@ -47,10 +49,13 @@ __all__ = [
     "Progress",
     "RowError",
     "Taxonomy",
+    "check_row_access",
     "escape_cell",
     "export_cities",
     "import_cities",
     "import_rows",
+    "may_import",
     "parse_city_file",
+    "read_city_file",
     "validate_rows",
 ]

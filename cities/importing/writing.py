@@ -16,26 +16,47 @@ from cities.profile import CITY_COLUMNS
 from cities.services import notify_profiles_changed
 from toolkit.pgcopy import insert_numbers
 
+from .access import check_row_access
 from .cells import validate_rows
-from .files import parse_city_file
+from .files import read_city_file
 from .planning import Plan, assign_slugs, check_geonames_ids, plan_rows
-from .rows import CityRow, ImportResult, Progress, Taxonomy, chunks
+from .rows import CityImportError, CityRow, ImportResult, Progress, RowError, Taxonomy, chunks
 
 # Writing this many cities in one import is followed by ANALYZE of the city tables.
 ANALYZE_AFTER_ROWS = 5000
 
 
 def import_cities(
-    fileobj: IO[Any], *, filename: str, progress: Progress | None = None
+    fileobj: IO[Any], *, filename: str, user: Any = None, progress: Progress | None = None
 ) -> ImportResult:
     """Check a whole CSV or JSON file, then create and update its cities in one transaction.
 
-    Raises ``CityImportError`` (and writes nothing) when any row is bad.
+    ``user`` is who imports: each row is checked against what they may write
+    (``cities.importing.access``); None is the system (an admin's rights).
+    Raises ``CityImportError`` (and writes nothing) when any row is bad or refused; its report
+    names every problem of every row at once.
     """
-    raw_rows = parse_city_file(fileobj, filename=filename)
+    raw_rows, file_errors = read_city_file(fileobj, filename=filename)
     taxonomy = Taxonomy.load()
-    rows = validate_rows(raw_rows, taxonomy=taxonomy, progress=progress)
-    return import_rows(rows, taxonomy=taxonomy, progress=progress)
+    try:
+        rows = validate_rows(raw_rows, taxonomy=taxonomy, progress=progress)
+    except CityImportError as exc:
+        raise CityImportError(_merged(file_errors, exc.errors)) from None
+    if file_errors:
+        raise CityImportError(file_errors)
+    return import_rows(rows, taxonomy=taxonomy, progress=progress, user=user)
+
+
+def _merged(file_errors: Sequence[RowError], cell_errors: Sequence[RowError]) -> list[RowError]:
+    """Both lists in row order; a cell error is left out where its column is missing anyway."""
+    missing = {(error.row, error.field) for error in file_errors}
+    missing_everywhere = {field for row, field in missing if row is None}
+    cells = [
+        error
+        for error in cell_errors
+        if (error.row, error.field) not in missing and error.field not in missing_everywhere
+    ]
+    return sorted([*file_errors, *cells], key=lambda error: -1 if error.row is None else error.row)
 
 
 def import_rows(
@@ -45,6 +66,7 @@ def import_rows(
     progress: Progress | None = None,
     trigger: str = "import",
     notify: bool = True,
+    user: Any = None,
 ) -> ImportResult:
     """Write checked rows: compare each with the stored city, then write only what differs.
 
@@ -55,6 +77,7 @@ def import_rows(
     result = ImportResult()
     with transaction.atomic():
         plans = plan_rows(rows, taxonomy=taxonomy, progress=progress)
+        check_row_access(plans, user=user)
         check_geonames_ids(plans)
         assign_slugs([plan for plan in plans if plan.existing_id is None])
         result.city_ids = _write(plans, progress=progress)

@@ -1,7 +1,7 @@
 """The REST API of API.md: one router for the resources, plus schema, docs, health and tokens."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from bestpractices.api.views import BestPracticeViewSet
@@ -28,7 +28,7 @@ router.register("partnerships", PartnershipViewSet, basename="partnership")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("health/", HealthView.as_view(), name="health"),
     path("auth/token/", TokenView.as_view(), name="token"),
     path("cities/<int:pk>/matches/", CityMatchesView.as_view(), name="city-matches"),

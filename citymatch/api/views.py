@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
-from rest_framework import routers, serializers, status
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, routers, serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -129,15 +131,27 @@ class APIRootView(routers.APIRootView):
     permission_classes = [AllowAny]
 
 
+class LockedOut(exceptions.Throttled):
+    default_detail = settings.AXES_COOLOFF_MESSAGE
+
+
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (``Authorization: Token <key>``)."""
+    """Exchange a username and password for an API token (``Authorization: Token <key>``).
+
+    Failed attempts count towards the sign-in lockout (django-axes) per account and per
+    client address, as the sign-in page's do: once locked out, a 429 says so.
+    """
 
     @extend_schema(
         request=inline_serializer(
             "TokenRequest",
             {"username": serializers.CharField(), "password": serializers.CharField()},
         ),
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Wrong username or password, or one is missing."),
+            429: OpenApiResponse(description="Too many failed attempts: locked out for a while."),
+        },
         examples=[
             OpenApiExample(
                 "Sign in",
@@ -153,4 +167,15 @@ class TokenView(ObtainAuthToken):
         auth=[],
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        # django-axes marks the request it was given (DRF's, not Django's) when it refused.
+        if getattr(request, "axes_locked_out", False):
+            raise LockedOut(wait=settings.AXES_COOLOFF_TIME * 3600)
+        if not valid:
+            raise exceptions.ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        # A sign-in like the page's: the lockout count starts again, last_login moves.
+        user_logged_in.send(sender=type(user), request=request, user=user)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

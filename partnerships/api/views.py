@@ -1,8 +1,9 @@
 """The partnerships API (API.md): agencies track the partnerships they fund, cities' editors
 propose and move them.
 
-- ``GET /api/partnerships/``, ``GET /api/partnerships/{id}/``: any signed-in user or token
-  (agencies are not cities' editors, and a partnership is no secret); anonymous: 401.
+- ``GET /api/partnerships/``, ``GET /api/partnerships/{id}/``: any signed-in user or token sees
+  that a partnership exists and its stage; its reasons and notes only the two cities' editors,
+  members of its supporting organizations and admins (``details_visible``); anonymous: 401.
 - ``POST /api/partnerships/``: editors of one of its two cities, and admins; others 403.
 - ``PATCH /api/partnerships/{id}/``: editors of either city, and admins; others 403. A ``status``
   moves the partnership one step along its pipeline, through the same service as the pages.
@@ -27,7 +28,7 @@ from toolkit.api.renderers import CSVLayout
 
 from ..filtersets import PartnershipFilterSet
 from ..models import Partnership, PartnershipOrganization, Programme
-from ..permissions import can_change_partnership
+from ..permissions import can_change_partnership, can_see_partnership_details
 from ..services import details, pipeline
 
 PARTNERSHIP_EXAMPLE = {
@@ -59,6 +60,7 @@ PARTNERSHIP_EXAMPLE = {
     "agreed_on": "2025-03-01",
     "review_on": "2028-03-01",
     "review_due": False,
+    "details_visible": True,
     "created_at": "2025-02-01T09:00:00Z",
     "updated_at": "2025-06-01T09:00:00Z",
 }
@@ -96,6 +98,11 @@ class PartnershipSerializer(serializers.ModelSerializer):
     review_due = serializers.SerializerMethodField(
         help_text="Still running and its review date has passed."
     )
+    details_visible = serializers.SerializerMethodField(
+        help_text="Whether this user sees the details: reasons, status_reason and the "
+        "organizations' notes are empty for users other than the two cities' editors, members "
+        "of its supporting organizations and admins."
+    )
 
     class Meta:
         model = Partnership
@@ -116,6 +123,7 @@ class PartnershipSerializer(serializers.ModelSerializer):
             "agreed_on",
             "review_on",
             "review_due",
+            "details_visible",
             "created_at",
             "updated_at",
         ]
@@ -123,6 +131,19 @@ class PartnershipSerializer(serializers.ModelSerializer):
 
     def get_review_due(self, partnership: Partnership) -> bool:
         return details.review_due(partnership, today=timezone.localdate())
+
+    def get_details_visible(self, partnership: Partnership) -> bool:
+        request = self.context.get("request")
+        return request is not None and can_see_partnership_details(request.user, partnership)
+
+    def to_representation(self, instance: Partnership) -> dict:
+        data = super().to_representation(instance)
+        if not data["details_visible"]:
+            data["reasons"] = ""
+            data["status_reason"] = ""
+            for organization in data["organizations"]:
+                organization["note"] = ""
+        return data
 
 
 def _area_codes(**kwargs) -> serializers.SlugRelatedField:
@@ -279,4 +300,6 @@ class PartnershipViewSet(
         return Response(self._read(partnership.pk))
 
     def _read(self, pk: int) -> dict:
-        return PartnershipSerializer(self.get_queryset().get(pk=pk)).data
+        return PartnershipSerializer(
+            self.get_queryset().get(pk=pk), context=self.get_serializer_context()
+        ).data

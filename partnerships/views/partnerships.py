@@ -31,7 +31,7 @@ from ..forms import (
     StatusForm,
 )
 from ..models import Partnership, PartnershipOrganization, Programme, ProgrammeMembership
-from ..permissions import can_act_for, can_change_partnership
+from ..permissions import can_act_for, can_change_partnership, can_see_partnership_details
 from ..services import details, ledger, pipeline
 from ..services.expansion import suggest_areas
 from .common import get_partnership, run_service
@@ -120,7 +120,10 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
     """Everything the partnership page shows, in a fixed number of queries (about fifteen)."""
     user = request.user
     can_change = can_change_partnership(user, partnership)
-    entries = list(partnership.ledger.select_related("city", "created_by"))
+    can_see_details = can_see_partnership_details(user, partnership)
+    entries = (
+        list(partnership.ledger.select_related("city", "created_by")) if can_see_details else []
+    )
     balance = ledger.ledger_balance(partnership, entries)
     next_statuses = pipeline.next_statuses(partnership)
     forms_: dict[str, forms.BaseForm | None] = {}
@@ -137,6 +140,7 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
     return {
         "partnership": partnership,
         "can_change": can_change,
+        "can_see_details": can_see_details,
         "pipeline_steps": [(step, Partnership.Status(step).label) for step in PIPELINE],
         "passed_steps": _passed_steps(partnership, events),
         "review_is_due": details.review_due(partnership, today=timezone.localdate()),

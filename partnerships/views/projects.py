@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ..forms import FigureForm, MilestoneForm, ProjectForm
 from ..models import Milestone, Project
-from ..permissions import can_change_partnership
+from ..permissions import can_change_partnership, can_see_partnership_details
 from ..services import projects as service
 from .common import error_lines, get_partnership, run_service
 
@@ -47,6 +47,7 @@ def _page(
         "milestones": list(project.milestones.all()),
         "figures": list(project.figures.all()),
         "can_change": can_change,
+        "can_see_details": can_see_partnership_details(request.user, project.partnership),
         "milestone_form": milestone_form or MilestoneForm(),
         "figure_form": figure_form or FigureForm(),
         "propose_errors": propose_errors,

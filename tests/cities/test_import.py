@@ -154,7 +154,21 @@ def test_a_missing_column_is_named():
 def test_a_json_object_without_a_required_key_is_reported_on_its_row():
     row = {key: value for key, value in KITAKYUSHU.items() if key != "role"}
     assert import_errors(json_bytes([dict(KITAKYUSHU), row]), "cities.json") == [
-        "row 2, role: missing column"
+        "row 2, role: missing column",
+        "row 2, name: Kitakyushu (JP) is already on row 1",
+    ]
+
+
+def test_a_row_lacking_columns_does_not_hide_the_other_rows_errors():
+    lacking = {key: value for key, value in KITAKYUSHU.items() if key not in {"role", "country"}}
+    bad_population = dict(KITAKYUSHU, name="Osaka", population="-5")
+    bad_level = dict(KITAKYUSHU, name="Kobe", expertise="waste:9")
+    errors = import_errors(json_bytes([bad_population, lacking, bad_level]), "cities.json")
+    assert [error.split(":")[0] for error in errors] == [
+        "row 1, population",
+        "row 2, country",
+        "row 2, role",
+        "row 3, expertise",
     ]
 
 

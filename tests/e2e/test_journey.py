@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cities.models import City, CityAreaLevel
 from matching.models import MatchRun
@@ -122,7 +123,7 @@ def test_editor_journey(live_server, browser, width):
     page.wait_for_load_state("load")
     assert "Nothing was saved" in page.inner_text("main")
     # The error list takes the focus, so that a screen reader announces it.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'form-errors'")
+    expect(page.locator("#form-errors")).to_be_focused()
     assert page.get_by_label("Need in Air quality").input_value() == "3"
     visit.shot("07-edit-error")
     page.get_by_label("Population").fill("460000")

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.settings import api_settings
 
+from toolkit.api.filtering import FilterBackend
+from toolkit.api.pagination import check_page_number
 from toolkit.csv import csv_lines, csv_response
 
 from .renderers import CSVLayout, CSVRenderer
@@ -47,7 +48,7 @@ class CSVExportMixin(_ListView):
         CSVRenderer,
     ]
     # The filters live in the resource's FilterSet (shared with the web page), ordering too.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     csv_filename = "export"
     csv_layout = CSVLayout()
 
@@ -64,6 +65,10 @@ class CSVExportMixin(_ListView):
         self, request: Request, *args: Any, **kwargs: Any
     ) -> Response | StreamingHttpResponse:
         if self.wants_csv():
+            # CSV has every page, but a bad page_size is still a 400, as for JSON.
+            if self.paginator is not None and hasattr(self.paginator, "get_page_size"):
+                self.paginator.get_page_size(request)
+                check_page_number(request, self.paginator)
             return self.csv_response(self.filter_queryset(self.get_queryset()))
         return super().list(request, *args, **kwargs)
 

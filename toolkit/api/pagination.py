@@ -4,10 +4,20 @@ from django.core.paginator import Page
 from django.db import connections
 from django.db.models import QuerySet
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 # Beyond this a page number is refused rather than turned into an OFFSET the database rejects.
 MAX_PAGE_NUMBER = 2**31 - 1
+
+
+def check_page_number(request, paginator) -> None:
+    """A ``?page=`` that is no page number is a 404, as a JSON list answers it, also where
+    every page is sent at once (CSV)."""
+    text = request.query_params.get(paginator.page_query_param)
+    if text is None or text in paginator.last_page_strings:
+        return
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_NUMBER:
+        raise NotFound(paginator.invalid_page_message)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -16,6 +26,30 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request) -> int:
+        """A ``page_size`` that is not a whole number from 1 to 500 is a 400, not ignored."""
+        text = request.query_params.get(self.page_size_query_param)
+        if text is None:
+            return self.page_size
+        try:
+            size = int(text)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
+            )
+        return size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"].update(minimum=1)
+        return parameters
 
 
 # Lists count their rows exactly up to this many; past it, ``count`` is the database's estimate.

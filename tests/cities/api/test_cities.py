@@ -145,17 +145,18 @@ def test_bad_pages_are_404(user_client, params):
     assert user_client.get("/api/cities/", params).status_code == 404
 
 
-@pytest.mark.parametrize("page_size", ["0", "-3", "abc", "99999999999999999999"])
-def test_bad_page_sizes_fall_back_to_the_default(user_client, page_size):
+@pytest.mark.parametrize("page_size", ["0", "-3", "abc", "", "501", "99999999999999999999"])
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_bad_page_sizes_are_a_400_naming_the_parameter(user_client, page_size, format):
     CityFactory()
-    response = user_client.get("/api/cities/", {"page_size": page_size})
-    assert response.status_code == 200
-    assert response.json()["count"] == 1
+    response = user_client.get("/api/cities/", {"page_size": page_size, "format": format})
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["Must be a whole number from 1 to 500."]}
 
 
-def test_page_size_is_capped_at_500(user_client):
+def test_page_size_goes_up_to_500(user_client):
     CityFactory.create_batch(3)
-    body = user_client.get("/api/cities/", {"page_size": 100000}).json()
+    body = user_client.get("/api/cities/", {"page_size": 500}).json()
     assert len(body["results"]) == 3
 
 

@@ -130,8 +130,48 @@ def test_wrong_method_is_405(user_client):
     assert user_client.put("/api/health/").status_code == 405
 
 
-def test_unknown_format_is_404(user_client):
-    assert user_client.get("/api/cities/", {"format": "xml"}).status_code == 404
+@pytest.mark.parametrize("value", ["xml", ""])
+def test_unknown_format_is_a_400_naming_the_formats(user_client, value):
+    response = user_client.get("/api/cities/", {"format": value})
+    assert response.status_code == 400
+    assert response.json()["format"][0].endswith("one of: json, api, csv.")
+
+
+@pytest.mark.parametrize("value", ["maybe", "-1", "2"])
+def test_a_yes_no_filter_refuses_other_words(user_client, value):
+    response = user_client.get("/api/match-runs/", {"is_active": value})
+    assert response.status_code == 400
+    assert response.json() == {"is_active": ["Must be true or false."]}
+    assert user_client.get("/api/match-runs/", {"is_active": "true"}).status_code == 200
+
+
+def test_a_page_that_is_no_number_is_404_in_csv_too(user_client):
+    response = user_client.get("/api/cities/", {"page": "false", "format": "csv"})
+    assert response.status_code == 404
+
+
+def test_multipart_city_write_takes_json_parts(admin_client):
+    city = CityFactory(name="Hue", country="VN")
+    response = admin_client.patch(
+        f"/api/cities/{city.pk}/",
+        {"population": "455000", "expertise": '{"waste": 3}', "sectors": '{"C": 0.5}'},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["expertise"] == {"waste": 3}
+    assert response.json()["population"] == 455000
+
+
+def test_public_practice_reads_need_no_sign_in_in_the_schema(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    practices = schema["paths"]["/api/best-practices/"]
+    assert {} in practices["get"]["security"]
+    assert {} not in practices["post"]["security"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert "429" in operation["responses"] or path == "/api/health/", (path, method)
+            if "{" in path:
+                assert "404" in operation["responses"], (path, method)
 
 
 @pytest.fixture
@@ -167,3 +207,10 @@ def test_body_over_the_upload_limit_is_413(agency_client, settings, fmt):
     response = agency_client.post("/api/cities/", {"name": "x" * 1000}, format=fmt)
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large."}
+
+
+@pytest.mark.parametrize("value", ["7.0", "1e3", "seven"])
+def test_an_id_filter_takes_digits_only(user_client, value):
+    response = user_client.get("/api/matches/", {"city": value})
+    assert response.status_code == 400
+    assert response.json() == {"city": ["Enter a whole number."]}
