@@ -53,7 +53,11 @@ def notify(
         return []
     content_type = ContentType.objects.get_for_model(target) if target is not None else None
     created = []
+    immediate = []
     for user in users.values():
+        if key and Notification.objects.filter(recipient=user, key=key).exists():
+            continue
+        delivery = delivery_for(user, kind)
         notification = Notification(
             recipient=user,
             kind=kind,
@@ -63,19 +67,19 @@ def notify(
             body=body,
             url=url,
             key=key,
+            email_skipped=NOT_WANTED if delivery == Delivery.NONE else "",
         )
-        if key:
-            if Notification.objects.filter(recipient=user, key=key).exists():
-                continue
-            try:
-                with transaction.atomic():
-                    notification.save()
-            except IntegrityError:
-                continue
-        else:
-            notification.save()
+        try:
+            # A savepoint, so that a reminder written twice at once costs only its own row.
+            with transaction.atomic():
+                notification.save()
+        except IntegrityError:
+            if not key:
+                raise
+            continue
         created.append(notification)
-    immediate = [n.pk for n in created if delivery_for(n.recipient, kind) == Delivery.IMMEDIATE]
+        if delivery == Delivery.IMMEDIATE:
+            immediate.append(notification.pk)
     if immediate:
         from .tasks import send_notification_email
 

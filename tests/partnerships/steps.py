@@ -10,7 +10,9 @@ def move_both(partnership: Partnership, proposer, confirmer, to: str, **kwargs) 
     """Pausing and ending at once; every other step proposed by ``proposer`` and confirmed by
     ``confirmer`` (an editor of the other city)."""
     if not pipeline.needs_confirmation(to):
-        return pipeline.change_status(user=proposer, partnership=partnership, to_status=to, **kwargs)
+        return pipeline.change_status(
+            user=proposer, partnership=partnership, to_status=to, **kwargs
+        )
     note = kwargs.pop("reason", "")
     proposal = steps.propose_step(
         user=proposer, partnership=partnership, to_status=to, note=note, **kwargs
