@@ -47,12 +47,14 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     queue = f"citymatch-test-{uuid.uuid4().hex[:8]}"
     hostname = f"{queue}@localhost"
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    mail_dir = tmp_path_factory.mktemp("mail")
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "TEST_CELERY_QUEUE": queue,
         "TEST_CELERY_HOSTNAME": hostname,
         "TEST_SHARD_RECIPIENTS": str(SHARD_RECIPIENTS),
+        "TEST_EMAIL_DIR": str(mail_dir),
     }
     previous = (celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
     celery_app.conf.task_default_queue = queue
@@ -68,7 +70,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         )
     try:
         _wait_until_ready(process, hostname, log_path)
-        yield {"queue": queue, "log": log_path}
+        yield {"queue": queue, "log": log_path, "mail": mail_dir}
     finally:
         _stop(process)
         with celery_app.connection_for_write() as conn:
