@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..permissions import can_act_for, edited_city_ids, require, require_partnership_editor
 from .history import record
+from .notices import Kind, tell_city
 
 Status = Partnership.Status
 Event = PartnershipEvent.Action
@@ -279,7 +280,7 @@ def change_status(
             raise ConfirmationNeeded(_confirmation_message(user, partnership, to_status))
         require(user.is_staff, "Only admins may move a partnership without the other city.")
         note = f"Admin override: moved without the cities' confirmation. {note}".strip()
-    return _apply_move(
+    moved = _apply_move(
         user=user,
         partnership=partnership,
         to_status=to_status,
@@ -287,6 +288,29 @@ def change_status(
         outcome=outcome,
         note=note,
     )
+    _tell_the_others(user, moved, to_status, reason)
+    return moved
+
+
+def _tell_the_others(user, partnership: Partnership, to_status: str, reason: str) -> None:
+    """A one-sided move (a pause, an end, an admin's override) is news for the other city;
+    for both cities when an admin made it."""
+    acting = acting_city_id(user, partnership)
+    label = Status(to_status).label.lower()
+    who = _city_name(partnership, acting) if acting is not None else "An admin"
+    for city_id in partnership.city_ids:
+        if city_id == acting:
+            continue
+        tell_city(
+            city_id,
+            kind=Kind.STEP_DECIDED,
+            target=partnership,
+            title=f"{who} moved the partnership of {partnership.donor.name} and "
+            f"{partnership.recipient.name} to {label}",
+            body=reason,
+            url=partnership.get_absolute_url(),
+            exclude=user,
+        )
 
 
 def _confirmation_message(user, partnership: Partnership, to_status: str) -> str:

@@ -103,6 +103,15 @@ def test_pausing_and_ending_stay_one_sided(proposed, donor_editor, recipient_edi
         user=donor_editor, partnership=proposed, to_status=Status.ENDED, reason="Budget cut."
     )
     assert ended.status == Status.ENDED
+    # The other city hears of it, with the reason.
+    told = Notification.objects.filter(kind=Kind.STEP_DECIDED).order_by("id")
+    assert [(n.recipient, n.body) for n in told][-2:] == [
+        (donor_editor, "Elections."),
+        (recipient_editor, "Budget cut."),
+    ]
+    assert told.last().title == (
+        "Kitakyushu moved the partnership of Kitakyushu and Surabaya to ended"
+    )
 
 
 def test_ending_withdraws_a_waiting_step(proposed, donor_editor, recipient_editor):
