@@ -12,4 +12,9 @@ def unread_notifications(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None:
         return {"unread_notifications": 0}
-    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}
+    # Kept on the request: every template rendered for it shares the one count.
+    cached = getattr(request, "_citymatch_unread", None)
+    if cached is None:
+        cached = SimpleLazyObject(lambda: unread_count(user))
+        request._citymatch_unread = cached  # type: ignore[attr-defined]
+    return {"unread_notifications": cached}
