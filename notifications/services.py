@@ -129,6 +129,20 @@ def mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     return rows.update(read_at=timezone.now())
 
 
+def settle(*, kind: str, target: models.Model) -> int:
+    """Mark read every unread notification of this kind about this object: what it asked for
+    was done (a step answered), by whoever did it."""
+    return (
+        Notification.objects.unread()
+        .filter(
+            kind=kind,
+            content_type=ContentType.objects.get_for_model(target),
+            object_id=target.pk,
+        )
+        .update(read_at=timezone.now())
+    )
+
+
 def absolute(url: str) -> str:
     return urljoin(settings.SITE_URL, url) if url else settings.SITE_URL
 

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from notifications.models import Kind
-from notifications.services import notify
+from notifications.services import notify, settle
 
-__all__ = ["Kind", "editors_of", "tell_city"]
+__all__ = ["Kind", "editors_of", "settle", "tell_city"]
 
 
 def editors_of(city_id: int) -> list:

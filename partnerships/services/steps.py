@@ -16,7 +16,7 @@ from ..models import Partnership, StepProposal
 from ..permissions import can_act_for, require_partnership_editor
 from . import pipeline
 from .history import record
-from .notices import Kind, tell_city
+from .notices import Kind, settle, tell_city
 
 Status = Partnership.Status
 Step = StepProposal.State
@@ -172,6 +172,7 @@ def _confirm(
         note=note,
     )
     label = Status(proposal.to_status).label.lower()
+    settle(kind=Kind.STEP_WAITING, target=partnership)
     tell_city(
         proposal.proposed_for_city_id,
         kind=Kind.STEP_DECIDED,
@@ -209,6 +210,7 @@ def decline_step(*, user, proposal: StepProposal, reason: str, override: bool = 
         note=f"{_who(user, waiting)} declined moving to {label}: {reason}",
     )
     Partnership.objects.filter(pk=partnership.pk).update(updated_at=timezone.now())
+    settle(kind=Kind.STEP_WAITING, target=partnership)
     tell_city(
         proposal.proposed_for_city_id,
         kind=Kind.STEP_DECIDED,
@@ -242,5 +244,6 @@ def withdraw_step(*, user, proposal: StepProposal) -> StepProposal:
         to_status=proposal.to_status,
         note=f"Moving to {Status(proposal.to_status).label.lower()} withdrawn.",
     )
+    settle(kind=Kind.STEP_WAITING, target=partnership)
     proposal.partnership = partnership
     return proposal

@@ -98,6 +98,8 @@ def test_consent_journey(live_server, browser):
     page.wait_for_url(re.compile(r"/partnerships/\d+/$"))
     assert "the partnership is now agreed" in page.inner_text("main")
     assert "confirmed by hcmc-editor (Ho Chi Minh City)" in page.inner_text("main")
+    # The step is answered: its "waiting for you" no longer counts as unread.
+    assert page.locator("#nav-inbox .unread-count").inner_text() == "1"
     ho.shot("05-agreed-hcmc")
 
     # Both cities' pages show the agreed partnership.

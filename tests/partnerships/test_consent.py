@@ -47,8 +47,11 @@ def test_the_other_sides_confirmation_moves_it_and_the_history_names_both(
     with pytest.raises(PermissionDenied, match="editor of Surabaya confirms"):
         steps.confirm_step(user=donor_editor, proposal=proposal)
 
+    assert Notification.objects.get(recipient=recipient_editor).read_at is None
     moved = steps.confirm_step(user=recipient_editor, proposal=proposal)
     assert moved.status == Status.AGREED
+    # Answered: the "waiting for you" is settled.
+    assert Notification.objects.get(recipient=recipient_editor).read_at is not None
     assert moved.agreed_on is not None
     proposal.refresh_from_db()
     assert (proposal.state, proposal.decided_by) == (Step.CONFIRMED, recipient_editor)
