@@ -266,3 +266,24 @@ def test_the_unread_count_costs_one_query_whatever_the_number(cities, client):
     assert after == before
     html = client.get("/inbox/settings/").content.decode()
     assert 'aria-label="5 unread"' in html
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_only_your_own_and_marks_them_read(cities, api_client):
+    donor, recipient, kita, hcmc = cities
+    notification = _one_waiting(cities)
+    assert api_client.get("/api/notifications/").status_code == 401
+    api_client.force_authenticate(kita)
+    assert api_client.get("/api/notifications/").json()["results"] == []
+    assert api_client.post(f"/api/notifications/{notification.pk}/read/").status_code == 404
+    api_client.force_authenticate(hcmc)
+    rows = api_client.get("/api/notifications/?unread=true").json()["results"]
+    assert [(r["kind"], r["is_read"], r["about"]) for r in rows] == [
+        ("step_waiting", False, {"type": "city", "id": recipient.pk})
+    ]
+    assert api_client.post(f"/api/notifications/{notification.pk}/read/").json()["is_read"]
+    assert api_client.get("/api/notifications/?unread=true").json()["results"] == []
+    _one_waiting(cities)
+    assert api_client.post("/api/notifications/read-all/").json() == {"marked_read": 1}
