@@ -235,7 +235,8 @@ def needs_confirmation(to_status: str) -> bool:
     return to_status in CONSENTED
 
 
-def _check_move(partnership: Partnership, to_status: str, reason: str, outcome: str) -> None:
+def check_move(partnership: Partnership, to_status: str, reason: str, outcome: str) -> None:
+    """Refuse a move the pipeline does not allow, or one missing its reason or outcome."""
     allowed = next_statuses(partnership)
     if to_status not in allowed:
         labels = ", ".join(Status(status).label.lower() for status in allowed) or "nothing"
@@ -273,14 +274,14 @@ def change_status(
     partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
     require_partnership_editor(user, partnership)
     reason = reason.strip()
-    _check_move(partnership, to_status, reason, outcome)
+    check_move(partnership, to_status, reason, outcome)
     note = reason or (f"Outcome: {Partnership.Outcome(outcome).label.lower()}." if outcome else "")
     if needs_confirmation(to_status):
         if not override:
             raise ConfirmationNeeded(_confirmation_message(user, partnership, to_status))
         require(user.is_staff, "Only admins may move a partnership without the other city.")
         note = f"Admin override: moved without the cities' confirmation. {note}".strip()
-    moved = _apply_move(
+    moved = apply_move(
         user=user,
         partnership=partnership,
         to_status=to_status,
@@ -297,7 +298,7 @@ def _tell_the_others(user, partnership: Partnership, to_status: str, reason: str
     for both cities when an admin made it."""
     acting = acting_city_id(user, partnership)
     label = Status(to_status).label.lower()
-    who = _city_name(partnership, acting) if acting is not None else "An admin"
+    who = city_name(partnership, acting) if acting is not None else "An admin"
     for city_id in partnership.city_ids:
         if city_id == acting:
             continue
@@ -317,7 +318,7 @@ def _confirmation_message(user, partnership: Partnership, to_status: str) -> str
     label = Status(to_status).label.lower()
     pending = pending_step(partnership)
     if pending is not None and pending.to_status == to_status:
-        waiting = _city_name(partnership, pending.waiting_for_city_id)
+        waiting = city_name(partnership, pending.waiting_for_city_id)
         return (
             f"Moving to {label} waits for {waiting} to confirm the step proposed on "
             f"{pending.created_at:%d %b %Y}."
@@ -328,7 +329,8 @@ def _confirmation_message(user, partnership: Partnership, to_status: str) -> str
     )
 
 
-def _city_name(partnership: Partnership, city_id: int) -> str:
+def city_name(partnership: Partnership, city_id: int) -> str:
+    """The name of one of the partnership's two cities."""
     city = partnership.donor if city_id == partnership.donor_id else partnership.recipient
     return city.name
 
@@ -338,7 +340,7 @@ def _others_name(user, partnership: Partnership) -> str:
     if acting is None:
         return f"{partnership.donor.name} or {partnership.recipient.name}"
     other = partnership.recipient_id if acting == partnership.donor_id else partnership.donor_id
-    return _city_name(partnership, other)
+    return city_name(partnership, other)
 
 
 def acting_city_id(user, partnership: Partnership) -> int | None:
@@ -351,9 +353,11 @@ def acting_city_id(user, partnership: Partnership) -> int | None:
     return None
 
 
-def _apply_move(
+def apply_move(
     *, user, partnership: Partnership, to_status: str, reason: str, outcome: str, note: str
 ) -> Partnership:
+    """Write a move already allowed (and consented to): the row, its history, the flags of
+    the current run; a step still waiting is withdrawn."""
     from_status = partnership.status
     if to_status == Status.PAUSED:
         partnership.paused_from = from_status

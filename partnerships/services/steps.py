@@ -53,7 +53,7 @@ def propose_step(
                 "status directly, with a reason."
             }
         )
-    pipeline._check_move(partnership, to_status, "", outcome)
+    pipeline.check_move(partnership, to_status, "", outcome)
     city_id = pipeline.acting_city_id(user, partnership)
     if city_id is None:
         raise PermissionDenied(
@@ -64,7 +64,7 @@ def propose_step(
         if pending.to_status == to_status and pending.proposed_for_city_id != city_id:
             _confirm(user=user, partnership=partnership, proposal=pending, override=False)
             return pending
-        proposer = pipeline._city_name(partnership, pending.proposed_for_city_id)
+        proposer = pipeline.city_name(partnership, pending.proposed_for_city_id)
         raise ValidationError(
             {
                 "status": f"{proposer} already proposed moving to "
@@ -80,9 +80,9 @@ def propose_step(
         proposed_by=user,
         proposed_for_city_id=city_id,
     )
-    proposing = pipeline._city_name(partnership, city_id)
+    proposing = pipeline.city_name(partnership, city_id)
     waiting_id = proposal.waiting_for_city_id
-    waiting = pipeline._city_name(partnership, waiting_id)
+    waiting = pipeline.city_name(partnership, waiting_id)
     label = Status(to_status).label.lower()
     record(
         partnership,
@@ -116,7 +116,7 @@ def _require_other_side(user, partnership: Partnership, proposal: StepProposal, 
     """Only an editor of the city the step waits for, never the proposer; an admin who is
     neither only with ``override``."""
     waiting_id = proposal.waiting_for_city_id
-    waiting = pipeline._city_name(partnership, waiting_id)
+    waiting = pipeline.city_name(partnership, waiting_id)
     if user.pk == proposal.proposed_by_id and not override:
         raise PermissionDenied(f"You proposed this step; an editor of {waiting} confirms it.")
     if waiting_id in pipeline.edited_city_ids(user):
@@ -148,10 +148,10 @@ def _confirm(
         raise ValidationError(
             {"step": "The partnership moved since this step was proposed; propose it again."}
         )
-    pipeline._check_move(partnership, proposal.to_status, "", proposal.outcome)
+    pipeline.check_move(partnership, proposal.to_status, "", proposal.outcome)
     as_admin = override and proposal.waiting_for_city_id not in pipeline.edited_city_ids(user)
-    proposing = pipeline._city_name(partnership, proposal.proposed_for_city_id)
-    waiting = pipeline._city_name(partnership, proposal.waiting_for_city_id)
+    proposing = pipeline.city_name(partnership, proposal.proposed_for_city_id)
+    waiting = pipeline.city_name(partnership, proposal.waiting_for_city_id)
     confirmer = (
         f"{user.get_username()} (admin override for {waiting})" if as_admin else _who(user, waiting)
     )
@@ -163,7 +163,7 @@ def _confirm(
     proposal.decided_at = timezone.now()
     proposal.override = as_admin
     proposal.save(update_fields=["state", "decided_by", "decided_at", "override"])
-    moved = pipeline._apply_move(
+    moved = pipeline.apply_move(
         user=user,
         partnership=partnership,
         to_status=proposal.to_status,
@@ -194,7 +194,7 @@ def decline_step(*, user, proposal: StepProposal, reason: str, override: bool = 
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why, so the other city knows what to change."})
-    waiting = pipeline._city_name(partnership, proposal.waiting_for_city_id)
+    waiting = pipeline.city_name(partnership, proposal.waiting_for_city_id)
     proposal.state = Step.DECLINED
     proposal.decided_by = user
     proposal.decided_at = timezone.now()

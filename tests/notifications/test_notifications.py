@@ -287,3 +287,41 @@ def test_the_api_lists_only_your_own_and_marks_them_read(cities, api_client):
     assert api_client.get("/api/notifications/?unread=true").json()["results"] == []
     _one_waiting(cities)
     assert api_client.post("/api/notifications/read-all/").json() == {"marked_read": 1}
+
+
+def test_a_digest_that_fails_to_send_loses_nothing(cities):
+    donor, recipient, kita, hcmc = cities
+    for title in ("First", "Second"):
+        services.notify(recipients=[hcmc], kind=Kind.INTEREST_RECEIVED, target=donor, title=title)
+    with (
+        mock.patch(
+            "django.core.mail.backends.locmem.EmailBackend.send_messages",
+            side_effect=smtplib.SMTPDataError(451, b"Try again later"),
+        ),
+        pytest.raises(smtplib.SMTPDataError),
+    ):
+        services.send_digest(hcmc.pk)
+    assert Notification.objects.unsent().count() == 2
+    assert services.send_digest(hcmc.pk) == 2
+    assert len(mail.outbox) == 1 and "- First" in mail.outbox[0].body
+
+
+def test_a_review_is_announced_when_near_and_again_when_passed(cities):
+    donor, recipient, kita, hcmc = cities
+    today = timezone.localdate()
+    partnership = PartnershipFactory(
+        donor=donor,
+        recipient=recipient,
+        status=Status.PILOT,
+        review_on=today + datetime.timedelta(days=40),
+    )
+    assert reminders.remind_reviews(today=today) == 0
+    assert reminders.remind_reviews(today=today + datetime.timedelta(days=10)) == 1
+    assert reminders.remind_reviews(today=today + datetime.timedelta(days=11)) == 1
+    assert Notification.objects.filter(recipient=kita).count() == 1
+    reminders.remind_reviews(today=today + datetime.timedelta(days=41))
+    titles = list(Notification.objects.filter(recipient=kita).values_list("title", flat=True))
+    assert len(titles) == 2 and "was due" in titles[0]
+    # A concluded partnership is reviewed no more.
+    Partnership.objects.filter(pk=partnership.pk).update(status=Status.CONCLUDED)
+    assert reminders.remind_reviews(today=today + datetime.timedelta(days=90)) == 0
