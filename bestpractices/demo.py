@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 DATA_FILE = Path(__file__).resolve().parent / "demo_data" / "practices.json"
 CURATOR_USERNAME = "curator"
+# The demo practices are written from published sources by this account and published by the
+# curator: a practice is never published by its own author.
+AUTHOR_USERNAME = "catalogue-sources"
 
 
 @dataclass
@@ -58,6 +61,15 @@ def demo_curator() -> User:
     return user
 
 
+def demo_author() -> User:
+    """The account the demo practices are written by (it cannot sign in)."""
+    user, created = get_user_model().objects.get_or_create(username=AUTHOR_USERNAME)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
 def load_demo_practices(
     *,
     curator: User | None = None,
@@ -68,6 +80,7 @@ def load_demo_practices(
     ``practices_changed`` for all their cities."""
     rows = json.loads(path.read_text(encoding="utf-8"))
     curator = curator or demo_curator()
+    author = demo_author()
     result = DemoPracticesResult()
     cities = {(city.name, city.country): city for city in City.objects.only("name", "country")}
     areas = {area.code: area for area in PolicyArea.objects.all()}
@@ -83,7 +96,7 @@ def load_demo_practices(
                 result.unchanged += 1
             else:
                 content = _content(row, city, areas, sectors, organizations)
-                practice = services.create_practice(user=curator, content=content)
+                practice = services.create_practice(user=author, content=content)
                 services.publish_practice(practice=practice, user=curator)
                 result.created += 1
             if progress is not None:

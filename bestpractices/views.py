@@ -103,6 +103,8 @@ def practice_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "is_curator": may_curate,
         "is_author": is_author,
         "checklist": services.checklist(practice) if may_curate or is_author else None,
+        "who_may_publish": services.who_may_publish(practice, request.user),
+        "is_admin": request.user.is_staff,
         "history": practice.status_changes.select_related("user")[:10] if may_curate else (),
     }
     return render(request, "bestpractices/practice_detail.html", ctx)
@@ -163,8 +165,15 @@ def practice_workflow(request: HttpRequest, slug: str) -> HttpResponse:
     if action is None:
         messages.error(request, "Choose what to do with the practice.")
         return redirect(practice)
+    comment = request.POST.get("comment", "")
     try:
-        action(practice=practice, user=request.user, comment=request.POST.get("comment", ""))
+        if action is services.publish_practice:
+            override = request.POST.get("override") == "1"
+            services.publish_practice(
+                practice=practice, user=request.user, comment=comment, override=override
+            )
+        else:
+            action(practice=practice, user=request.user, comment=comment)
     except services.WorkflowError as error:
         messages.error(request, error.message)
     except ValidationError as error:

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "notifications",
     "cities",
     "bestpractices",
     "matching",
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -348,6 +350,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Notifications ----------------------------------------------------------------------------
+# Absolute links in e-mails point here.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+# The hour (TIME_ZONE) at which the daily digests and the review reminders go out.
+NOTIFICATIONS_DIGEST_HOUR = env_int("NOTIFICATIONS_DIGEST_HOUR", 7)
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
@@ -402,6 +410,14 @@ CELERY_BEAT_SCHEDULE = {
     "recover-lost-runs": {
         "task": "matching.tasks.recover_lost_runs",
         "schedule": float(SCORING_HEARTBEAT_SECONDS),
+    },
+    "daily-notification-digests": {
+        "task": "notifications.tasks.send_daily_digests",
+        "schedule": crontab(hour=NOTIFICATIONS_DIGEST_HOUR, minute=0),
+    },
+    "partnership-review-reminders": {
+        "task": "partnerships.tasks.remind_reviews",
+        "schedule": crontab(hour=NOTIFICATIONS_DIGEST_HOUR, minute=0),
     },
     "nightly-scoring-run": {
         "task": "matching.tasks.start_scheduled_run",

@@ -73,6 +73,7 @@ urlpatterns = [
     path("api/", include("citymatch.api.urls")),
     path("accounts/", include(accounts_urls)),
     path("practices/", include("bestpractices.urls")),
+    path("", include("notifications.urls")),
     path("", include("partnerships.urls")),
     path("", include("matching.urls")),
     path("", include("cities.urls")),

@@ -68,6 +68,8 @@ def warm_up_rescoring(**kwargs) -> None:
         warm_rescoring()
     except DatabaseError:
         logging.getLogger(__name__).warning("Profiles not read at start: database unavailable.")
+
+
 def recover_lost_runs(**kwargs) -> None:
     """At worker start: re-queue (or fail) the runs whose worker died (``services.runs``)."""
     from .services import recover_lost_runs as recover

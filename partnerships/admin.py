@@ -24,6 +24,7 @@ from .models import (
     ProgrammeMembership,
     Project,
     ProjectFigure,
+    StepProposal,
 )
 from .services import details, programmes
 
@@ -127,6 +128,24 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class StepInline(ReadOnlyInline):
+    """Steps one city proposed and the other confirmed, declined or left waiting."""
+
+    model = StepProposal
+    fk_name = "partnership"
+    fields = (
+        "created_at",
+        "to_status",
+        "proposed_for_city",
+        "proposed_by",
+        "state",
+        "decided_by",
+        "override",
+        "reason",
+    )
+    readonly_fields = fields
+
+
 class PartnershipForm(forms.ModelForm):
     class Meta:
         model = Partnership
@@ -158,7 +177,7 @@ class PartnershipAdmin(admin.ModelAdmin):
     fields = (*readonly_fields[:8], "reasons", "policy_areas", "review_on", "programme",
               "match_snapshot", "created_by", "created_at")  # fmt: skip
     filter_horizontal = ("policy_areas",)
-    inlines = [OrganizationLinkInline, LedgerInline, EventInline]
+    inlines = [OrganizationLinkInline, LedgerInline, StepInline, EventInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("donor", "recipient", "programme")

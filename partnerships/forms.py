@@ -139,19 +139,39 @@ class StatusForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
-        help_text="Needed to pause or end.",
+        help_text="Needed to pause or end; for other steps, a note to the other city.",
     )
     outcome = forms.ChoiceField(
         choices=[("", "—"), *Partnership.Outcome.choices],
         required=False,
         help_text="Needed to conclude: good outcomes count as the donor's experience.",
     )
+    override = forms.BooleanField(
+        required=False,
+        label="Admin override: move it without the cities' confirmation (recorded)",
+    )
 
-    def __init__(self, *args, next_statuses: tuple[str, ...], **kwargs):
+    def __init__(self, *args, next_statuses: tuple[str, ...], allow_override: bool, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["status"]).choices = [
             (status, Partnership.Status(status).label) for status in next_statuses
         ]
+        if not allow_override:
+            del self.fields["override"]
+
+
+class StepAnswerForm(forms.Form):
+    """The other city's answer to a proposed step."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        label="Reason for declining",
+    )
+    override = forms.BooleanField(
+        required=False, label="Admin override: answer for the other city (recorded)"
+    )
 
 
 class OrganizationForm(forms.Form):

@@ -280,12 +280,74 @@ class PartnershipOrganization(models.Model):
         return f"{self.organization} ({self.get_role_display()})"
 
 
+class StepProposal(models.Model):
+    """One city proposing the next step of a partnership; an editor of the other confirms it.
+
+    Steps that commit both cities (``agreed`` and every later stage) wait here until the other
+    city answers. At most one proposal per partnership is pending.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for the other city"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="step_proposals"
+    )
+    from_status = models.CharField(max_length=10, choices=Partnership.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Partnership.Status.choices)
+    outcome = models.CharField(max_length=5, choices=Partnership.Outcome.choices, blank=True)
+    note = models.TextField(blank=True, help_text="What the proposing city says about the step.")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    proposed_for_city = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", help_text="The proposing city."
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was declined or withdrawn.")
+    override = models.BooleanField(
+        default=False, help_text="Confirmed by an admin acting for the other city."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership"],
+                condition=Q(state="pending"),
+                name="one_pending_step_per_partnership",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership}: {self.from_status} → {self.to_status} ({self.state})"
+
+    @property
+    def waiting_for_city_id(self) -> int:
+        """The city whose editors must answer."""
+        partnership = self.partnership
+        if self.proposed_for_city_id == partnership.donor_id:
+            return partnership.recipient_id
+        return partnership.donor_id
+
+
 class PartnershipEvent(models.Model):
     """One dated change of a partnership and who made it: its history."""
 
     class Action(models.TextChoices):
         CREATED = "created", "Created"
         STATUS = "status", "Status changed"
+        STEP = "step", "Step proposed"
+        DECLINED = "declined", "Step declined"
+        WITHDRAWN = "withdrawn", "Step withdrawn"
         EDITED = "edited", "Details edited"
         ORGANIZATION = "organization", "Organizations changed"
         LEDGER = "ledger", "Ledger entry"

@@ -17,6 +17,21 @@ urlpatterns = [
     path("partnerships/<int:pk>/", views.partnership_detail, name="partnership-detail"),
     path("partnerships/<int:pk>/edit/", views.partnership_edit, name="partnership-edit"),
     path("partnerships/<int:pk>/status/", views.partnership_status, name="partnership-status"),
+    path(
+        "partnerships/<int:pk>/steps/<int:step_pk>/confirm/",
+        views.step_confirm,
+        name="partnership-step-confirm",
+    ),
+    path(
+        "partnerships/<int:pk>/steps/<int:step_pk>/decline/",
+        views.step_decline,
+        name="partnership-step-decline",
+    ),
+    path(
+        "partnerships/<int:pk>/steps/<int:step_pk>/withdraw/",
+        views.step_withdraw,
+        name="partnership-step-withdraw",
+    ),
     path("partnerships/<int:pk>/review/", views.partnership_review, name="partnership-review"),
     path(
         "partnerships/<int:pk>/organizations/",

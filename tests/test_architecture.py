@@ -1,6 +1,7 @@
 """The layout of ARCHITECTURE.md, checked on the code's own imports (also the lazy ones).
 
-- The data's way is one direction: cities ← bestpractices ← matching ← partnerships.
+- The data's way is one direction: cities ← bestpractices ← matching ← partnerships, and
+  ``notifications`` lies below them all.
 - ``toolkit`` is a leaf: it imports no app. Apps use the shell ``citymatch`` only for its Celery
   app; the shell imports whatever it assembles.
 - The scoring engine (``matching/scoring``) is plain numpy: no Django.
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("cities", "bestpractices", "matching", "partnerships")
+APPS = ("notifications", "cities", "bestpractices", "matching", "partnerships")
 PACKAGES = (*APPS, "toolkit", "citymatch")
 # Modules of the data layer and of the interface layer, by their name inside an app.
 DATA = {"models", "querysets"}

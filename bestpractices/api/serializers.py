@@ -271,6 +271,11 @@ class WorkflowSerializer(serializers.Serializer):
         max_length=2000,
         help_text="Kept in the practice's history; required to send a practice back.",
     )
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Publish only: an admin publishing their own practice (recorded).",
+    )
 
 
 class FlatPracticeSerializer(serializers.ModelSerializer):

@@ -143,10 +143,17 @@ class BestPracticeViewSet(CSVExportMixin, viewsets.ModelViewSet[BestPractice]):
         practice = self.get_object()
         form = WorkflowSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        comment = form.validated_data["comment"]
         try:
-            practice = step(
-                practice=practice, user=request.user, comment=form.validated_data["comment"]
-            )
+            if step is services.publish_practice:
+                practice = services.publish_practice(
+                    practice=practice,
+                    user=request.user,
+                    comment=comment,
+                    override=form.validated_data["override"],
+                )
+            else:
+                practice = step(practice=practice, user=request.user, comment=comment)
         except services.ChecklistIncomplete as exc:
             return Response(
                 {"detail": exc.message, "checklist": exc.missing},

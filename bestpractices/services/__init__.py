@@ -36,6 +36,7 @@ from .search import refresh_search_vector
 from .workflow import (
     ChecklistIncomplete,
     ChecklistItem,
+    FourEyesRequired,
     WorkflowError,
     WorkflowStep,
     archive_practice,
@@ -44,6 +45,7 @@ from .workflow import (
     publish_practice,
     send_back_practice,
     submit_practice,
+    who_may_publish,
 )
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "RESERVED_SLUGS",
     "ChecklistIncomplete",
     "ChecklistItem",
+    "FourEyesRequired",
     "PracticeContent",
     "PracticeInputs",
     "WorkflowError",
@@ -73,4 +76,5 @@ __all__ = [
     "send_back_practice",
     "submit_practice",
     "update_practice",
+    "who_may_publish",
 ]

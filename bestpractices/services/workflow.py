@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cities.permissions import is_curator
+from cities.permissions import CURATOR_GROUP, is_admin, is_curator
+from notifications.models import Kind
+from notifications.services import notify
 
 from ..models import BestPractice, StatusChange
 from .announcements import announce
@@ -43,6 +46,16 @@ class ChecklistIncomplete(WorkflowError):
         self.missing = missing
         super().__init__(
             "This practice cannot be published until it has: " + "; ".join(missing) + "."
+        )
+
+
+class FourEyesRequired(WorkflowError):
+    """The author tried to publish their own practice."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A practice is published by a curator other than its author: ask another curator "
+            "to review and publish it."
         )
 
 
@@ -92,20 +105,63 @@ def submit_practice(*, practice: BestPractice, user: AnyUser, comment: str = "")
             "Only its author may submit a practice.",
         )
         _check_from(practice, {Status.DRAFT}, "submitted")
-        return _move(practice, user=user, to=Status.SUBMITTED, comment=comment)
+        moved = _move(practice, user=user, to=Status.SUBMITTED, comment=comment)
+        notify(
+            recipients=_curators(exclude_id=practice.author_id),
+            kind=Kind.PRACTICE_WAITING,
+            target=moved,
+            title=f"“{moved.title}” is waiting for review",
+            body=comment.strip(),
+            url=moved.get_absolute_url(),
+            exclude=user,
+        )
+        return moved
 
 
-def publish_practice(*, practice: BestPractice, user: AnyUser, comment: str = "") -> BestPractice:
-    """A curator publishes a complete practice: it becomes public and counts in scoring."""
+def publish_practice(
+    *, practice: BestPractice, user: AnyUser, comment: str = "", override: bool = False
+) -> BestPractice:
+    """A curator other than its author publishes a complete practice: it becomes public and
+    counts in scoring. An admin may publish their own practice only with ``override``, which
+    the history records."""
     with transaction.atomic():
         practice = lock_practice(practice)
         require_permission(is_curator(user), "Only curators may publish.")
         _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.ARCHIVED}, "published")
+        if user.is_authenticated and practice.author_id == user.pk:
+            if not (override and is_admin(user)):
+                raise FourEyesRequired()
+            comment = f"Admin override: published by its own author. {comment.strip()}".strip()
         missing = missing_for_publication(practice)
         if missing:
             raise ChecklistIncomplete(missing)
         practice.published_at = timezone.now()
-        return _move(practice, user=user, to=Status.PUBLISHED, comment=comment)
+        moved = _move(practice, user=user, to=Status.PUBLISHED, comment=comment)
+        notify(
+            recipients=[moved.author],
+            kind=Kind.PRACTICE_PUBLISHED,
+            target=moved,
+            title=f"Your practice “{moved.title}” is published",
+            body=comment.strip(),
+            url=moved.get_absolute_url(),
+            exclude=user,
+        )
+        return moved
+
+
+def who_may_publish(practice: BestPractice, user: AnyUser) -> str:
+    """The checklist page's line on who may publish (four eyes)."""
+    author = practice.author.get_username() if practice.author else None
+    if author is None:
+        return "Any curator may publish it."
+    if user.is_authenticated and practice.author_id == user.pk:
+        extra = " (as an admin you may override this; the history records it)"
+        return (
+            "You wrote it, so a curator other than you publishes it"
+            + (extra if is_admin(user) else "")
+            + "."
+        )
+    return f"Any curator other than its author, {author}, may publish it."
 
 
 def send_back_practice(*, practice: BestPractice, user: AnyUser, comment: str) -> BestPractice:
@@ -116,7 +172,17 @@ def send_back_practice(*, practice: BestPractice, user: AnyUser, comment: str) -
         practice = lock_practice(practice)
         require_permission(is_curator(user), "Only curators may send a practice back.")
         _check_from(practice, {Status.SUBMITTED, Status.PUBLISHED}, "sent back")
-        return _move(practice, user=user, to=Status.DRAFT, comment=comment)
+        moved = _move(practice, user=user, to=Status.DRAFT, comment=comment)
+        notify(
+            recipients=[moved.author],
+            kind=Kind.PRACTICE_RETURNED,
+            target=moved,
+            title=f"Your practice “{moved.title}” was sent back",
+            body=comment.strip(),
+            url=moved.get_absolute_url(),
+            exclude=user,
+        )
+        return moved
 
 
 def archive_practice(*, practice: BestPractice, user: AnyUser, comment: str = "") -> BestPractice:
@@ -126,6 +192,15 @@ def archive_practice(*, practice: BestPractice, user: AnyUser, comment: str = ""
         require_permission(is_curator(user), "Only curators may archive.")
         _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED}, "archived")
         return _move(practice, user=user, to=Status.ARCHIVED, comment=comment)
+
+
+def _curators(*, exclude_id: int | None) -> list:
+    """Who reviews practices: the curators group (the admins when it is empty)."""
+    users = get_user_model().objects.filter(is_active=True)
+    if exclude_id is not None:
+        users = users.exclude(pk=exclude_id)
+    curators = list(users.filter(groups__name=CURATOR_GROUP).distinct())
+    return curators or list(users.filter(is_staff=True))
 
 
 def _check_from(practice: BestPractice, allowed: set[str], verb: str) -> None:

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from bestpractices.api.views import BestPracticeViewSet
 from cities.api.views import CityViewSet, OrganizationViewSet, PolicyAreaViewSet, SectorViewSet
 from matching.api.views import CityMatchesView, MatchRunViewSet, MatchViewSet
+from notifications.api.views import NotificationViewSet
 from partnerships.api.views import PartnershipViewSet
 
 from .views import APIRootView, HealthView, TokenView
@@ -25,6 +26,7 @@ router.register("match-runs", MatchRunViewSet, basename="match-run")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("best-practices", BestPracticeViewSet, basename="best-practice")
 router.register("partnerships", PartnershipViewSet, basename="partnership")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -43,6 +43,7 @@ import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ExpressionWrapper, F, IntegerField, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from cities.models import City
@@ -54,6 +55,8 @@ from matching.scoring import (
     prepare,
     score_block,
 )
+from notifications.models import Kind
+from notifications.services import notify
 from toolkit.outbox import services as outbox
 
 from ..inputs import existing_partnership_pairs
@@ -384,6 +387,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
             ]
         )
         _drop_staging(run_id)
+        _tell_starter(run, Kind.RUN_FINISHED, f"Your scoring run {run_id} finished")
     drop_old_runs()
     frozen_at = run.started_at
     store_run_bars(run_id, bars)
@@ -491,6 +495,8 @@ def fail_run(*, run_id: int, error: str) -> bool:
             status=MatchRun.Status.FAILED, finished_at=timezone.now(), error=error
         )
         if updated:
+            run = MatchRun.objects.only("id", "created_by").get(pk=run_id)
+            _tell_starter(run, Kind.RUN_FAILED, f"Your scoring run {run_id} failed", body=error)
             _drop_staging(run_id)
             # A run only writes matches in the transaction that activates it; this clears
             # anything a killed finish could not roll back (there is none on PostgreSQL).
@@ -498,6 +504,20 @@ def fail_run(*, run_id: int, error: str) -> bool:
     if updated:
         logger.warning("Scoring run %s failed: %s", run_id, error)
     return bool(updated)
+
+
+def _tell_starter(run: MatchRun, kind: str, title: str, body: str = "") -> None:
+    """The user who started the run learns how it ended (scheduled runs have no one)."""
+    if run.created_by_id is None:
+        return
+    notify(
+        recipients=[run.created_by],
+        kind=kind,
+        target=run,
+        title=title,
+        body=body,
+        url=reverse("run-detail", kwargs={"pk": run.pk}),
+    )
 
 
 def fail_stale_runs() -> int:

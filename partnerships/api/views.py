@@ -6,16 +6,29 @@ propose and move them.
   members of its supporting organizations and admins (``details_visible``); anonymous: 401.
 - ``POST /api/partnerships/``: editors of one of its two cities, and admins; others 403.
 - ``PATCH /api/partnerships/{id}/``: editors of either city, and admins; others 403. A ``status``
-  moves the partnership one step along its pipeline, through the same service as the pages.
+  moves the partnership one step along its pipeline, through the same service as the pages:
+  pausing and ending at once; ``agreed`` and later stages only with the other city's
+  confirmation (409 with the reason otherwise), or as an admin's recorded ``override``.
+- ``GET|POST /api/partnerships/{id}/steps/``: the proposed steps; propose one (an editor of
+  one city). ``POST .../steps/{step}/confirm/``, ``.../decline/`` (with a reason): an editor of
+  the other city; ``.../withdraw/``: the proposing city.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,13 +36,14 @@ from rest_framework.response import Response
 from cities.api.serializers import CitySummarySerializer
 from cities.models import City, PolicyArea
 from matching.models import Match
+from toolkit.api.exceptions import Conflict
 from toolkit.api.mixins import CSVExportMixin
 from toolkit.api.renderers import CSVLayout
 
 from ..filtersets import PartnershipFilterSet
-from ..models import Partnership, PartnershipOrganization, Programme
+from ..models import Partnership, PartnershipOrganization, Programme, StepProposal
 from ..permissions import can_change_partnership, can_see_partnership_details
-from ..services import details, pipeline
+from ..services import details, pipeline, steps
 
 PARTNERSHIP_EXAMPLE = {
     "id": 4,
@@ -76,6 +90,71 @@ class SupportingOrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StepProposalSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.CharField(
+        source="proposed_by.get_username", read_only=True, allow_null=True
+    )
+    proposed_for_city = serializers.IntegerField(
+        source="proposed_for_city_id", read_only=True, help_text="Id of the proposing city."
+    )
+    waiting_for_city = serializers.SerializerMethodField(
+        help_text="Id of the city whose editors confirm or decline it."
+    )
+    decided_by = serializers.CharField(
+        source="decided_by.get_username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = StepProposal
+        fields = [
+            "id",
+            "from_status",
+            "to_status",
+            "outcome",
+            "note",
+            "proposed_by",
+            "proposed_for_city",
+            "waiting_for_city",
+            "state",
+            "decided_by",
+            "decided_at",
+            "reason",
+            "override",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_waiting_for_city(self, proposal: StepProposal) -> int:
+        return proposal.waiting_for_city_id
+
+
+class StepProposeSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(
+        choices=[(s, Partnership.Status(s).label) for s in pipeline.CONSENTED],
+        help_text="The step proposed: agreed, pilot, scaling, expanded or concluded.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    outcome = serializers.ChoiceField(
+        choices=Partnership.Outcome.choices,
+        required=False,
+        default="",
+        help_text="Needed to propose concluding.",
+    )
+
+
+class StepAnswerSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="Needed to decline.",
+    )
+    override = serializers.BooleanField(
+        required=False, default=False, help_text="An admin answering for the other city."
+    )
+
+
 class PartnershipSerializer(serializers.ModelSerializer):
     donor = CitySummarySerializer(read_only=True, help_text="The donor (city A for peers).")
     recipient = CitySummarySerializer(read_only=True, help_text="The recipient (city B).")
@@ -103,6 +182,9 @@ class PartnershipSerializer(serializers.ModelSerializer):
         "organizations' notes are empty for users other than the two cities' editors, members "
         "of its supporting organizations and admins."
     )
+    pending_step = serializers.SerializerMethodField(
+        help_text="The step waiting for the other city's confirmation, or null."
+    )
 
     class Meta:
         model = Partnership
@@ -124,6 +206,7 @@ class PartnershipSerializer(serializers.ModelSerializer):
             "review_on",
             "review_due",
             "details_visible",
+            "pending_step",
             "created_at",
             "updated_at",
         ]
@@ -144,6 +227,16 @@ class PartnershipSerializer(serializers.ModelSerializer):
             for organization in data["organizations"]:
                 organization["note"] = ""
         return data
+
+    @extend_schema_field(StepProposalSerializer(allow_null=True))
+    def get_pending_step(self, partnership: Partnership) -> dict | None:
+        prefetched = getattr(partnership, "pending_steps", None)
+        pending = (
+            (prefetched[0] if prefetched else None)
+            if prefetched is not None
+            else (pipeline.pending_step(partnership))
+        )
+        return StepProposalSerializer(pending).data if pending is not None else None
 
 
 def _area_codes(**kwargs) -> serializers.SlugRelatedField:
@@ -216,6 +309,12 @@ class PartnershipUpdateSerializer(serializers.Serializer):
     programme = serializers.PrimaryKeyRelatedField(
         queryset=Programme.objects.all(), required=False, allow_null=True
     )
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Admins only: move to agreed or a later stage without the cities' "
+        "confirmation (recorded in the history).",
+    )
 
 
 class PartnershipEditorMayChange(BasePermission):
@@ -262,9 +361,15 @@ class PartnershipViewSet(
         links = PartnershipOrganization.objects.select_related("organization").only(
             "id", "partnership_id", "organization_id", "role", "note", "organization__name"
         )
+        pending = StepProposal.objects.filter(state=StepProposal.State.PENDING).select_related(
+            "partnership", "proposed_by", "decided_by"
+        )
         return (
             Partnership.objects.for_list()
-            .prefetch_related(Prefetch("organization_links", queryset=links))
+            .prefetch_related(
+                Prefetch("organization_links", queryset=links),
+                Prefetch("step_proposals", queryset=pending, to_attr="pending_steps"),
+            )
             .defer("donor__sources", "recipient__sources")
             .order_by("-updated_at", "-id")
         )
@@ -283,6 +388,7 @@ class PartnershipViewSet(
         to_status = data.pop("status", None)
         reason = data.pop("status_reason", "")
         outcome = data.pop("outcome", "")
+        override = data.pop("override", False)
         # Details and the move succeed or fail together.
         with transaction.atomic():
             if data:
@@ -290,14 +396,112 @@ class PartnershipViewSet(
                     user=request.user, partnership=partnership, **data
                 )
             if to_status is not None and to_status != partnership.status:
-                pipeline.change_status(
-                    user=request.user,
-                    partnership=partnership,
-                    to_status=to_status,
-                    reason=reason,
-                    outcome=outcome,
-                )
+                try:
+                    pipeline.change_status(
+                        user=request.user,
+                        partnership=partnership,
+                        to_status=to_status,
+                        reason=reason,
+                        outcome=outcome,
+                        override=override,
+                    )
+                except pipeline.ConfirmationNeeded as exc:
+                    raise Conflict(exc.message) from exc
         return Response(self._read(partnership.pk))
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: StepProposalSerializer(many=True)},
+        description="The steps proposed for this partnership, newest first.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=StepProposeSerializer,
+        responses={201: StepProposalSerializer, 403: OpenApiResponse(description="Not an editor.")},
+        description="Propose the next step (agreed or later) for your city; an editor of the "
+        "other city confirms it. Proposing the step the other city already proposed confirms "
+        "it.",
+    )
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    def steps(self, request: Request, pk: str | None = None) -> Response:
+        partnership = self.get_object()
+        if request.method == "GET":
+            rows = partnership.step_proposals.select_related(
+                "partnership", "proposed_by", "decided_by"
+            )
+            return Response(StepProposalSerializer(rows, many=True).data)
+        incoming = StepProposeSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        proposal = steps.propose_step(
+            user=request.user, partnership=partnership, **incoming.validated_data
+        )
+        return Response(self._step(proposal.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=StepAnswerSerializer,
+        responses={200: StepProposalSerializer},
+        description="An editor of the city the step waits for confirms it: the partnership moves.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"steps/(?P<step_pk>[0-9]+)/confirm",
+        filterset_class=None,
+    )
+    def confirm_step(self, request: Request, pk: str | None = None, step_pk: str = "") -> Response:
+        proposal, answer = self._answer(request, step_pk)
+        steps.confirm_step(user=request.user, proposal=proposal, override=answer["override"])
+        return Response(self._step(proposal.pk))
+
+    @extend_schema(
+        request=StepAnswerSerializer,
+        responses={200: StepProposalSerializer},
+        description="An editor of the city the step waits for declines it, with a reason.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"steps/(?P<step_pk>[0-9]+)/decline",
+        filterset_class=None,
+    )
+    def decline_step(self, request: Request, pk: str | None = None, step_pk: str = "") -> Response:
+        proposal, answer = self._answer(request, step_pk)
+        steps.decline_step(
+            user=request.user,
+            proposal=proposal,
+            reason=answer["reason"],
+            override=answer["override"],
+        )
+        return Response(self._step(proposal.pk))
+
+    @extend_schema(
+        request=None,
+        responses={200: StepProposalSerializer},
+        description="The proposing city withdraws its step.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"steps/(?P<step_pk>[0-9]+)/withdraw",
+        filterset_class=None,
+    )
+    def withdraw_step(self, request: Request, pk: str | None = None, step_pk: str = "") -> Response:
+        proposal, _ = self._answer(request, step_pk)
+        steps.withdraw_step(user=request.user, proposal=proposal)
+        return Response(self._step(proposal.pk))
+
+    def _answer(self, request: Request, step_pk: str) -> tuple[StepProposal, dict]:
+        partnership = self.get_object()
+        proposal = get_object_or_404(StepProposal, pk=step_pk, partnership=partnership)
+        incoming = StepAnswerSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        return proposal, dict(incoming.validated_data)
+
+    def _step(self, pk: int) -> dict:
+        proposal = StepProposal.objects.select_related(
+            "partnership", "proposed_by", "decided_by"
+        ).get(pk=pk)
+        return dict(StepProposalSerializer(proposal).data)
 
     def _read(self, pk: int) -> dict:
         return PartnershipSerializer(

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from cities.models import City, PolicyArea
@@ -20,6 +21,7 @@ from matching.models import Match
 from ..models import ExpressionOfInterest, Partnership
 from ..permissions import can_act_for, can_answer, require
 from . import pipeline
+from .notices import Kind, tell_city
 
 Interest = ExpressionOfInterest
 MESSAGE_MAX = 2000
@@ -78,6 +80,15 @@ def send_interest(
         sent_by=user,
     )
     interest.policy_areas.set(areas)
+    tell_city(
+        to_city.pk,
+        kind=Kind.INTEREST_RECEIVED,
+        target=interest,
+        title=f"{from_city.name} would like to cooperate with {to_city.name}",
+        body=message,
+        url=f"{reverse('interest-inbox')}#interest-{interest.pk}",
+        exclude=user,
+    )
     return interest
 
 
@@ -120,6 +131,14 @@ def accept_interest(*, user, interest: ExpressionOfInterest) -> Partnership:
     settled.update(
         status=Interest.Status.ACCEPTED, answered_by=user, answered_at=now, partnership=partnership
     )
+    tell_city(
+        from_city.pk,
+        kind=Kind.INTEREST_ANSWERED,
+        target=partnership,
+        title=f"{to_city.name} accepted {from_city.name}'s interest: a partnership is proposed",
+        url=partnership.get_absolute_url(),
+        exclude=user,
+    )
     return partnership
 
 
@@ -136,6 +155,15 @@ def decline_interest(*, user, interest: ExpressionOfInterest, reason: str) -> Ex
     interest.answered_by = user
     interest.answered_at = timezone.now()
     interest.save()
+    tell_city(
+        interest.from_city_id,
+        kind=Kind.INTEREST_ANSWERED,
+        target=interest,
+        title=f"{interest.to_city.name} declined {interest.from_city.name}'s interest",
+        body=reason,
+        url=reverse("interest-inbox"),
+        exclude=user,
+    )
     return interest
 
 

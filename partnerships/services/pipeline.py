@@ -7,7 +7,9 @@ Status pipeline (practitioners: start small with a pilot, then scale, then widen
                    paused (with a reason; resumes where it was) / ended (with a reason)
 
 Every write records a ``PartnershipEvent`` (what, when, who). Editors of either city and admins
-may change a partnership; nobody else.
+may change a partnership; nobody else. ``agreed`` and every later stage need both cities: one
+proposes the step, an editor of the other confirms it (``services.steps``); pausing and ending
+are one-sided. An admin may move a partnership alone only as a recorded override.
 """
 
 from __future__ import annotations
@@ -29,16 +31,21 @@ from ..models import (
     PartnershipOrganization,
     Programme,
     ProgrammeMembership,
+    StepProposal,
 )
-from ..permissions import can_act_for, require, require_partnership_editor
+from ..permissions import can_act_for, edited_city_ids, require, require_partnership_editor
 from .history import record
+from .notices import Kind, tell_city
 
 Status = Partnership.Status
 Event = PartnershipEvent.Action
+Step = StepProposal.State
 
 # Cooperation agreements are typically reviewed every few years.
 REVIEW_AFTER_YEARS = 3
 NEEDS_REASON = (Status.PAUSED, Status.ENDED)
+# Steps that commit both cities: one proposes, an editor of the other confirms.
+CONSENTED = (Status.AGREED, Status.PILOT, Status.SCALING, Status.EXPANDED, Status.CONCLUDED)
 FORWARD: dict[str, tuple[str, ...]] = {
     Status.PROPOSED: (Status.AGREED, Status.ENDED),
     Status.AGREED: (Status.PILOT, Status.PAUSED, Status.ENDED),
@@ -64,6 +71,15 @@ def next_statuses(partnership: Partnership) -> tuple[str, ...]:
         resume = partnership.paused_from or Status.AGREED
         return (resume, Status.ENDED)
     return FORWARD[partnership.status]
+
+
+def pending_step(partnership: Partnership) -> StepProposal | None:
+    """The step waiting for the other city, if any."""
+    return (
+        StepProposal.objects.filter(partnership=partnership, state=Step.PENDING)
+        .select_related("proposed_by", "proposed_for_city")
+        .first()
+    )
 
 
 def open_partnership_between(first_id: int, second_id: int) -> Partnership | None:
@@ -206,16 +222,22 @@ def programme_error(programme: Programme, donor: City, recipient: City) -> str:
 # --- The pipeline -----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def change_status(
-    *, user, partnership: Partnership, to_status: str, reason: str = "", outcome: str = ""
-) -> Partnership:
-    """Move the partnership one step along its pipeline; refuses any other move."""
-    partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
-    require_partnership_editor(user, partnership)
-    from_status = partnership.status
+class ConfirmationNeeded(Exception):
+    """The step commits both cities: the other city has not confirmed it (the API's 409)."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def needs_confirmation(to_status: str) -> bool:
+    """``agreed`` and every later stage (also when resuming to one) need both cities."""
+    return to_status in CONSENTED
+
+
+def check_move(partnership: Partnership, to_status: str, reason: str, outcome: str) -> None:
+    """Refuse a move the pipeline does not allow, or one missing its reason or outcome."""
     allowed = next_statuses(partnership)
-    reason = reason.strip()
     if to_status not in allowed:
         labels = ", ".join(Status(status).label.lower() for status in allowed) or "nothing"
         current = partnership.get_status_display().lower()
@@ -232,6 +254,111 @@ def change_status(
     if to_status == Status.CONCLUDED and outcome not in Partnership.Outcome.values:
         raise ValidationError({"outcome": "Say how it went: good, mixed or poor."})
 
+
+@transaction.atomic
+def change_status(
+    *,
+    user,
+    partnership: Partnership,
+    to_status: str,
+    reason: str = "",
+    outcome: str = "",
+    override: bool = False,
+) -> Partnership:
+    """Move the partnership one step along its pipeline; refuses any other move.
+
+    Pausing and ending are one-sided (either city may leave, with a reason). Every other step
+    needs the other city's confirmation (``propose_step``/``confirm_step``); only an admin may
+    skip it, with ``override``, and the history records that.
+    """
+    partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    require_partnership_editor(user, partnership)
+    reason = reason.strip()
+    check_move(partnership, to_status, reason, outcome)
+    note = reason or (f"Outcome: {Partnership.Outcome(outcome).label.lower()}." if outcome else "")
+    if needs_confirmation(to_status):
+        if not override:
+            raise ConfirmationNeeded(_confirmation_message(user, partnership, to_status))
+        require(user.is_staff, "Only admins may move a partnership without the other city.")
+        note = f"Admin override: moved without the cities' confirmation. {note}".strip()
+    moved = apply_move(
+        user=user,
+        partnership=partnership,
+        to_status=to_status,
+        reason=reason,
+        outcome=outcome,
+        note=note,
+    )
+    _tell_the_others(user, moved, to_status, reason)
+    return moved
+
+
+def _tell_the_others(user, partnership: Partnership, to_status: str, reason: str) -> None:
+    """A one-sided move (a pause, an end, an admin's override) is news for the other city;
+    for both cities when an admin made it."""
+    acting = acting_city_id(user, partnership)
+    label = Status(to_status).label.lower()
+    who = city_name(partnership, acting) if acting is not None else "An admin"
+    for city_id in partnership.city_ids:
+        if city_id == acting:
+            continue
+        tell_city(
+            city_id,
+            kind=Kind.STEP_DECIDED,
+            target=partnership,
+            title=f"{who} moved the partnership of {partnership.donor.name} and "
+            f"{partnership.recipient.name} to {label}",
+            body=reason,
+            url=partnership.get_absolute_url(),
+            exclude=user,
+        )
+
+
+def _confirmation_message(user, partnership: Partnership, to_status: str) -> str:
+    label = Status(to_status).label.lower()
+    pending = pending_step(partnership)
+    if pending is not None and pending.to_status == to_status:
+        waiting = city_name(partnership, pending.waiting_for_city_id)
+        return (
+            f"Moving to {label} waits for {waiting} to confirm the step proposed on "
+            f"{pending.created_at:%d %b %Y}."
+        )
+    return (
+        f"Moving to {label} needs both cities: {_others_name(user, partnership)} has not "
+        "confirmed. Propose the step; an editor of the other city confirms it."
+    )
+
+
+def city_name(partnership: Partnership, city_id: int) -> str:
+    """The name of one of the partnership's two cities."""
+    city = partnership.donor if city_id == partnership.donor_id else partnership.recipient
+    return city.name
+
+
+def _others_name(user, partnership: Partnership) -> str:
+    acting = acting_city_id(user, partnership)
+    if acting is None:
+        return f"{partnership.donor.name} or {partnership.recipient.name}"
+    other = partnership.recipient_id if acting == partnership.donor_id else partnership.donor_id
+    return city_name(partnership, other)
+
+
+def acting_city_id(user, partnership: Partnership) -> int | None:
+    """The city the user speaks for in this partnership (the donor if they edit both); None for
+    an admin who edits neither."""
+    edited = edited_city_ids(user)
+    for city_id in partnership.city_ids:
+        if city_id in edited:
+            return city_id
+    return None
+
+
+def apply_move(
+    *, user, partnership: Partnership, to_status: str, reason: str, outcome: str, note: str
+) -> Partnership:
+    """Write a move already allowed (and consented to): the row, its history, the flags of
+    the current run; a step still waiting is withdrawn."""
+    from_status = partnership.status
     if to_status == Status.PAUSED:
         partnership.paused_from = from_status
     elif from_status == Status.PAUSED:
@@ -245,8 +372,13 @@ def change_status(
         partnership.outcome = outcome
     partnership.status = to_status
     partnership.save()
-    note = reason or (f"Outcome: {partnership.get_outcome_display().lower()}." if outcome else "")
     record(partnership, user, Event.STATUS, from_status=from_status, to_status=to_status, note=note)
+    # A step proposed before this move no longer fits the partnership.
+    for stale in StepProposal.objects.filter(partnership=partnership, state=Step.PENDING):
+        stale.state = Step.WITHDRAWN
+        stale.reason = f"The partnership moved to {Status(to_status).label.lower()} first."
+        stale.decided_at = timezone.now()
+        stale.save(update_fields=["state", "reason", "decided_at"])
 
     if (from_status in Partnership.ACTIVE) != (to_status in Partnership.ACTIVE):
         mark_matches(partnership.donor_id, partnership.recipient_id)

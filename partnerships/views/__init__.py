@@ -16,6 +16,9 @@ from .partnerships import (
     partnership_review,
     partnership_start,
     partnership_status,
+    step_confirm,
+    step_decline,
+    step_withdraw,
 )
 from .programmes import programme_apply, programme_detail, programme_list
 from .projects import (
@@ -28,6 +31,9 @@ from .projects import (
 )
 
 __all__ = [
+    "step_confirm",
+    "step_decline",
+    "step_withdraw",
     "city_detail",
     "interest_accept",
     "interest_decline",

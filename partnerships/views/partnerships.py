@@ -29,10 +29,17 @@ from ..forms import (
     ReviewForm,
     StartForm,
     StatusForm,
+    StepAnswerForm,
 )
-from ..models import Partnership, PartnershipOrganization, Programme, ProgrammeMembership
+from ..models import (
+    Partnership,
+    PartnershipOrganization,
+    Programme,
+    ProgrammeMembership,
+    StepProposal,
+)
 from ..permissions import can_act_for, can_change_partnership, can_see_partnership_details
-from ..services import details, ledger, pipeline
+from ..services import details, ledger, pipeline, steps
 from ..services.expansion import suggest_areas
 from .common import get_partnership, run_service
 from .context import reasons_from_match
@@ -126,10 +133,13 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
     )
     balance = ledger.ledger_balance(partnership, entries)
     next_statuses = pipeline.next_statuses(partnership)
+    pending = pipeline.pending_step(partnership)
     forms_: dict[str, forms.BaseForm | None] = {}
     if can_change:
+        status_form = StatusForm(next_statuses=next_statuses, allow_override=user.is_staff)
         forms_ = {
-            "status_form": StatusForm(next_statuses=next_statuses) if next_statuses else None,
+            "status_form": status_form if next_statuses else None,
+            "answer_form": StepAnswerForm(),
             "organization_form": OrganizationForm(),
             "ledger_form": LedgerForm(partnership=partnership),
             "review_form": ReviewForm(),
@@ -141,6 +151,8 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
         "partnership": partnership,
         "can_change": can_change,
         "can_see_details": can_see_details,
+        "pending_step": pending,
+        "step_view": step_view(user, partnership, pending),
         "pipeline_steps": [(step, Partnership.Status(step).label) for step in PIPELINE],
         "passed_steps": _passed_steps(partnership, events),
         "review_is_due": details.review_due(partnership, today=timezone.localdate()),
@@ -189,6 +201,23 @@ def _passed_steps(partnership: Partnership, events: list) -> set[str]:
     return set(PIPELINE[: PIPELINE.index(reached) + (reached != partnership.status)])
 
 
+def step_view(user, partnership: Partnership, pending: StepProposal | None) -> dict:
+    """What the page says about a step waiting for confirmation, for this user."""
+    if pending is None:
+        return {}
+    waiting_id = pending.waiting_for_city_id
+    edited = pipeline.edited_city_ids(user)
+    waiting_name = (
+        partnership.donor.name if waiting_id == partnership.donor_id else partnership.recipient.name
+    )
+    return {
+        "waiting_for": waiting_name,
+        "for_you": waiting_id in edited and pending.proposed_by_id != user.pk,
+        "may_withdraw": pending.proposed_for_city_id in edited,
+        "may_override": user.is_staff and waiting_id not in edited,
+    }
+
+
 def _page(request: HttpRequest, partnership: Partnership, **bound: forms.Form) -> HttpResponse:
     # Refused forms come back with their errors, like any form page (200, as the browser
     # logs a failed resource for a 4xx).
@@ -215,21 +244,101 @@ def _editable(request: HttpRequest, pk: int) -> Partnership:
 @require_POST
 def partnership_status(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = _editable(request, pk)
-    form = StatusForm(request.POST, next_statuses=pipeline.next_statuses(partnership))
+    form = StatusForm(
+        request.POST,
+        next_statuses=pipeline.next_statuses(partnership),
+        allow_override=request.user.is_staff,
+    )
+    result = run_service(form, lambda: _move_or_propose(request.user, partnership, form))
+    if result is None:
+        return _page(request, partnership, status_form=form)
+    if isinstance(result, StepProposal):
+        waiting = step_view(request.user, partnership, result)["waiting_for"]
+        label = result.get_to_status_display().lower()
+        messages.success(request, f"Moving to {label} is proposed: waiting for {waiting}.")
+        return redirect(partnership)
+    messages.success(request, f"The partnership is now: {result.get_status_display().lower()}.")
+    return redirect(result)
+
+
+def _move_or_propose(user, partnership: Partnership, form: StatusForm):
+    """Steps that commit both cities are proposed (or moved by an admin override); pausing and
+    ending happen at once."""
+    data = form.cleaned_data
+    to_status = data["status"]
+    if pipeline.needs_confirmation(to_status) and not data.get("override"):
+        return steps.propose_step(
+            user=user,
+            partnership=partnership,
+            to_status=to_status,
+            note=data["reason"],
+            outcome=data["outcome"],
+        )
+    return pipeline.change_status(
+        user=user,
+        partnership=partnership,
+        to_status=to_status,
+        reason=data["reason"],
+        outcome=data["outcome"],
+        override=bool(data.get("override")),
+    )
+
+
+def _pending(partnership: Partnership, step_pk: int) -> StepProposal:
+    return get_object_or_404(
+        StepProposal.objects.select_related("partnership"), pk=step_pk, partnership=partnership
+    )
+
+
+@login_required
+@require_POST
+def step_confirm(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
+    partnership = get_partnership(pk)
+    proposal = _pending(partnership, step_pk)
+    form = StepAnswerForm(request.POST)
     moved = run_service(
         form,
-        lambda: pipeline.change_status(
-            user=request.user,
-            partnership=partnership,
-            to_status=form.cleaned_data["status"],
-            reason=form.cleaned_data["reason"],
-            outcome=form.cleaned_data["outcome"],
+        lambda: steps.confirm_step(
+            user=request.user, proposal=proposal, override=form.cleaned_data["override"]
         ),
     )
     if moved is None:
-        return _page(request, partnership, status_form=form)
-    messages.success(request, f"The partnership is now: {moved.get_status_display().lower()}.")
+        return _page(request, partnership, answer_form=form)
+    messages.success(
+        request, f"Confirmed: the partnership is now {moved.get_status_display().lower()}."
+    )
     return redirect(moved)
+
+
+@login_required
+@require_POST
+def step_decline(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
+    partnership = get_partnership(pk)
+    proposal = _pending(partnership, step_pk)
+    form = StepAnswerForm(request.POST)
+    declined = run_service(
+        form,
+        lambda: steps.decline_step(
+            user=request.user,
+            proposal=proposal,
+            reason=form.cleaned_data["reason"],
+            override=form.cleaned_data["override"],
+        ),
+    )
+    if declined is None:
+        return _page(request, partnership, answer_form=form)
+    messages.success(request, "Declined; the other city sees your reason.")
+    return redirect(partnership)
+
+
+@login_required
+@require_POST
+def step_withdraw(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
+    partnership = get_partnership(pk)
+    proposal = _pending(partnership, step_pk)
+    steps.withdraw_step(user=request.user, proposal=proposal)
+    messages.success(request, "The proposed step is withdrawn.")
+    return redirect(partnership)
 
 
 @login_required

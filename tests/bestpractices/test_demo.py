@@ -58,7 +58,9 @@ def test_loads_every_practice_published_and_complete(
     practices = BestPractice.objects.all()
     assert {p.status for p in practices} == {BestPractice.Status.PUBLISHED}
     assert all(missing_for_publication(p) == [] for p in practices)
-    assert {p.author.username for p in practices} == {"curator"}
+    assert {p.author.username for p in practices} == {"catalogue-sources"}
+    # Four eyes: the curator published what another account wrote.
+    assert {p.status_changes.get().user.username for p in practices} == {"curator"}
     assert len(calls) == 1  # one announcement for all the cities
     durban = BestPractice.objects.get(title__icontains="landfill methane")
     assert durban.city.name == "Durban"

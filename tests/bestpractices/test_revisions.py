@@ -139,6 +139,7 @@ def test_the_revision_list_costs_a_fixed_number_of_queries(
     client.force_login(curator)
     url = reverse("practice-revisions", args=[practice.slug])
     # session, user, the user's groups, the practice, its revisions, its status history
-    with django_assert_num_queries(6):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert response.content.decode().count('<th scope="row">') == 4 + edits

@@ -1,8 +1,8 @@
 """From a match to a pilot, in a real browser, at desktop and phone widths.
 
 The editor of Hue starts a partnership with Kitakyushu from their match, adds a first project
-following one of Kitakyushu's practices, and, once Kitakyushu's editor has agreed it, moves it
-to the pilot; both cities' pages then show it. Along the way: the ledger, a milestone, the
+following one of Kitakyushu's practices; Kitakyushu's editor proposes agreeing it and Hue
+confirms, then Hue proposes the pilot and Kitakyushu confirms; both cities' pages then show it. Along the way: the ledger, a milestone, the
 inbox and a programme page, for the screenshots. Any console error fails the test, and so does
 a page wider than the screen.
 """
@@ -127,7 +127,7 @@ def test_partnership_journey(live_server, browser, width):
     assert "Sorting bins in place" in page.inner_text("main")
     visit.shot("05-project")
 
-    # Kitakyushu's editor agrees it (in their own browser), and sees it in the inbox area.
+    # Kitakyushu's editor proposes agreeing it (in their own browser); Hue must confirm.
     other = browser.new_context(viewport={"width": viewport_width, "height": viewport_height})
     kita_page = other.new_page()
     errors.watch(kita_page)
@@ -138,10 +138,14 @@ def test_partnership_journey(live_server, browser, width):
     kita_page.get_by_label("Move to").select_option("agreed")
     kita_page.get_by_role("button", name="Move the partnership").click()
     kita_page.wait_for_url(re.compile(r"/partnerships/\d+/$"))
-    assert "now: agreed" in kita_page.inner_text("main")
+    assert "waiting for Hue" in kita_page.inner_text("main")
 
-    # Back in Hue: to the pilot; a refused move first says why.
+    # Back in Hue: confirm the agreement; a refused move says why; then propose the pilot.
     visit.go(f"/partnerships/{partnership.pk}/")
+    assert "Waiting for you" in page.inner_text("#pending-step")
+    page.get_by_role("button", name="Confirm: move to agreed").click()
+    page.wait_for_url(re.compile(r"/partnerships/\d+/$"))
+    assert page.locator('[aria-current="step"]').inner_text() == "Agreed"
     page.get_by_label("Move to").select_option("paused")
     page.get_by_role("button", name="Move the partnership").click()
     assert "Say why the partnership is paused." in page.inner_text("main")
@@ -150,6 +154,10 @@ def test_partnership_journey(live_server, browser, width):
     page.get_by_label("Move to").select_option("pilot")
     page.get_by_role("button", name="Move the partnership").click()
     page.wait_for_url(re.compile(r"/partnerships/\d+/$"))
+    kita.go(f"/partnerships/{partnership.pk}/")
+    kita_page.get_by_role("button", name="Confirm: move to pilot").click()
+    kita_page.wait_for_url(re.compile(r"/partnerships/\d+/$"))
+    visit.go(f"/partnerships/{partnership.pk}/")
     assert page.locator('[aria-current="step"]').inner_text() == "Pilot"
     partnership.refresh_from_db()
     assert partnership.status == "pilot" and partnership.review_on is not None

@@ -6,7 +6,8 @@ never takes the tests' tasks, and chords fan out on that queue too), the shard s
 small population still makes several shards), optionally Celery beat inside the worker
 (``TEST_CELERY_BEAT_SCHEDULE``, its schedule file) and pauses that hold a shard or the final
 step long enough for a fault test to kill the worker in the middle of it
-(``TEST_SHARD_PAUSE_S``, ``TEST_FINISH_PAUSE_S``).
+(``TEST_SHARD_PAUSE_S``, ``TEST_FINISH_PAUSE_S``), and a folder for the mail it sends
+(``TEST_EMAIL_DIR``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def main() -> None:
 
     queue = os.environ["TEST_CELERY_QUEUE"]
     settings.SCORING_SHARD_RECIPIENTS = int(os.environ.get("TEST_SHARD_RECIPIENTS", "2500"))
+    if mail_dir := os.environ.get("TEST_EMAIL_DIR"):
+        # Mail the worker sends lands in files the tests read.
+        settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+        settings.EMAIL_FILE_PATH = mail_dir
     app.conf.task_default_queue = queue
     app.conf.task_always_eager = False
     if shard_pause := float(os.environ.get("TEST_SHARD_PAUSE_S", "0")):

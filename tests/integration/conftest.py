@@ -49,9 +49,10 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     previous = (celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
     celery_app.conf.task_default_queue = queue
     celery_app.conf.task_always_eager = False
-    process = start_worker(queue=queue, log_path=log_path)
+    mail_dir = tmp_path_factory.mktemp("mail")
+    process = start_worker(queue=queue, log_path=log_path, env={"TEST_EMAIL_DIR": str(mail_dir)})
     try:
-        yield {"queue": queue, "log": log_path}
+        yield {"queue": queue, "log": log_path, "mail": mail_dir}
     finally:
         stop_worker(process)
         with celery_app.connection_for_write() as conn:

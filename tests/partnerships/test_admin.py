@@ -94,7 +94,7 @@ def test_editing_a_partnership_in_the_admin_is_recorded(admin_client, world, sta
         "programme": "",
         **{
             f"{prefix}-{key}": value
-            for prefix in ("organization_links", "ledger", "events")
+            for prefix in ("organization_links", "ledger", "step_proposals", "events")
             for key, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))
         },
     }

@@ -71,11 +71,19 @@ def test_start_refuses_a_missing_area_and_strangers(client, match, donor_editor)
     assert not Partnership.objects.exists()
 
 
-def test_advancing_on_the_page_records_who_and_when(client, partnership, recipient_editor):
+def test_advancing_on_the_page_records_who_and_when(
+    client, partnership, recipient_editor, donor_editor
+):
     client.force_login(recipient_editor)
     url = reverse("partnership-status", args=[partnership.pk])
     response = client.post(url, {"status": "pilot"})
     assert response.status_code == 302
+    partnership.refresh_from_db()
+    assert partnership.status == Status.AGREED
+    assert "Waiting for Kitakyushu" in page_of(client, partnership)
+    client.force_login(donor_editor)
+    proposal = partnership.step_proposals.get()
+    client.post(reverse("partnership-step-confirm", args=[partnership.pk, proposal.pk]))
     partnership.refresh_from_db()
     assert partnership.status == Status.PILOT
     page = page_of(client, partnership)
@@ -235,7 +243,8 @@ def test_partnership_page_query_count_is_fixed(
     # session, user, partnership + areas, user's cities, ledger, history, projects +
     # milestones + figures, organizations, expansion (levels, projects' areas, taxonomy),
     # forms: ledger cities, organization choices
-    with django_assert_num_queries(16):
+    # +1 the step waiting for confirmation, +1 the navigation's unread count.
+    with django_assert_num_queries(18):
         page_of(client, partnership)
 
 
@@ -250,7 +259,8 @@ def test_partnership_list_query_count_is_fixed(
     # A first visit warms the per-process cache of the policy-area choices.
     client.get(reverse("partnership-list"))
     # session, user, count, page, areas, then the filter form's programme select
-    with django_assert_num_queries(6):
+    # +1 the navigation's unread count.
+    with django_assert_num_queries(7):
         response = client.get(reverse("partnership-list"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == count

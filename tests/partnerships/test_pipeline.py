@@ -13,6 +13,7 @@ from matching.models import Match
 from partnerships.models import Partnership, PartnershipEvent
 from partnerships.services import details, pipeline
 from tests.factories import PartnershipFactory, UserFactory
+from tests.partnerships.steps import move_both
 
 Status = Partnership.Status
 
@@ -30,7 +31,19 @@ def proposed(match, donor_editor, areas):
 
 
 def move(partnership, user, to, **kwargs):
-    return pipeline.change_status(user=user, partnership=partnership, to_status=to, **kwargs)
+    """A step as the cities take it: ``user`` proposes, an editor of the other city confirms;
+    an admin who edits neither city moves it as an override; pausing and ending at once."""
+    if not pipeline.needs_confirmation(to):
+        return pipeline.change_status(user=user, partnership=partnership, to_status=to, **kwargs)
+    if user.is_staff and pipeline.acting_city_id(user, partnership) is None:
+        return pipeline.change_status(
+            user=user, partnership=partnership, to_status=to, override=True, **kwargs
+        )
+    acting = pipeline.acting_city_id(user, partnership)
+    other = partnership.recipient if acting == partnership.donor_id else partnership.donor
+    confirmer = other.editors.first() or UserFactory(username=f"{other.slug}-editor")
+    other.editors.add(confirmer)
+    return move_both(partnership, user, confirmer, to, **kwargs)
 
 
 def test_a_partnership_started_from_a_match_keeps_its_score_and_explanation(proposed, match):
@@ -67,7 +80,13 @@ def test_the_whole_pipeline_with_history_of_who_and_when(proposed, donor_editor,
         ("scaling", "expanded"),
         ("expanded", "concluded"),
     ]
-    assert [e.user for e in events] == [user for user, _, _ in steps]
+    # Each step names who proposed it; the other city's editor confirmed it.
+    others = {donor_editor: recipient_editor, recipient_editor: donor_editor}
+    assert [e.user for e in events] == [others[user] for user, _, _ in steps]
+    assert all(
+        e.note.startswith(f"Proposed by {user.username}")
+        for e, (user, _, _) in zip(events, steps, strict=True)
+    )
     assert all(timezone.now() - e.created_at < datetime.timedelta(minutes=1) for e in events)
     assert proposed.events.filter(
         action=PartnershipEvent.Action.CREATED, user=donor_editor

@@ -128,5 +128,6 @@ def test_anonymous_post_writes_nothing(client, recipient):
 
 def test_edit_page_query_count(editor_client, django_assert_num_queries, recipient):
     # session, user, city + levels + sectors, can-edit, policy areas, sectors
-    with django_assert_num_queries(8):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(9):
         assert editor_client.get(reverse("city-edit", args=[recipient.slug])).status_code == 200

@@ -101,10 +101,12 @@ def test_starting_needs_a_post(client, staff_user):
 def test_run_list_query_count_is_fixed(editor_client, django_assert_num_queries, count):
     MatchRunFactory.create_batch(count)
     # session, user, groups (may start?), count, runs
-    with django_assert_num_queries(5):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(6):
         assert editor_client.get(reverse("run-list")).status_code == 200
 
 
 def test_run_detail_query_count(editor_client, django_assert_num_queries, active_run):
-    with django_assert_num_queries(4):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(5):
         assert editor_client.get(reverse("run-detail", args=[active_run.pk])).status_code == 200

@@ -125,12 +125,25 @@ def test_a_second_open_partnership_for_the_pair_is_refused(partnership, donor_ed
 
 
 def test_editors_of_either_city_patch_and_move_it(partnership, donor_editor, recipient_editor):
+    # A later stage needs the other city: 409, and the details sent with it are not saved.
     response = client_of(recipient_editor).patch(
         detail(partnership), {"status": "pilot", "reasons": "Start with markets."}, format="json"
     )
-    assert response.status_code == 200, response.json()
-    assert response.json()["status"] == "pilot"
+    assert response.status_code == 409, response.json()
+    assert "Kitakyushu has not confirmed" in response.json()["detail"]
+    response = client_of(recipient_editor).patch(
+        detail(partnership), {"reasons": "Start with markets."}, format="json"
+    )
     assert response.json()["reasons"] == "Start with markets."
+    step = client_of(recipient_editor).post(
+        detail(partnership) + "steps/", {"to_status": "pilot"}, format="json"
+    )
+    assert step.status_code == 201, step.json()
+    response = client_of(donor_editor).post(
+        detail(partnership) + f"steps/{step.json()['id']}/confirm/"
+    )
+    assert response.status_code == 200, response.json()
+    assert client_of(donor_editor).get(detail(partnership)).json()["status"] == "pilot"
     response = client_of(donor_editor).patch(
         detail(partnership), {"status": "paused", "status_reason": "Elections"}, format="json"
     )
@@ -138,7 +151,7 @@ def test_editors_of_either_city_patch_and_move_it(partnership, donor_editor, rec
     assert response.json()["status_reason"] == "Elections"
     events = partnership.events.filter(action="status").order_by("id")
     assert [(e.to_status, e.user) for e in events] == [
-        ("pilot", recipient_editor),
+        ("pilot", donor_editor),
         ("paused", donor_editor),
     ]
 
@@ -166,7 +179,9 @@ def test_others_get_403_on_change(partnership, staff_user):
     partnership.refresh_from_db()
     assert partnership.status == "agreed"
     admin = client_of(staff_user)
-    assert admin.patch(detail(partnership), {"status": "pilot"}, format="json").status_code == 200
+    assert admin.patch(detail(partnership), {"status": "pilot"}, format="json").status_code == 409
+    moved = admin.patch(detail(partnership), {"status": "pilot", "override": True}, format="json")
+    assert moved.status_code == 200
 
 
 def test_put_and_delete_are_not_allowed(partnership, staff_user):
@@ -208,7 +223,7 @@ def test_list_query_count_is_fixed(django_assert_num_queries, donor_editor, area
         )
     client = client_of(donor_editor)
     # token + user, count, page, areas, organizations; the user's cities and organizations
-    # (who sees the details)
-    with django_assert_num_queries(7):
+    # (who sees the details); the steps waiting for confirmation
+    with django_assert_num_queries(8):
         response = client.get(LIST, {"page_size": 100})
     assert len(response.json()["results"]) == count

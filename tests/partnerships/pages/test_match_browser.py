@@ -158,6 +158,7 @@ def test_query_count_is_fixed(editor_client, django_assert_num_queries, match, c
     many_matches(match.run, match.recipient, count)
     # session, user, runs, the policy-area and sector codes of the filters (the page reads the
     # area names from the same cache), my cities, count, the mutually interested pairs, the page
-    with django_assert_num_queries(9):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(10):
         response = editor_client.get(reverse("match-list"), {"policy_area": "waste"})
         assert response.status_code == 200
