@@ -18,7 +18,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +29,7 @@ from cities.models import City
 from matching import services
 from matching.filtersets import MatchFilterSet, MatchRunFilterSet
 from matching.models import COMPONENTS, Match, MatchRun
+from matching.services.pairs import UnknownCity, find_pair
 from toolkit.api.exceptions import Conflict
 from toolkit.api.mixins import CSVExportMixin
 from toolkit.api.pagination import WindowCountPagination
@@ -37,6 +39,7 @@ from .serializers import (
     CityMatchSerializer,
     MatchRunSerializer,
     MatchSerializer,
+    PairSerializer,
 )
 
 MATCH_CSV_LAYOUT = CSVLayout(inline=("components",))
@@ -114,6 +117,47 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(examples=[OpenApiExample("A match", value=MATCH_EXAMPLE)])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("donor", str, required=True, description="Donor's slug or id."),
+            OpenApiParameter(
+                "recipient", str, required=True, description="Recipient's slug or id."
+            ),
+        ],
+        responses={
+            200: PairSerializer,
+            400: OpenApiResponse(description="donor or recipient not given."),
+            404: OpenApiResponse(description="No city has that slug or id."),
+        },
+        description=(
+            "The match of two cities in the active run, by their slugs (or ids): the address "
+            "to keep, since match ids change with every rescoring and run. A pair the run does "
+            "not store is scored now with the run's weights (``stored`` false)."
+        ),
+        filters=False,
+    )
+    @action(detail=False, url_path="pair", pagination_class=None, filterset_class=None)
+    def pair(self, request: Request) -> Response:
+        keys = {side: request.query_params.get(side, "").strip() for side in ("donor", "recipient")}
+        missing = {side: ["Give the city's slug or id."] for side, key in keys.items() if not key}
+        if missing:
+            raise ValidationError(missing)
+        try:
+            found = find_pair(donor=keys["donor"], recipient=keys["recipient"])
+        except UnknownCity as error:
+            raise NotFound(str(error)) from None
+        page = reverse(
+            "match-detail", kwargs={"donor": found.donor.slug, "recipient": found.recipient.slug}
+        )
+        data = {
+            "donor": found.donor,
+            "recipient": found.recipient,
+            "stored": found.stored,
+            "match": found.match,
+            "page": request.build_absolute_uri(page),
+        }
+        return Response(PairSerializer(data).data)
 
 
 @extend_schema_view(
