@@ -106,9 +106,12 @@ MOVED_NAMES["partnership"] = "partnership-start"
 def match_moved(request: HttpRequest, pk: int, page: str = "") -> HttpResponse:
     """An address by row id (earlier links and bookmarks): to the pair's address while the
     row is kept, whatever run it belongs to."""
-    match = get_object_or_404(Match.objects.select_related("donor", "recipient").only(
-        "id", "donor__slug", "recipient__slug"
-    ), pk=pk)
+    match = get_object_or_404(
+        Match.objects.select_related("donor", "recipient").only(
+            "id", "donor__slug", "recipient__slug"
+        ),
+        pk=pk,
+    )
     target = reverse(
         MOVED_NAMES[page], kwargs={"donor": match.donor.slug, "recipient": match.recipient.slug}
     )

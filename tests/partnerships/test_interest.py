@@ -17,19 +17,25 @@ Interest = ExpressionOfInterest
 
 def send(client, match, **data):
     payload = {"message": "Your composting is what we need.", "policy_areas": ["waste"], **data}
-    return client.post(reverse("interest-send", args=[match.donor.slug, match.recipient.slug]), payload)
+    return client.post(
+        reverse("interest-send", args=[match.donor.slug, match.recipient.slug]), payload
+    )
 
 
 def test_the_match_page_offers_interest_and_a_partnership_to_editors(
     client, match, recipient_editor
 ):
     client.force_login(recipient_editor)
-    page = client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug])).content.decode()
+    page = client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    ).content.decode()
     assert "Express interest" in page
     assert reverse("interest-send", args=[match.donor.slug, match.recipient.slug]) in page
     assert reverse("partnership-start", args=[match.donor.slug, match.recipient.slug]) in page
     client.force_login(UserFactory())
-    page = client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug])).content.decode()
+    page = client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    ).content.decode()
     assert reverse("interest-send", args=[match.donor.slug, match.recipient.slug]) not in page
     assert "Editors of Kitakyushu or Surabaya can express interest" in page
 

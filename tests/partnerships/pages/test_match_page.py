@@ -36,7 +36,9 @@ def practice(donor):
 def test_match_page_explains_the_score(editor_client, match, practice, donor):
     BestPracticeFactory(city=donor, title="Unrelated draft", status=BestPractice.Status.DRAFT)
     BestPracticeFactory(city=donor, title="Harbour works", areas=["transport"])
-    response = editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug]))
+    response = editor_client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    )
     body = response.content.decode()
     page = text(response)
     assert parse(response).h1 == 1
@@ -75,14 +77,18 @@ def test_match_page_lists_organizations_of_the_countries_and_areas(editor_client
     elsewhere.policy_areas.set(PolicyArea.objects.filter(code="waste"))
     other_area = OrganizationFactory(name="Health Network", countries=["VN"])
     other_area.policy_areas.set(PolicyArea.objects.filter(code="health"))
-    page = text(editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug])))
+    page = text(
+        editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug]))
+    )
     assert "World Cities Fund" in page and "worldwide" in page
     assert "Vietnam Waste Agency" in page and "Vietnam" in page
     assert "Andes Water Bank" not in page and "Health Network" not in page
 
 
 def test_match_page_without_practices_or_organizations(editor_client, match):
-    page = text(editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug])))
+    page = text(
+        editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug]))
+    )
     assert "has no published best practice in these areas yet" in page
     assert "No organization in CityMatch supports these areas" in page
 
@@ -108,15 +114,27 @@ def test_match_page_query_count_is_fixed(
     # The taxonomy names come from the cache when it is warm; counted here with it cold.
     cache.clear()
     with django_assert_num_queries(15):
-        assert editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug])).status_code == 200
+        assert (
+            editor_client.get(
+                reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+            ).status_code
+            == 200
+        )
     cache.clear()
     with django_assert_num_queries(11):
-        assert editor_client.get(reverse("match-brief", args=[match.donor.slug, match.recipient.slug])).status_code == 200
+        assert (
+            editor_client.get(
+                reverse("match-brief", args=[match.donor.slug, match.recipient.slug])
+            ).status_code
+            == 200
+        )
 
 
 def test_citizen_brief_answers_why_spend_tax_money(editor_client, match, practice):
     OrganizationFactory(name="JICA", countries=["VN"]).policy_areas.set([])
-    response = editor_client.get(reverse("match-brief", args=[match.donor.slug, match.recipient.slug]))
+    response = editor_client.get(
+        reverse("match-brief", args=[match.donor.slug, match.recipient.slug])
+    )
     page = text(response)
     assert parse(response).h1 == 1
     for heading in (
@@ -142,6 +160,8 @@ def test_citizen_brief_answers_why_spend_tax_money(editor_client, match, practic
 
 
 def test_brief_without_practices_still_gives_first_steps_and_an_honest_risk(editor_client, match):
-    page = text(editor_client.get(reverse("match-brief", args=[match.donor.slug, match.recipient.slug])))
+    page = text(
+        editor_client.get(reverse("match-brief", args=[match.donor.slug, match.recipient.slug]))
+    )
     assert "Agree on one small pilot project in solid waste management" in page
     assert "has not published what went wrong" in page
