@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from bestpractices.models import ActionStep, BestPractice, Lesson
-from tests.factories import BestPracticeFactory, MatchFactory, MatchRunFactory, OrganizationFactory
+from tests.factories import BestPracticeFactory, OrganizationFactory
 from tests.html import parse, text
 
 pytestmark = pytest.mark.django_db
