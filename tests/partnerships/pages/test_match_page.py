@@ -165,3 +165,22 @@ def test_brief_without_practices_still_gives_first_steps_and_an_honest_risk(edit
     )
     assert "Agree on one small pilot project in solid waste management" in page
     assert "has not published what went wrong" in page
+
+
+@pytest.mark.parametrize(
+    ("budget", "words"),
+    [(0, "about 0% of"), (5_000_000, "more than the whole")],
+)
+def test_the_brief_says_how_much_of_the_cost_is_covered_in_words(
+    editor_client, match, donor, recipient, budget, words
+):
+    donor.cooperation_budget_usd = budget
+    donor.save(update_fields=["cooperation_budget_usd"])
+    recipient.cofunding_usd = 0
+    recipient.save(update_fields=["cofunding_usd"])
+    url = reverse("match-brief", args=[match.donor.slug, match.recipient.slug])
+    page = text(editor_client.get(url))
+    assert f"{words} the cost." in page
+    assert not re.search(r"\d{4,}%", page)
+    detail = text(editor_client.get(match.get_absolute_url()))
+    assert f"cover {words} a typical practice's cost" in detail
