@@ -14,8 +14,8 @@ from tests.api_clients import token_client
 from tests.factories import CityFactory
 
 from ..helpers import KITAKYUSHU, csv_bytes
-from .test_city_edit import _valid_post
 from ..test_admin import change_form_data
+from .test_city_edit import _valid_post
 
 pytestmark = pytest.mark.django_db
 
