@@ -43,7 +43,9 @@ def find_pair(
     """
     queryset = matches if matches is not None else Match.objects.for_detail()
     # One query when the run stores the pair (the common case): its row brings both cities.
-    stored = queryset.of_active_run().filter(_side("donor", donor), _side("recipient", recipient))
+    stored = queryset.filter(
+        _side("donor", donor), _side("recipient", recipient), run__is_active=True
+    )
     found = stored.first()
     if found is not None:
         return Pair(found.donor, found.recipient, found, True)
