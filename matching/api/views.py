@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -27,13 +29,13 @@ from rest_framework.response import Response
 from cities.api.permissions import AgencyMayCreate
 from cities.models import City
 from matching import services
+from matching.exports import matches_csv
 from matching.filtersets import MatchFilterSet, MatchRunFilterSet
 from matching.models import COMPONENTS, Match, MatchRun
 from matching.services.pairs import UnknownCity, find_pair
 from toolkit.api.exceptions import Conflict
 from toolkit.api.mixins import CSVExportMixin
 from toolkit.api.pagination import WindowCountPagination
-from toolkit.api.renderers import CSVLayout
 
 from .serializers import (
     CityMatchSerializer,
@@ -42,7 +44,6 @@ from .serializers import (
     PairSerializer,
 )
 
-MATCH_CSV_LAYOUT = CSVLayout(inline=("components",))
 MATCH_EXAMPLE = {
     "id": 120,
     "run": 3,
@@ -83,7 +84,15 @@ MATCH_EXAMPLE = {
 }
 
 
-class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
+class MatchCSVMixin(CSVExportMixin):
+    """The match download of the pages (``matching.exports``): same columns, streamed."""
+
+    def csv_response(self, objects: QuerySet | Iterable) -> StreamingHttpResponse:
+        stamp = timezone.localdate().isoformat()
+        return matches_csv(objects, filename=f"citymatch-{self.get_csv_filename()}-{stamp}.csv")
+
+
+class MatchViewSet(MatchCSVMixin, viewsets.ReadOnlyModelViewSet):
     """Scored donor/recipient pairs of a run (the active run unless ``run`` is given)."""
 
     serializer_class = MatchSerializer
@@ -91,7 +100,6 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
     csv_filename = "matches"
-    csv_layout = MATCH_CSV_LAYOUT
 
     def get_page_source(self) -> QuerySet:
         # A page is read as rows of the columns its JSON shows, not as model instances:
@@ -252,14 +260,13 @@ ROLES = ("recipient", "donor")
         ),
     ],
 )
-class CityMatchesView(CSVExportMixin, generics.ListAPIView):
+class CityMatchesView(MatchCSVMixin, generics.ListAPIView):
     """Matches of one city, with the filters of /api/matches/ (the city on either side)."""
 
     serializer_class = CityMatchSerializer
     filterset_class = MatchFilterSet
     pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
-    csv_layout = MATCH_CSV_LAYOUT
 
     def get_csv_filename(self) -> str:
         return f"matches-{self.city.slug}"

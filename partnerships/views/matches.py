@@ -9,11 +9,11 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from matching.exports import matches_csv
 from matching.filtersets import MatchFilterSet
 from matching.models import Match
 from matching.services.pairs import Pair, UnknownCity, find_pair
 from matching.views.common import area_names, label_areas, runs_state
-from matching.views.export import matches_csv
 from matching.views.matches import MATCH_FILTER_TEXT, explained, my_cities, needless, side_cities
 from toolkit.pages import active_filters, filter_form_for_people, paginate_capped
 

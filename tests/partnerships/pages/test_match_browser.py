@@ -104,7 +104,8 @@ def test_csv_has_exactly_the_filtered_rows_and_escapes_formulas(editor_client, s
         "Osaka",
         "Kitakyushu",
     ]
-    assert rows[2]["need_fit"] == "0.9" and rows[2]["top_areas"] == "waste:3:3;air:2:3"
+    assert rows[2]["need_fit (0-1)"] == "0.9"
+    assert rows[2]["top_areas (area:need:expertise, 0-3)"] == "waste:3:3;air:2:3"
     only_transport = editor_client.get(
         reverse("match-list"), {"policy_area": "transport", "format": "csv"}
     )
