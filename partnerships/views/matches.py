@@ -4,7 +4,13 @@ cooperation around each match (interest, partnership, marks)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    QueryDict,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -24,8 +30,15 @@ from . import context
 @login_required
 def match_list(request: HttpRequest) -> HttpResponseBase:
     state = runs_state()
-    filtered = active_filters(request)
-    filterset = MatchFilterSet(request.GET, queryset=with_cooperation(Match.objects.for_list()))
+    mine = my_cities(request.user)
+    query = request.GET
+    if not query and mine:
+        # An officer lands on their own city's matches, on both sides; "All matches" is
+        # ?scope=all (no filter), so the plain address keeps meaning "my city".
+        query = QueryDict(mutable=True)
+        query["city"] = str(mine[0].pk)
+    filtered = active_filters(request, query)
+    filterset = MatchFilterSet(query, queryset=with_cooperation(Match.objects.for_list()))
     # The page already knows the active run: no second query for it.
     filterset.active_run_id = state.active.pk if state.active else None
     form = filter_form_for_people(filterset, MATCH_FILTER_TEXT)
@@ -33,7 +46,6 @@ def match_list(request: HttpRequest) -> HttpResponseBase:
     matches = filterset.qs if valid else Match.objects.none()
     if valid and request.GET.get("format") == "csv":
         return matches_csv(matches)
-    mine = my_cities(request.user)
     sides = side_cities(filterset) if valid else {}
     # Pairs where both cities told each other they are interested come first (default order).
     best_first = request.GET.get("ordering", "-score") in ("", "-score")
@@ -48,6 +60,7 @@ def match_list(request: HttpRequest) -> HttpResponseBase:
         "my_cities": mine,
         "needless": needless(mine, sides, filtered),
         "ordering": request.GET.get("ordering") or "-score",
+        "top_k": (state.active.weights or {}).get("top_k") if state.active else None,
         "filtered": filtered,
         **page,
     }

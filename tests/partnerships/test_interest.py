@@ -173,7 +173,7 @@ def test_an_answered_message_cannot_be_answered_again(client, match, donor_edito
 
 
 def _browser_ids(client, **params):
-    response = client.get(reverse("match-list"), params)
+    response = client.get(reverse("match-list"), {"scope": "all", **params})
     assert response.status_code == 200
     return response, [m.pk for m in response.context["page"].object_list]
 

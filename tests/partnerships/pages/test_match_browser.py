@@ -37,7 +37,7 @@ def _rows(response) -> list[str]:
 
 
 def test_lists_the_active_run_with_badges_and_labelled_filters(editor_client, second_match):
-    response = editor_client.get(reverse("match-list"))
+    response = editor_client.get(reverse("match-list"), {"scope": "all"})
     page = text(response)
     assert "2 matches" in page
     assert _rows(response) == ["Kitakyushu", "Osaka"]
@@ -162,3 +162,33 @@ def test_query_count_is_fixed(editor_client, django_assert_num_queries, match, c
     with django_assert_num_queries(9):
         response = editor_client.get(reverse("match-list"), {"policy_area": "waste"})
         assert response.status_code == 200
+
+
+def test_an_officer_lands_on_their_own_citys_matches(editor_client, match, second_match):
+    """The editor of Hue sees Hue's matches on both sides first; "All matches" shows all."""
+    response = editor_client.get(reverse("match-list"))
+    page = text(response)
+    hue = match.recipient
+    assert f"Either side: {hue.name}" in page
+    shown = response.context["page"].object_list
+    assert shown and all(hue.pk in (m.donor_id, m.recipient_id) for m in shown)
+    everything = editor_client.get(reverse("match-list"), {"scope": "all"})
+    assert len(everything.context["page"].object_list) > len(shown)
+    assert 'href="/matches/?scope=all" aria-current="true"' in everything.content.decode()
+
+
+def test_a_rank_outside_the_top_list_is_explained(editor_client, match):
+    match.donor_rank = None
+    match.save(update_fields=["donor_rank"])
+    page = text(editor_client.get(reverse("match-list"), {"scope": "all"}))
+    assert f"not in {match.donor.name}'s top" in page
+
+
+def test_synthetic_cities_can_be_hidden(editor_client, match, second_match):
+    second_match.donor.is_synthetic = True
+    second_match.donor.save(update_fields=["is_synthetic"])
+    url = reverse("match-list")
+    both = _rows(editor_client.get(url, {"scope": "all"}))
+    real = _rows(editor_client.get(url, {"scope": "all", "real_only": "true"}))
+    assert second_match.donor.name in both and second_match.donor.name not in real
+    assert "Hide synthetic demonstration cities" in text(editor_client.get(url))
