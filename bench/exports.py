@@ -94,8 +94,9 @@ def main() -> None:
     api_bench.setup(f"{args.database_url}_{size}")
     api_bench.load(size, reload=args.reload)
     api_bench.analyze()
-    download("/matches/?format=csv")  # warm: connection, templates, the first plans
-    figures = download("/matches/?format=csv")
+    # Warm (connection, session, the first plans) on a small download.
+    download("/matches/?format=csv&scope=all&min_score=99")
+    figures = download("/matches/?format=csv&scope=all")
     first_ok = "ok" if figures["first_byte_s"] <= FIRST_BYTE_TARGET_S else "OVER TARGET"
     memory_ok = "ok" if figures["peak_mb"] <= MEMORY_TARGET_MB else "OVER TARGET"
     print(
