@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -94,7 +95,8 @@ def _filter_form(filterset: BestPracticeFilterSet) -> forms.Form:
         elif isinstance(field, forms.ChoiceField) and name not in ("country", "ordering"):
             # django-filter wrote its blank choice into the list when the field was made.
             field.empty_label = None  # type: ignore[attr-defined]
-            field.choices = [("", "Any"), *((k, v) for k, v in field.choices if k != "")]
+            pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
+            field.choices = [("", "Any"), *((key, label) for key, label in pairs if key != "")]
         if name in PAGE_HELP:
             field.help_text = PAGE_HELP[name] or field.help_text
         else:

@@ -31,12 +31,11 @@ from . import context
 def match_list(request: HttpRequest) -> HttpResponseBase:
     state = runs_state()
     mine = my_cities(request.user)
-    query = request.GET
+    query: QueryDict = request.GET
     if not query and mine:
         # An officer lands on their own city's matches, on both sides; "All matches" is
         # ?scope=all (no filter), so the plain address keeps meaning "my city".
-        query = QueryDict(mutable=True)
-        query["city"] = str(mine[0].pk)
+        query = QueryDict(f"city={mine[0].pk}")
     filtered = active_filters(request, query)
     filterset = MatchFilterSet(query, queryset=with_cooperation(Match.objects.for_list()))
     # The page already knows the active run: no second query for it.
