@@ -20,7 +20,14 @@ from matching.filtersets import MatchFilterSet
 from matching.models import Match
 from matching.services.pairs import Pair, UnknownCity, find_pair
 from matching.views.common import area_names, label_areas, runs_state
-from matching.views.matches import MATCH_FILTER_TEXT, explained, my_cities, needless, side_cities
+from matching.views.matches import (
+    MATCH_FILTER_TEXT,
+    explained,
+    my_cities,
+    needless,
+    side_cities,
+    try_weights,
+)
 from toolkit.pages import active_filters, filter_form_for_people, paginate_capped
 
 from ..querysets import MutualFirst, with_cooperation
@@ -98,6 +105,7 @@ def match_detail(request: HttpRequest, donor: str, recipient: str) -> HttpRespon
         **explained(pair.match),
         "stored": pair.stored,
         "coop": context.for_match(pair.match, request.user),
+        "try": try_weights(pair.match, request.GET),
     }
     return render(request, "partnerships/match_detail.html", ctx)
 

@@ -41,6 +41,18 @@ def test_a_bookmarked_match_survives_a_profile_edit_and_a_new_run(live_server, b
     assert page.locator("h1").inner_text() == "Kitakyushu could help Hue"
     visit.shot("01-match")
 
+    # Other weights, tried on the page: the ranking they would give, nothing stored.
+    stored_before = Match.objects.count()
+    page.locator("#try-weights summary").click()
+    page.get_by_label("Need fit weight").fill("1")
+    page.get_by_label("Similar size weight").fill("0")
+    page.get_by_role("button", name="Rescore Hue").click()
+    result = page.get_by_test_id("try-result").inner_text()
+    assert "With these weights Kitakyushu would be number" in result
+    assert "Hue's best donors with these weights" in result
+    assert Match.objects.count() == stored_before
+    visit.shot("02-other-weights")
+
     # Hue's editor saves a changed profile through its page: Hue's rows are rescored.
     visit.go(f"/cities/{demo.recipient.slug}/edit/")
     page.get_by_label("Absorptive capacity").fill("5")
@@ -61,7 +73,7 @@ def test_a_bookmarked_match_survives_a_profile_edit_and_a_new_run(live_server, b
     assert "Scored just now" not in page.inner_text("main")
     visit.go(bookmark + "brief/")
     assert "Why Hue and Kitakyushu should work together" in page.inner_text("main")
-    visit.shot("02-brief-after-new-run")
+    visit.shot("03-brief-after-new-run")
 
     # The current row's own address, as older links used, leads to the bookmark.
     current = Match.objects.get(run=newer, donor=demo.kitakyushu, recipient=demo.recipient)

@@ -157,3 +157,21 @@ def test_the_pair_lookup_is_in_the_schema(agency_user):
     schema = token_client(agency_user).get("/api/schema/", {"format": "json"}).json()
     parameters = {p["name"] for p in schema["paths"]["/api/matches/pair/"]["get"]["parameters"]}
     assert {"donor", "recipient"} <= parameters
+
+
+def test_other_weights_rescore_the_recipient_without_storing(client, staff_user, scored):
+    _, run = scored
+    match = _ranked_pair(run)
+    client.force_login(staff_user)
+    before = Match.objects.count()
+    page = text(client.get(match.get_absolute_url()))
+    assert "Try other weights" in page
+    response = client.get(
+        match.get_absolute_url(), {"w_need_fit": "1", "w_size": "0", "w_language": "0"}
+    )
+    result = text(response)
+    assert f"With these weights {match.donor.name} would be number" in result
+    assert f"{match.recipient.name}'s best donors with these weights" in result
+    assert Match.objects.count() == before
+    refused = text(client.get(match.get_absolute_url(), {"w_need_fit": "-1"}))
+    assert "need_fit: a weight cannot be negative (-1)." in refused
