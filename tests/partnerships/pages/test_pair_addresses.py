@@ -96,6 +96,8 @@ def test_a_pair_the_run_does_not_store_is_scored_now(client, staff_user, scored)
     assert "Scored just now with the current weights" in page
     assert "neither city has the other in its top list" in page
     assert f"{donor.name} could help {recipient.name}" in page
+    brief = text(client.get(reverse("match-brief", args=[donor.slug, recipient.slug])))
+    assert "scored on this date with the current weights" in brief
     assert Match.objects.filter(run=run, donor=donor, recipient=recipient).count() == 0
 
 
