@@ -2,8 +2,9 @@
 ``?format=csv`` (stored and on-the-fly matches alike), streamed row by row.
 
 Rows are read as plain values (``Match.objects.list_rows()``: no model instances) through
-``iterator()``, which PostgreSQL serves from a server-side cursor in chunks: the header leaves
-at once, memory stays flat whatever the number of rows (bench/exports.py). Numbers are rounded
+``iterator()``, which PostgreSQL serves from a server-side cursor in chunks (``_streamed``):
+the header leaves at once, the first rows within a second, and memory stays flat whatever the
+number of rows (bench/exports.py). Numbers are rounded
 to what a reader can use and their unit is in the header; text cells are spreadsheet-safe
 (``toolkit.csv``).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
@@ -90,6 +92,18 @@ def export_rows(rows: Iterable[Row]) -> Iterator[list[object]]:
         yield [cell(row) for _, cell in COLUMNS]
 
 
+def _streamed(rows: QuerySet) -> Iterator[Row]:
+    """The rows in chunks, read inside a transaction held while the download lasts.
+
+    Outside a transaction Django declares PostgreSQL's cursor WITH HOLD, and PostgreSQL then
+    computes the whole result before the first row (10 s at 10,000 cities under load); inside
+    one the cursor streams from the first chunk (0.2 s). A client that leaves closes the
+    generator, which ends the transaction.
+    """
+    with transaction.atomic():
+        yield from rows.iterator(chunk_size=CHUNK_ROWS)
+
+
 def matches_csv(
     matches: QuerySet[Match] | Iterable[Match], *, filename: str = "citymatch-matches.csv"
 ) -> StreamingHttpResponse:
@@ -97,7 +111,7 @@ def matches_csv(
     a list (matches scored on the fly) as it is."""
     rows: Iterable[Row]
     if isinstance(matches, QuerySet):
-        rows = matches.values(*MATCH_COLUMNS).iterator(chunk_size=CHUNK_ROWS)
+        rows = _streamed(matches.values(*MATCH_COLUMNS))
     else:
         rows = (values_of(match) for match in matches)
     return csv_response(csv_lines(HEADER, export_rows(rows)), filename=filename)
