@@ -107,6 +107,13 @@ def filter_form_for_people(
     return filterset.form
 
 
+def set_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
+    """Give a page's filter these choices, its blank one included (before validation)."""
+    if hasattr(field, "empty_label"):
+        field.empty_label = None  # django-filter would add its own blank choice
+    cast(forms.ChoiceField, field).choices = choices
+
+
 def _any_first(field: forms.ChoiceField):
     """The field's choices with "Any" as the empty one.
 

@@ -15,6 +15,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from cities.countries import country_choices
+from cities.models import City
 from matching.exports import matches_csv
 from matching.filtersets import MatchFilterSet
 from matching.models import Match
@@ -28,7 +30,7 @@ from matching.views.matches import (
     side_cities,
     try_weights,
 )
-from toolkit.pages import active_filters, filter_form_for_people, paginate_capped
+from toolkit.pages import active_filters, filter_form_for_people, paginate_capped, set_choices
 
 from ..querysets import MutualFirst, with_cooperation
 from . import context
@@ -48,6 +50,9 @@ def match_list(request: HttpRequest) -> HttpResponseBase:
     # The page already knows the active run: no second query for it.
     filterset.active_run_id = state.active.pk if state.active else None
     form = filter_form_for_people(filterset, MATCH_FILTER_TEXT)
+    countries = country_choices(City.objects.countries())
+    for side in ("recipient", "donor"):
+        set_choices(form.fields[f"{side}_country"], countries)
     valid = filterset.is_valid()
     matches = filterset.qs if valid else Match.objects.none()
     if valid and request.GET.get("format") == "csv":

@@ -158,8 +158,9 @@ def test_pagination(editor_client, match):
 def test_query_count_is_fixed(editor_client, django_assert_num_queries, match, count):
     many_matches(match.run, match.recipient, count)
     # session, user, runs, the policy-area and sector codes of the filters (the page reads the
-    # area names from the same cache), my cities, count, the mutually interested pairs, the page
-    with django_assert_num_queries(9):
+    # area names from the same cache), my cities, the countries that have cities, count, the
+    # mutually interested pairs, the page
+    with django_assert_num_queries(10):
         response = editor_client.get(reverse("match-list"), {"policy_area": "waste"})
         assert response.status_code == 200
 
@@ -192,3 +193,11 @@ def test_synthetic_cities_can_be_hidden(editor_client, match, second_match):
     real = _rows(editor_client.get(url, {"scope": "all", "real_only": "true"}))
     assert second_match.donor.name in both and second_match.donor.name not in real
     assert "Hide synthetic demonstration cities" in text(editor_client.get(url))
+
+
+def test_the_country_filters_offer_only_countries_with_cities(editor_client, second_match):
+    form = editor_client.get(reverse("match-list"), {"scope": "all"}).context["form"]
+    for side in ("recipient", "donor"):
+        choices = list(form.fields[f"{side}_country"].choices)
+        assert choices[0] == ("", "Any country")
+        assert ("VN", "Vietnam") in choices and ("AQ", "Antarctica") not in choices
