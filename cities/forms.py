@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 
 from toolkit.pages import QuickSelect
 
@@ -52,6 +53,13 @@ class CityProfileForm(forms.ModelForm):
         self.sectors = list(sectors)
         if not self.is_bound and self.instance.pk:
             self.initial["languages"] = ", ".join(self.instance.languages or [])
+        for name, field in self.fields.items():
+            if name in FIELD and FIELD[name].limit is not None:
+                # The model's plausible limit (``WithinLimit``) speaks for the column's range.
+                field.validators = [
+                    check for check in field.validators if type(check) is not MaxValueValidator
+                ]
+                field.widget.attrs.pop("max", None)
         levels = self._stored_levels()
         shares = self._stored_shares()
         for area in self.policy_areas:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.deconstruct import deconstructible
 
 # Expertise a city offers and needs it states, per policy area (SCORING.md's E and N).
 LEVEL_MIN = 0
@@ -35,6 +36,13 @@ SHARE_MAX = 1e9
 # are checked the same on every database.
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
+# What a real city can have; each may be raised in the settings (the setting named next to it
+# in FIELDS). The largest city proper has ~25 M people, the largest urban area ~40 M.
+POPULATION_LIMIT = 40_000_000
+STAFF_LIMIT = 10_000
+YEARS_LIMIT = 200
+BUDGET_LIMIT_USD = 1_000_000_000
+COFUNDING_LIMIT_USD = 1_000_000_000
 
 
 class Role(models.TextChoices):
@@ -100,7 +108,7 @@ class ProfileField:
     minimum: int | float | None = None
     maximum: int | float | None = None
     # A plausible limit below ``maximum``, with its own words, checked by ``clean_profile`` on
-    # every path (form, API, import, admin) alike. None today; settings may bring some.
+    # every path (form, API, import, admin) alike and by the model field's validators.
     limit: Limit | None = None
     # Words for a bad value, as an import report shows them after "row 7, population: ".
     words: str = ""
@@ -136,9 +144,45 @@ class ProfileField:
         if self.kind in {Kind.DECIMAL, Kind.WHOLE}:
             if self.minimum is not None:
                 found.append(MinValueValidator(self.minimum))
-            if self.maximum is not None:
+            # A plausible limit stands for the column's maximum, in words a person reads.
+            if self.limit is not None:
+                found.append(WithinLimit(self.name))
+            elif self.maximum is not None:
                 found.append(MaxValueValidator(self.maximum))
         return found
+
+
+@deconstructible
+class WithinLimit(MaxValueValidator):
+    """The plausible limit of a profile field, read when a value is checked: a migration names
+    the field, not the number, so raising a limit in the settings needs no migration.
+
+    A ``MaxValueValidator`` whose limit is at most the column's, so Django adds no check of
+    the column's range of its own (with its "less than or equal to 9223372036854775807").
+    """
+
+    def __init__(self, field_name: str) -> None:
+        self.field_name = field_name
+        super().__init__(self.highest)
+
+    def highest(self) -> int | float:
+        field = FIELD[self.field_name]
+        if field.limit is None:
+            return field.maximum if field.maximum is not None else math.inf
+        if field.maximum is None:
+            return field.limit.current()
+        return min(field.limit.current(), field.maximum)
+
+    def __call__(self, value: Any) -> None:
+        field = FIELD[self.field_name]
+        if field.limit is not None and value is not None and value > self.highest():
+            raise ValidationError(field.limit.message(), code="limit_value")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WithinLimit) and other.field_name == self.field_name
+
+    def __hash__(self) -> int:
+        return hash(self.field_name)
 
 
 def validate_finite(value: float) -> None:
@@ -208,6 +252,7 @@ FIELDS: tuple[ProfileField, ...] = (
         required=True,
         minimum=1,
         maximum=MAX_INT64,
+        limit=Limit(POPULATION_LIMIT, "at most {limit:,} inhabitants", "CITY_POPULATION_LIMIT"),
         scored=True,
     ),
     ProfileField(
@@ -243,8 +288,14 @@ FIELDS: tuple[ProfileField, ...] = (
         "Staff working on international cooperation",
         MAX_INT32,
         help_text="People on the international team.",
+        limit=Limit(STAFF_LIMIT, "at most {limit:,} people", "CITY_STAFF_LIMIT"),
     ),
-    _whole("years_of_cooperation", "Years of cooperation experience", 1000),
+    _whole(
+        "years_of_cooperation",
+        "Years of cooperation experience",
+        1000,
+        limit=Limit(YEARS_LIMIT, "at most {limit:,} years", "CITY_YEARS_LIMIT"),
+    ),
     _whole(
         "absorptive_capacity",
         "Absorptive capacity",
@@ -256,12 +307,14 @@ FIELDS: tuple[ProfileField, ...] = (
         "Yearly cooperation budget (USD)",
         MAX_INT64,
         help_text="Yearly budget the city can give to cooperation (USD).",
+        limit=Limit(BUDGET_LIMIT_USD, "at most USD {limit:,} a year", "CITY_BUDGET_LIMIT_USD"),
     ),
     _whole(
         "cofunding_usd",
         "Co-funding as a recipient (USD)",
         MAX_INT64,
         help_text="Co-funding the city can bring as a recipient (USD).",
+        limit=Limit(COFUNDING_LIMIT_USD, "at most USD {limit:,}", "CITY_COFUNDING_LIMIT_USD"),
     ),
     ProfileField(
         "expertise",

@@ -5,6 +5,11 @@ from django.db.models import Prefetch
 
 
 class CityQuerySet(models.QuerySet):
+    def countries(self) -> list[str]:
+        """The country codes these cities are in (one query): a page's country filter offers
+        these and no others."""
+        return list(self.order_by().values_list("country", flat=True).distinct())
+
     def with_profile(self) -> CityQuerySet:
         """Everything a full profile shows, in a fixed number of queries."""
         from .models import CityAreaLevel, CitySector

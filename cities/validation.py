@@ -155,7 +155,9 @@ def _whole(field: ProfileField, value: Any, codes: _Codes) -> int | None:
         return None
     number = _whole_number(value)
     if number is None or not _in_range(field, number):
-        raise _Bad(field.message)
+        # Past what the column stores is past the plausible limit too: its words say more.
+        too_large = number is not None and field.maximum is not None and number > field.maximum
+        raise _Bad(field.limit.message() if too_large and field.limit else field.message)
     return number
 
 

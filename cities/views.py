@@ -11,9 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from toolkit.pages import active_filters, filter_form_for_people, paginate
+from toolkit.pages import active_filters, filter_form_for_people, paginate, set_choices
 
 from . import services
+from .countries import country_choices
 from .filtersets import CityFilterSet
 from .forms import CityProfileForm
 from .models import City, PolicyArea, Sector
@@ -42,6 +43,7 @@ CITY_FILTER_TEXT = {
 def city_list(request: HttpRequest) -> HttpResponse:
     filterset = CityFilterSet(request.GET, queryset=City.objects.for_list())
     form = filter_form_for_people(filterset, CITY_FILTER_TEXT)
+    set_choices(form.fields["country"], country_choices(City.objects.countries()))
     valid = filterset.is_valid()
     cities = filterset.qs if valid else City.objects.none()
     ctx = {

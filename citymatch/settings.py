@@ -201,6 +201,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 
 # --- Security ------------------------------------------------------------------------------
+# Plausible limits of city profiles. cities/profile.py holds their defaults (40 M inhabitants,
+# 10,000 staff, 200 years, USD 1,000,000,000 of budget and of co-funding) and reads these
+# settings first: an environment variable raises or lowers one without a migration.
+CITY_PROFILE_LIMIT_SETTINGS = (
+    "CITY_POPULATION_LIMIT",
+    "CITY_STAFF_LIMIT",
+    "CITY_YEARS_LIMIT",
+    "CITY_BUDGET_LIMIT_USD",
+    "CITY_COFUNDING_LIMIT_USD",
+)
+globals().update(
+    {name: env_int(name, 0) for name in CITY_PROFILE_LIMIT_SETTINGS if os.environ.get(name)}
+)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -157,6 +157,11 @@ class MatchFilterSet(LightFilterSet):
         label="Exclude existing partnerships",
         help_text="true: leave out pairs of cities that already have a partnership.",
     )
+    real_only = FlagFilter(
+        method="filter_real_only",
+        label="Only real cities",
+        help_text="true: leave out pairs with a synthetic demonstration city on either side.",
+    )
     run = django_filters.ModelChoiceFilter(
         # Only a finished run: readers never see the partial results of one in progress.
         queryset=MatchRun.objects.filter(status=MatchRun.Status.SUCCEEDED).only(
@@ -223,6 +228,11 @@ class MatchFilterSet(LightFilterSet):
     def filter_exclude_existing(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(existing_partnership=False) if value else queryset
 
+    def filter_real_only(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(donor__is_synthetic=False, recipient__is_synthetic=False)
+
     def filter_run(self, queryset: QuerySet, name: str, value: MatchRun) -> QuerySet:
         return queryset.filter(run=value)
 
@@ -266,6 +276,8 @@ class MatchFilterSet(LightFilterSet):
             )
         if data.get("exclude_existing"):
             tests.append(lambda m: not m.existing_partnership)
+        if data.get("real_only"):
+            tests.append(lambda m: not (m.donor.is_synthetic or m.recipient.is_synthetic))
         kept = [match for match in matches if all(test(match) for test in tests)]
         return self.order_list(kept, data.get("ordering"))
 

@@ -248,7 +248,10 @@ class Match(models.Model):
         return f"{self.donor} → {self.recipient}: {self.score}"
 
     def get_absolute_url(self) -> str:
-        return reverse("match-detail", kwargs={"pk": self.pk})
+        """The pair's lasting address (its two cities), not this row's: see services.pairs."""
+        return reverse(
+            "match-detail", kwargs={"donor": self.donor.slug, "recipient": self.recipient.slug}
+        )
 
     @property
     def components(self) -> dict[str, float]:

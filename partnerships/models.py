@@ -237,6 +237,12 @@ class Partnership(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("partnership-detail", kwargs={"pk": self.pk})
 
+    def get_match_url(self) -> str:
+        """The two cities' match page as it scores now (row ids change with every run)."""
+        return reverse(
+            "match-detail", kwargs={"donor": self.donor.slug, "recipient": self.recipient.slug}
+        )
+
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
@@ -550,3 +556,12 @@ class ExpressionOfInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_city} → {self.to_city} ({self.status})"
+
+    def get_match_url(self) -> str:
+        """The pair's match page, by the two cities (row ids change with every run)."""
+        donor, recipient = (
+            (self.to_city, self.from_city)
+            if self.from_role == self.Role.RECIPIENT
+            else (self.from_city, self.to_city)
+        )
+        return reverse("match-detail", kwargs={"donor": donor.slug, "recipient": recipient.slug})

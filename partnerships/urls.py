@@ -6,10 +6,26 @@ urlpatterns = [
     path("", views.my_city, name="my-city"),
     path("cities/<slug:slug>/", views.city_detail, name="city-detail"),
     path("matches/", views.match_list, name="match-list"),
-    path("matches/<int:pk>/", views.match_detail, name="match-detail"),
-    path("matches/<int:pk>/brief/", views.match_brief, name="match-brief"),
-    path("matches/<int:pk>/interest/", views.interest_send, name="interest-send"),
-    path("matches/<int:pk>/partnership/", views.partnership_start, name="partnership-start"),
+    # Addresses of an earlier release, by row id: they redirect to the pair while the row is
+    # kept. Listed before the pair's, which a number followed by "brief" would also match.
+    path("matches/<int:pk>/", views.match_moved, name="match-moved"),
+    *(
+        path(f"matches/<int:pk>/{page}/", views.match_moved, {"page": page})
+        for page in ("brief", "interest", "partnership")
+    ),
+    # A match is named by its two cities: row ids change with every rescoring and run.
+    path("matches/<slug:donor>/<slug:recipient>/", views.match_detail, name="match-detail"),
+    path("matches/<slug:donor>/<slug:recipient>/brief/", views.match_brief, name="match-brief"),
+    path(
+        "matches/<slug:donor>/<slug:recipient>/interest/",
+        views.interest_send,
+        name="interest-send",
+    ),
+    path(
+        "matches/<slug:donor>/<slug:recipient>/partnership/",
+        views.partnership_start,
+        name="partnership-start",
+    ),
     path("interest/", views.interest_inbox, name="interest-inbox"),
     path("interest/<int:pk>/accept/", views.interest_accept, name="interest-accept"),
     path("interest/<int:pk>/decline/", views.interest_decline, name="interest-decline"),

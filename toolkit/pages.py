@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 PAGE_SIZE = 25
-# Query-string keys that are not filters: paging, sorting and the format.
-NOT_FILTERS = frozenset({"page", "ordering", "format"})
+# Query-string keys that are not filters: paging, sorting, the format and "scope=all" (the
+# match browser without its default city).
+NOT_FILTERS = frozenset({"page", "ordering", "format", "scope"})
 
 
 class QuickSelect(forms.Select):
@@ -106,6 +107,13 @@ def filter_form_for_people(
     return filterset.form
 
 
+def set_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
+    """Give a page's filter these choices, its blank one included (before validation)."""
+    if hasattr(field, "empty_label"):
+        field.empty_label = None  # django-filter would add its own blank choice
+    cast(forms.ChoiceField, field).choices = choices
+
+
 def _any_first(field: forms.ChoiceField):
     """The field's choices with "Any" as the empty one.
 
@@ -128,6 +136,8 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def active_filters(request: HttpRequest) -> int:
-    """How many filters the query string sets (paging, sorting and format are not filters)."""
-    return sum(1 for key, value in request.GET.items() if value and key not in NOT_FILTERS)
+def active_filters(request: HttpRequest, query: QueryDict | None = None) -> int:
+    """How many filters the query string sets (paging, sorting, format and scope are not
+    filters); ``query`` when the page filters on more than its address says (a default)."""
+    given = request.GET if query is None else query
+    return sum(1 for key, value in given.items() if value and key not in NOT_FILTERS)

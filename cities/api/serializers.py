@@ -9,7 +9,15 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from cities.models import City, Organization, PolicyArea, Sector
-from cities.profile import API_FIELDS, DERIVED_AFTER, FIELD, LEVEL_MAX, LEVEL_MIN, SHARE_MAX
+from cities.profile import (
+    API_FIELDS,
+    DERIVED_AFTER,
+    FIELD,
+    LEVEL_MAX,
+    LEVEL_MIN,
+    SHARE_MAX,
+    WithinLimit,
+)
 from toolkit.filters import language_code
 from toolkit.jsonlimits import loads as json_loads
 
@@ -157,6 +165,24 @@ class CitySerializer(serializers.ModelSerializer):
         model = City
         fields = _city_field_names()
         read_only_fields = ["slug", "region", "updated_at"]
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict]:
+        """A field with a plausible limit shows it in the schema (``maximum``) and refuses past
+        it in its own words, whatever the column could store."""
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        profile_field = FIELD.get(field_name)
+        if profile_field is not None and profile_field.limit is not None:
+            highest = profile_field.limit.current()
+            if profile_field.maximum is not None:
+                highest = min(highest, profile_field.maximum)
+            kwargs["max_value"] = highest
+            kwargs["error_messages"] = {"max_value": profile_field.limit.message()}
+            kwargs["validators"] = [
+                check
+                for check in kwargs.get("validators", [])
+                if not isinstance(check, WithinLimit)
+            ]
+        return field_class, kwargs
 
 
 class CitySummarySerializer(serializers.ModelSerializer):

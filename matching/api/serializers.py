@@ -160,3 +160,21 @@ class MatchRunSerializer(serializers.ModelSerializer):
             "recoveries",
         ]
         read_only_fields = fields
+
+
+class PairSerializer(serializers.Serializer):
+    """A match named by its two cities (``/api/matches/pair/``): lasting, unlike row ids."""
+
+    donor = CitySummarySerializer(read_only=True)
+    recipient = CitySummarySerializer(read_only=True)
+    stored = serializers.BooleanField(
+        read_only=True,
+        help_text="True: the active run's row. False: not stored there, scored just now with "
+        "the run's weights (``id`` is null; ranks are null outside the top K).",
+    )
+    match = MatchSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Null when the two do not fit (the donor offers none of the needs).",
+    )
+    page = serializers.CharField(read_only=True, help_text="The pair's page on the site.")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -18,7 +20,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,20 +29,21 @@ from rest_framework.response import Response
 from cities.api.permissions import AgencyMayCreate
 from cities.models import City
 from matching import services
+from matching.exports import matches_csv
 from matching.filtersets import MatchFilterSet, MatchRunFilterSet
 from matching.models import COMPONENTS, Match, MatchRun
+from matching.services.pairs import UnknownCity, find_pair
 from toolkit.api.exceptions import Conflict
 from toolkit.api.mixins import CSVExportMixin
 from toolkit.api.pagination import WindowCountPagination
-from toolkit.api.renderers import CSVLayout
 
 from .serializers import (
     CityMatchSerializer,
     MatchRunSerializer,
     MatchSerializer,
+    PairSerializer,
 )
 
-MATCH_CSV_LAYOUT = CSVLayout(inline=("components",))
 MATCH_EXAMPLE = {
     "id": 120,
     "run": 3,
@@ -80,7 +84,15 @@ MATCH_EXAMPLE = {
 }
 
 
-class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
+class MatchCSVMixin(CSVExportMixin):
+    """The match download of the pages (``matching.exports``): same columns, streamed."""
+
+    def csv_response(self, objects: QuerySet | Iterable) -> StreamingHttpResponse:
+        stamp = timezone.localdate().isoformat()
+        return matches_csv(objects, filename=f"citymatch-{self.get_csv_filename()}-{stamp}.csv")
+
+
+class MatchViewSet(MatchCSVMixin, viewsets.ReadOnlyModelViewSet):
     """Scored donor/recipient pairs of a run (the active run unless ``run`` is given)."""
 
     serializer_class = MatchSerializer
@@ -88,7 +100,6 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
     csv_filename = "matches"
-    csv_layout = MATCH_CSV_LAYOUT
 
     def get_page_source(self) -> QuerySet:
         # A page is read as rows of the columns its JSON shows, not as model instances:
@@ -114,6 +125,47 @@ class MatchViewSet(CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(examples=[OpenApiExample("A match", value=MATCH_EXAMPLE)])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("donor", str, required=True, description="Donor's slug or id."),
+            OpenApiParameter(
+                "recipient", str, required=True, description="Recipient's slug or id."
+            ),
+        ],
+        responses={
+            200: PairSerializer,
+            400: OpenApiResponse(description="donor or recipient not given."),
+            404: OpenApiResponse(description="No city has that slug or id."),
+        },
+        description=(
+            "The match of two cities in the active run, by their slugs (or ids): the address "
+            "to keep, since match ids change with every rescoring and run. A pair the run does "
+            "not store is scored now with the run's weights (``stored`` false)."
+        ),
+        filters=False,
+    )
+    @action(detail=False, url_path="pair", pagination_class=None, filterset_class=None)
+    def pair(self, request: Request) -> Response:
+        keys = {side: request.query_params.get(side, "").strip() for side in ("donor", "recipient")}
+        missing = {side: ["Give the city's slug or id."] for side, key in keys.items() if not key}
+        if missing:
+            raise ValidationError(missing)
+        try:
+            found = find_pair(donor=keys["donor"], recipient=keys["recipient"])
+        except UnknownCity as error:
+            raise NotFound(str(error)) from None
+        page = reverse(
+            "match-detail", kwargs={"donor": found.donor.slug, "recipient": found.recipient.slug}
+        )
+        data = {
+            "donor": found.donor,
+            "recipient": found.recipient,
+            "stored": found.stored,
+            "match": found.match,
+            "page": request.build_absolute_uri(page),
+        }
+        return Response(PairSerializer(data).data)
 
 
 @extend_schema_view(
@@ -208,14 +260,13 @@ ROLES = ("recipient", "donor")
         ),
     ],
 )
-class CityMatchesView(CSVExportMixin, generics.ListAPIView):
+class CityMatchesView(MatchCSVMixin, generics.ListAPIView):
     """Matches of one city, with the filters of /api/matches/ (the city on either side)."""
 
     serializer_class = CityMatchSerializer
     filterset_class = MatchFilterSet
     pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
-    csv_layout = MATCH_CSV_LAYOUT
 
     def get_csv_filename(self) -> str:
         return f"matches-{self.city.slug}"

@@ -310,3 +310,55 @@ def flag_existing_partnership(*, first_id: int, second_id: int, cooperating: boo
         donor_id=second_id, recipient_id=first_id
     )
     return Match.objects.of_active_run().filter(pair).update(existing_partnership=cooperating)
+
+
+def score_pair(*, donor: City, recipient: City) -> Match | None:
+    """The pair scored now with the active run's weights (the default profile's without one).
+
+    For a pair that the active run does not store (it fell out of both top K lists, or one of
+    the cities changed since): an unsaved ``Match`` with both cities and the run attached and
+    each city's rank among ALL its partners, kept only where it is within top K as a run would.
+    None when the two do not fit (the donor offers nothing the recipient needs, or a city has
+    no such role). Two one-city scorings, O(N) each, nothing stored.
+    """
+    run = MatchRun.objects.active()
+    params = params_from_snapshot(run.weights) if run else params_for(default_profile())
+    inputs = current_inputs()
+    rows = inputs.rows_of(sorted({donor.pk, recipient.pk}))
+    if len(rows) < 2:
+        invalidate_inputs()
+        inputs = current_inputs()
+        rows = inputs.rows_of(sorted({donor.pk, recipient.pk}))
+        if len(rows) < 2:
+            return None
+    row_of = {int(inputs.arrays.ids[row]): int(row) for row in rows}
+    donor_row, recipient_row = row_of[donor.pk], row_of[recipient.pk]
+    prepared = _prepared(inputs, params)
+    as_recipient = score_city(
+        inputs.arrays, recipient_row, params, as_role="recipient", prepared=prepared
+    )
+    found = np.flatnonzero(np.asarray(as_recipient.donor) == donor_row)
+    if not len(found):
+        return None
+    position = int(found[0])
+    as_donor = score_city(inputs.arrays, donor_row, params, as_role="donor", prepared=prepared)
+    donor_side = np.flatnonzero(np.asarray(as_donor.recipient) == recipient_row)
+
+    def within_top(rank: int) -> int:
+        return rank if 0 < rank <= params.top_k else 0
+
+    recipient_rank = within_top(position + 1)
+    donor_rank = within_top(int(donor_side[0]) + 1 if len(donor_side) else 0)
+    one = Matches(
+        **{
+            **{name: np.asarray(getattr(as_recipient, name))[[position]] for name in _MATCH_FIELDS},
+            "donor_rank": np.array([donor_rank], dtype=np.int64),
+            "recipient_rank": np.array([recipient_rank], dtype=np.int64),
+        }
+    )
+    explained = explain(inputs, one, partnerships=existing_partnership_pairs())
+    (match,) = match_objects(explained, run_id=run.pk if run else None)
+    match.donor, match.recipient = donor, recipient
+    if run is not None:
+        match.run = run
+    return match

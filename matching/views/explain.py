@@ -223,6 +223,17 @@ class Costs:
         available = self.donor_budget + self.recipient_cofunding
         return round(100 * available / self.typical_cost) if self.typical_cost else 0
 
+    @property
+    def coverage_words(self) -> str:
+        """How much of the cost the two can pay, as a person says it: "about 40% of", "the
+        whole", "more than the whole" (never "about 1000% of")."""
+        percent = self.coverage_percent
+        if percent > 100:
+            return "more than the whole"
+        if percent == 100:
+            return "the whole"
+        return f"about {percent}% of"
+
 
 def costs(match: Match, evidence: PracticeEvidence) -> Costs:
     snapshot = match.run.weights if match.run_id and isinstance(match.run.weights, dict) else {}
@@ -285,7 +296,7 @@ def sentences(
     said.append(_capacity_sentence(match.donor, match.recipient))
     said.append(
         f"{donor}'s cooperation budget ({usd(cost.donor_budget)} a year) and {recipient}'s "
-        f"co-funding ({usd(cost.recipient_cofunding)}) cover about {cost.coverage_percent}% of "
+        f"co-funding ({usd(cost.recipient_cofunding)}) cover {cost.coverage_words} "
         f"a typical practice's cost ({usd(cost.typical_cost)})."
     )
     return said

@@ -6,6 +6,7 @@ the browser's filter labels and side cities, and everything the match page expla
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, OuterRef, Q
@@ -16,8 +17,11 @@ from cities.models import City, CityAreaLevel, Organization
 
 from ..filtersets import MatchFilterSet
 from ..models import Match
+from ..services import score_city_against_all
+from ..vocabulary import COMPONENTS, DEFAULT_WEIGHTS, InvalidWeights, clean_weights
 from .common import area_names
 from .explain import (
+    COMPONENT_TEXT,
     area_rows,
     component_bars,
     costs,
@@ -130,3 +134,41 @@ def explained(match: Match) -> dict:
         "languages": shared_languages(match),
         "organizations": supporting_organizations(match, codes),
     }
+
+
+TRY_TOP = 5
+
+
+def try_weights(match: Match, query: Mapping[str, str]) -> dict:
+    """The match page's "try other weights" panel: the recipient rescored now with the
+    weights typed in (``w_<component>``, over the default profile's), through the service the
+    API scores on the fly with; nothing is stored. Without weights typed in, the inputs show
+    the weights of the run the match comes from."""
+    snapshot = match.run.weights if match.run_id and isinstance(match.run.weights, dict) else {}
+    current = {**DEFAULT_WEIGHTS, **(snapshot.get("weights") or {})}
+    typed = {
+        name: query[f"w_{name}"].strip()
+        for name in COMPONENTS
+        if query.get(f"w_{name}", "").strip()
+    }
+    inputs = [
+        {"name": name, "label": COMPONENT_TEXT[name][0], "value": typed.get(name, current[name])}
+        for name in COMPONENTS
+    ]
+    panel: dict = {"inputs": inputs, "tried": bool(typed), "errors": [], "top": []}
+    if not typed:
+        return panel
+    try:
+        weights = clean_weights(typed)
+        scored = score_city_against_all(city=match.recipient, as_role="recipient", weights=weights)
+    except InvalidWeights as problem:
+        panel["errors"] = problem.messages
+        return panel
+    position = next((i for i, m in enumerate(scored) if m.donor_id == match.donor_id), None)
+    panel.update(
+        top=scored[:TRY_TOP],
+        rank=None if position is None else position + 1,
+        score=None if position is None else scored[position].score,
+        donors=len(scored),
+    )
+    return panel

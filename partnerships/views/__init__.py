@@ -5,7 +5,7 @@ My city, the city page, the match browser, the match page and its citizen brief.
 from .cities import city_detail
 from .home import my_city
 from .interest import interest_accept, interest_decline, interest_inbox, interest_send
-from .matches import match_brief, match_detail, match_list
+from .matches import match_brief, match_detail, match_list, match_moved
 from .partnerships import (
     partnership_detail,
     partnership_edit,
@@ -42,6 +42,7 @@ __all__ = [
     "match_brief",
     "match_detail",
     "match_list",
+    "match_moved",
     "milestone_toggle",
     "my_city",
     "partnership_detail",

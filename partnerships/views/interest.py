@@ -10,19 +10,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from matching.models import Match
-
 from ..forms import DeclineForm, InterestForm
 from ..models import ExpressionOfInterest
 from ..permissions import can_act_for, can_answer
 from ..services import interest as service
 from .common import run_service
+from .matches import fitting_match
 
 
 @login_required
-def interest_send(request: HttpRequest, pk: int) -> HttpResponse:
+def interest_send(request: HttpRequest, donor: str, recipient: str) -> HttpResponse:
     """GET: the form on its own page; POST (also from the match page): send it."""
-    match = get_object_or_404(Match.objects.for_detail(), pk=pk)
+    match = fitting_match(donor, recipient)
     cities = [city for city in (match.donor, match.recipient) if can_act_for(request.user, city.pk)]
     if not cities:
         raise PermissionDenied("Only editors of one of the two cities may express interest.")

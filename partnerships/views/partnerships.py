@@ -43,6 +43,7 @@ from ..services import details, ledger, pipeline, steps
 from ..services.expansion import suggest_areas
 from .common import get_partnership, run_service
 from .context import reasons_from_match
+from .matches import fitting_match
 
 
 def _member_programmes(match: Match):
@@ -57,8 +58,8 @@ def _member_programmes(match: Match):
 
 
 @login_required
-def partnership_start(request: HttpRequest, pk: int) -> HttpResponse:
-    match = get_object_or_404(Match.objects.for_detail(), pk=pk)
+def partnership_start(request: HttpRequest, donor: str, recipient: str) -> HttpResponse:
+    match = fitting_match(donor, recipient)
     if not (
         can_act_for(request.user, match.donor_id) or can_act_for(request.user, match.recipient_id)
     ):

@@ -54,8 +54,8 @@ def test_the_list_page_costs_a_fixed_number_of_queries(client, django_assert_num
     for _ in range(many):
         BestPracticeFactory(areas=["waste", "air"])
     # count, page of practices, their policy areas, then the filter form's area and sector
-    # choices.
-    with django_assert_num_queries(5):
+    # choices and the countries that have published practices.
+    with django_assert_num_queries(6):
         response = client.get(reverse("practice-list"))
     assert response.content.decode().count('class="card practice-card"') == many
 
@@ -320,3 +320,25 @@ def test_the_city_filter_names_the_city(client):
     html = client.get(reverse("practice-list"), {"city": practice.city_id}).content.decode()
     assert "Practices of <strong>Durban</strong> (South Africa) only." in html
     assert "Elsewhere" not in html
+
+
+def test_the_catalogue_filters_speak_to_an_officer(client):
+    BestPracticeFactory(city=CityFactory(country="JP"), areas=["waste"])
+    BestPracticeFactory(city=CityFactory(country="VN"), areas=["air"])
+    CityFactory(country="FR")  # a city without practices: its country is no choice
+    response = client.get(reverse("practice-list"))
+    form = response.context["form"]
+    assert list(form.fields["country"].choices) == [
+        ("", "Any country"),
+        ("JP", "Japan"),
+        ("VN", "Vietnam"),
+    ]
+    sort = dict(form.fields["ordering"].choices)
+    assert sort["-published_at"] == "Newest first"
+    assert sort["-co2_avoided"] == "Most CO₂ avoided"
+    page = response.content.decode()
+    for api_words in ("ISO 3166-1", "Policy area code", "ISIC section letter", "published_at,"):
+        assert api_words not in page
+    assert "---------" not in page
+    newest = client.get(reverse("practice-list"), {"ordering": "-published_at"})
+    assert newest.context["filters_valid"]

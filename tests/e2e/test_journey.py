@@ -94,7 +94,7 @@ def test_editor_journey(live_server, browser, width):
 
     # The best match: its score and why.
     rows.first.locator("a.score").click()
-    page.wait_for_url(re.compile(r"/matches/\d+/$"))
+    page.wait_for_url(re.compile(r"/matches/[-\w]+/[-\w]+/$"))
     main = page.inner_text("main")
     assert re.search(r"\w+ could help Hue", page.inner_text("h1"))
     assert page.locator("#breakdown-title ~ .bars svg[role=img]").count() == 8

@@ -17,20 +17,26 @@ Interest = ExpressionOfInterest
 
 def send(client, match, **data):
     payload = {"message": "Your composting is what we need.", "policy_areas": ["waste"], **data}
-    return client.post(reverse("interest-send", args=[match.pk]), payload)
+    return client.post(
+        reverse("interest-send", args=[match.donor.slug, match.recipient.slug]), payload
+    )
 
 
 def test_the_match_page_offers_interest_and_a_partnership_to_editors(
     client, match, recipient_editor
 ):
     client.force_login(recipient_editor)
-    page = client.get(reverse("match-detail", args=[match.pk])).content.decode()
+    page = client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    ).content.decode()
     assert "Express interest" in page
-    assert reverse("interest-send", args=[match.pk]) in page
-    assert reverse("partnership-start", args=[match.pk]) in page
+    assert reverse("interest-send", args=[match.donor.slug, match.recipient.slug]) in page
+    assert reverse("partnership-start", args=[match.donor.slug, match.recipient.slug]) in page
     client.force_login(UserFactory())
-    page = client.get(reverse("match-detail", args=[match.pk])).content.decode()
-    assert reverse("interest-send", args=[match.pk]) not in page
+    page = client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    ).content.decode()
+    assert reverse("interest-send", args=[match.donor.slug, match.recipient.slug]) not in page
     assert "Editors of Kitakyushu or Surabaya can express interest" in page
 
 
@@ -167,7 +173,7 @@ def test_an_answered_message_cannot_be_answered_again(client, match, donor_edito
 
 
 def _browser_ids(client, **params):
-    response = client.get(reverse("match-list"), params)
+    response = client.get(reverse("match-list"), {"scope": "all", **params})
     assert response.status_code == 200
     return response, [m.pk for m in response.context["page"].object_list]
 

@@ -37,7 +37,9 @@ def page_of(client, partnership) -> str:
 
 def test_start_form_is_prefilled_from_the_match(client, match, donor_editor):
     client.force_login(donor_editor)
-    response = client.get(reverse("partnership-start", args=[match.pk]))
+    response = client.get(
+        reverse("partnership-start", args=[match.donor.slug, match.recipient.slug])
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert form.initial["policy_areas"] == ["waste", "air"]
@@ -48,7 +50,7 @@ def test_start_form_is_prefilled_from_the_match(client, match, donor_editor):
 def test_starting_a_partnership_from_the_match_page(client, match, donor_editor):
     client.force_login(donor_editor)
     response = client.post(
-        reverse("partnership-start", args=[match.pk]),
+        reverse("partnership-start", args=[match.donor.slug, match.recipient.slug]),
         {"kind": "donor_recipient", "policy_areas": ["waste"], "reasons": "Composting first."},
     )
     partnership = Partnership.objects.get()
@@ -57,17 +59,27 @@ def test_starting_a_partnership_from_the_match_page(client, match, donor_editor)
     page = page_of(client, partnership)
     assert "Composting first." in page and 'Score <span class="score">81.5</span>' in page
     # The match page now points to it instead of offering a second one.
-    page = client.get(reverse("match-detail", args=[match.pk])).content.decode()
+    page = client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    ).content.decode()
     assert "already have a partnership" in page
     assert reverse("partnership-detail", args=[partnership.pk]) in page
 
 
 def test_start_refuses_a_missing_area_and_strangers(client, match, donor_editor):
     client.force_login(donor_editor)
-    response = client.post(reverse("partnership-start", args=[match.pk]), {"kind": "peers"})
+    response = client.post(
+        reverse("partnership-start", args=[match.donor.slug, match.recipient.slug]),
+        {"kind": "peers"},
+    )
     assert response.status_code == 200 and "Nothing was saved" in response.content.decode()
     client.force_login(UserFactory())
-    assert client.get(reverse("partnership-start", args=[match.pk])).status_code == 403
+    assert (
+        client.get(
+            reverse("partnership-start", args=[match.donor.slug, match.recipient.slug])
+        ).status_code
+        == 403
+    )
     assert not Partnership.objects.exists()
 
 

@@ -68,7 +68,9 @@ def test_a_city_without_department_sees_it_on_its_page(client, recipient, donor,
 
 def test_and_on_its_matches(client, match, supporters, recipient_editor):
     client.force_login(recipient_editor)
-    page = client.get(reverse("match-detail", args=[match.pk])).content.decode()
+    page = client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    ).content.decode()
     assert "Support for Surabaya" in page and "Clean Air Asia Cities" in page
     assert "Andean Water" not in page
 
@@ -90,7 +92,9 @@ def test_donors_that_mentored_before_are_marked_on_matches(client, run, match, r
     PartnershipFactory(donor=match.donor, status="concluded")
     for url in (reverse("match-list"), reverse("city-detail", args=[match.recipient.slug])):
         assert "experienced mentor" in client.get(url).content.decode(), url
-    page = client.get(reverse("match-detail", args=[match.pk])).content.decode()
+    page = client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    ).content.decode()
     assert "Kitakyushu: experienced mentor" in page
 
 

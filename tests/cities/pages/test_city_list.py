@@ -25,7 +25,9 @@ def test_city_list_filters_narrow_the_result(editor_client, recipient, donor):
     body = everything.content.decode()
     assert '<label for="id_offers">Offers expertise in</label>' in body
     assert "Expertise level 2 (proven) or more." in body
-    assert re.search(r'<select id="id_country" name="country"><option value="" selected>Any<', body)
+    assert re.search(
+        r'<select id="id_country" name="country"><option value="" selected>Any country<', body
+    )
     assert "---------" not in body
 
     needs_waste = text(editor_client.get(reverse("city-list"), {"needs": "waste"}))
@@ -57,10 +59,10 @@ def test_city_list_paginates_and_keeps_filters_in_page_links(editor_client):
 def test_city_list_query_count_is_fixed(editor_client, django_assert_num_queries, count):
     for _ in range(count):
         CityFactory(needs={"waste": 2}, sectors={"E": 0.3})
-    # session, user, the policy-area and sector codes of the filters, count, cities, levels,
-    # sectors
+    # session, user, the policy-area and sector codes of the filters, the countries that have
+    # cities, count, cities, levels, sectors
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert editor_client.get(reverse("city-list")).status_code == 200
 
 
@@ -107,3 +109,13 @@ def test_city_page_query_count_is_fixed(
     # +1: the navigation's unread notifications.
     with django_assert_num_queries(17):
         assert editor_client.get(reverse("city-detail", args=[recipient.slug])).status_code == 200
+
+
+def test_the_country_filter_offers_only_countries_with_cities(editor_client):
+    CityFactory(country="JP")
+    CityFactory(country="VN")
+    form = editor_client.get(reverse("city-list")).context["form"]
+    codes = [code for code, _ in form.fields["country"].choices]
+    assert codes[0] == "" and "AQ" not in codes and "BV" not in codes
+    assert {"JP", "VN"} <= set(codes)
+    assert form.fields["country"].choices[0] == ("", "Any country")

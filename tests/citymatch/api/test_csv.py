@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.factories import CityFactory, MatchFactory, OrganizationFactory
+from tests.factories import CityFactory, MatchFactory, OrganizationFactory, UserFactory
 from toolkit.api.renderers import CSVLayout
 
 pytestmark = pytest.mark.django_db
@@ -82,15 +82,15 @@ def test_match_csv_flattens_cities_and_components(user_client, active_run):
     row = rows[0]
     assert list(row)[:8] == [
         "id", "run", "donor_id", "donor_name", "donor_slug", "donor_country",
-        "donor_population", "recipient_id",
+        "donor_population (inhabitants)", "recipient_id",
     ]  # fmt: skip
     assert row["id"] == str(match.pk)
     assert row["donor_name"] == "Kitakyushu"
     assert row["recipient_name"] == "'@Surabaya"
-    assert row["need_fit"] == "0.5" and row["language"] == "1.0"
+    assert row["need_fit (0-1)"] == "0.5" and row["language (0-1)"] == "1.0"
     assert row["recipient_rank"] == ""
-    assert row["top_areas"] == "waste:3:3;air:2:3"
-    assert row["practices"] == "4:Takakura composting"
+    assert row["top_areas (area:need:expertise, 0-3)"] == "waste:3:3;air:2:3"
+    assert row["practices (id:title)"] == "4:Takakura composting"
     assert row["gives_back"] == "economy;education"
     assert row["existing_partnership"] == "false"
 
@@ -125,3 +125,18 @@ def test_city_detail_answers_one_csv_row(user_client):
     city = CityFactory(name="Osaka", needs={"water": 3})
     rows = read_csv(user_client.get(f"/api/cities/{city.pk}/", {"format": "csv"}))
     assert [(row["name"], row["needs"]) for row in rows] == [("Osaka", "water:3")]
+
+
+def test_the_page_and_the_api_write_the_same_rounded_columns(user_client, client, active_run):
+    MatchFactory(run=active_run, score=71.26, need_fit=0.123456789, size_ratio=2.1089883920060064)
+    api_text = b"".join(
+        user_client.get("/api/matches/", {"format": "csv"}).streaming_content
+    ).decode()
+    client.force_login(UserFactory())
+    page_text = b"".join(client.get("/matches/", {"format": "csv"}).streaming_content).decode()
+    assert api_text == page_text
+    row = next(csv.DictReader(io.StringIO(page_text)))
+    assert row["score (0-100)"] == "71.3"
+    assert row["need_fit (0-1)"] == "0.123"
+    assert row["size_ratio (larger/smaller population)"] == "2.11"
+    assert "2.1089883920060064" not in page_text

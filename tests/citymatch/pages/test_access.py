@@ -15,8 +15,8 @@ def _pages(match, recipient, active_run) -> list[str]:
         reverse("city-edit", args=[recipient.slug]),
         reverse("city-map", args=[recipient.slug]),
         reverse("match-list"),
-        reverse("match-detail", args=[match.pk]),
-        reverse("match-brief", args=[match.pk]),
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug]),
+        reverse("match-brief", args=[match.donor.slug, match.recipient.slug]),
         reverse("run-list"),
         reverse("run-detail", args=[active_run.pk]),
         reverse("password_change"),
@@ -46,5 +46,5 @@ def test_anonymous_home_is_a_public_landing_page_with_the_catalogue(client):
 
 def test_unknown_objects_are_404(editor_client):
     assert editor_client.get(reverse("city-detail", args=["nowhere-xx"])).status_code == 404
-    assert editor_client.get(reverse("match-detail", args=[999999])).status_code == 404
+    assert editor_client.get(reverse("match-moved", args=[999999])).status_code == 404
     assert editor_client.get(reverse("run-detail", args=[999999])).status_code == 404

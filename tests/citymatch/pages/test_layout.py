@@ -20,8 +20,8 @@ def _urls(match, recipient, active_run) -> list[str]:
         reverse("city-edit", args=[recipient.slug]),
         reverse("city-map", args=[recipient.slug]),
         reverse("match-list"),
-        reverse("match-detail", args=[match.pk]),
-        reverse("match-brief", args=[match.pk]),
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug]),
+        reverse("match-brief", args=[match.donor.slug, match.recipient.slug]),
         reverse("run-list"),
         reverse("run-detail", args=[active_run.pk]),
         reverse("password_change"),
@@ -58,6 +58,6 @@ def test_staff_see_the_admin_link(client, staff_user):
 
 def test_errors_use_the_site_layout(client, user):
     client.force_login(user)
-    response = client.get(reverse("match-detail", args=[424242]))
+    response = client.get(reverse("match-moved", args=[424242]))
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()

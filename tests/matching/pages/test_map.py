@@ -18,7 +18,10 @@ def test_map_draws_lines_to_the_partners_linked_to_their_matches(editor_client, 
     response = editor_client.get(reverse("city-map", args=[recipient.slug]))
     body = response.content.decode()
     assert re.search(r'<svg viewBox="[\d. ]+"', body) and '<desc id="map-desc">' in body
-    assert f'<a href="{reverse("match-detail", args=[match.pk])}">' in body
+    assert (
+        f'<a href="{reverse("match-detail", args=[match.donor.slug, match.recipient.slug])}">'
+        in body
+    )
     # Hue at 16.46 N, 107.59 E; Kitakyushu (the factory's) at 33.88 N, 130.88 E.
     hx, hy = project(16.46, 107.59)
     kx, ky = project(33.88, 130.88)

@@ -37,7 +37,7 @@ def _rows(response) -> list[str]:
 
 
 def test_lists_the_active_run_with_badges_and_labelled_filters(editor_client, second_match):
-    response = editor_client.get(reverse("match-list"))
+    response = editor_client.get(reverse("match-list"), {"scope": "all"})
     page = text(response)
     assert "2 matches" in page
     assert _rows(response) == ["Kitakyushu", "Osaka"]
@@ -104,7 +104,8 @@ def test_csv_has_exactly_the_filtered_rows_and_escapes_formulas(editor_client, s
         "Osaka",
         "Kitakyushu",
     ]
-    assert rows[2]["need_fit"] == "0.9" and rows[2]["top_areas"] == "waste:3:3;air:2:3"
+    assert rows[2]["need_fit (0-1)"] == "0.9"
+    assert rows[2]["top_areas (area:need:expertise, 0-3)"] == "waste:3:3;air:2:3"
     only_transport = editor_client.get(
         reverse("match-list"), {"policy_area": "transport", "format": "csv"}
     )
@@ -157,8 +158,47 @@ def test_pagination(editor_client, match):
 def test_query_count_is_fixed(editor_client, django_assert_num_queries, match, count):
     many_matches(match.run, match.recipient, count)
     # session, user, runs, the policy-area and sector codes of the filters (the page reads the
-    # area names from the same cache), my cities, count, the mutually interested pairs, the page
+    # area names from the same cache), my cities, the countries that have cities, count, the
+    # mutually interested pairs, the page
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = editor_client.get(reverse("match-list"), {"policy_area": "waste"})
         assert response.status_code == 200
+
+
+def test_an_officer_lands_on_their_own_citys_matches(editor_client, match, second_match):
+    """The editor of Hue sees Hue's matches on both sides first; "All matches" shows all."""
+    response = editor_client.get(reverse("match-list"))
+    page = text(response)
+    hue = match.recipient
+    assert f"Either side: {hue.name}" in page
+    shown = response.context["page"].object_list
+    assert shown and all(hue.pk in (m.donor_id, m.recipient_id) for m in shown)
+    everything = editor_client.get(reverse("match-list"), {"scope": "all"})
+    assert len(everything.context["page"].object_list) > len(shown)
+    assert 'href="/matches/?scope=all" aria-current="true"' in everything.content.decode()
+
+
+def test_a_rank_outside_the_top_list_is_explained(editor_client, match):
+    match.donor_rank = None
+    match.save(update_fields=["donor_rank"])
+    page = text(editor_client.get(reverse("match-list"), {"scope": "all"}))
+    assert f"not in {match.donor.name}'s top" in page
+
+
+def test_synthetic_cities_can_be_hidden(editor_client, match, second_match):
+    second_match.donor.is_synthetic = True
+    second_match.donor.save(update_fields=["is_synthetic"])
+    url = reverse("match-list")
+    both = _rows(editor_client.get(url, {"scope": "all"}))
+    real = _rows(editor_client.get(url, {"scope": "all", "real_only": "true"}))
+    assert second_match.donor.name in both and second_match.donor.name not in real
+    assert "Hide synthetic demonstration cities" in text(editor_client.get(url))
+
+
+def test_the_country_filters_offer_only_countries_with_cities(editor_client, second_match):
+    form = editor_client.get(reverse("match-list"), {"scope": "all"}).context["form"]
+    for side in ("recipient", "donor"):
+        choices = list(form.fields[f"{side}_country"].choices)
+        assert choices[0] == ("", "Any country")
+        assert ("VN", "Vietnam") in choices and ("AQ", "Antarctica") not in choices

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from bestpractices.models import ActionStep, BestPractice, Lesson
-from tests.factories import BestPracticeFactory, MatchFactory, MatchRunFactory, OrganizationFactory
+from tests.factories import BestPracticeFactory, OrganizationFactory
 from tests.html import parse, text
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,9 @@ def practice(donor):
 def test_match_page_explains_the_score(editor_client, match, practice, donor):
     BestPracticeFactory(city=donor, title="Unrelated draft", status=BestPractice.Status.DRAFT)
     BestPracticeFactory(city=donor, title="Harbour works", areas=["transport"])
-    response = editor_client.get(reverse("match-detail", args=[match.pk]))
+    response = editor_client.get(
+        reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+    )
     body = response.content.decode()
     page = text(response)
     assert parse(response).h1 == 1
@@ -75,22 +77,28 @@ def test_match_page_lists_organizations_of_the_countries_and_areas(editor_client
     elsewhere.policy_areas.set(PolicyArea.objects.filter(code="waste"))
     other_area = OrganizationFactory(name="Health Network", countries=["VN"])
     other_area.policy_areas.set(PolicyArea.objects.filter(code="health"))
-    page = text(editor_client.get(reverse("match-detail", args=[match.pk])))
+    page = text(
+        editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug]))
+    )
     assert "World Cities Fund" in page and "worldwide" in page
     assert "Vietnam Waste Agency" in page and "Vietnam" in page
     assert "Andes Water Bank" not in page and "Health Network" not in page
 
 
 def test_match_page_without_practices_or_organizations(editor_client, match):
-    page = text(editor_client.get(reverse("match-detail", args=[match.pk])))
+    page = text(
+        editor_client.get(reverse("match-detail", args=[match.donor.slug, match.recipient.slug]))
+    )
     assert "has no published best practice in these areas yet" in page
     assert "No organization in CityMatch supports these areas" in page
 
 
-def test_a_match_of_an_earlier_run_is_marked(editor_client, match):
-    old = MatchFactory(run=MatchRunFactory(is_active=False), recipient=match.recipient)
-    page = text(editor_client.get(reverse("match-detail", args=[old.pk])))
-    assert "which is not the current run" in page
+def test_an_address_by_row_id_leads_to_the_pair(editor_client, match):
+    response = editor_client.get(reverse("match-moved", args=[match.pk]))
+    assert response.status_code == 301
+    assert response["Location"] == f"/matches/{match.donor.slug}/{match.recipient.slug}/"
+    brief = editor_client.get(f"/matches/{match.pk}/brief/")
+    assert brief["Location"] == f"/matches/{match.donor.slug}/{match.recipient.slug}/brief/"
 
 
 @pytest.mark.parametrize("practices", [1, 6])
@@ -107,16 +115,27 @@ def test_match_page_query_count_is_fixed(
     cache.clear()
     # +1: the navigation's unread notifications.
     with django_assert_num_queries(16):
-        assert editor_client.get(reverse("match-detail", args=[match.pk])).status_code == 200
+        assert (
+            editor_client.get(
+                reverse("match-detail", args=[match.donor.slug, match.recipient.slug])
+            ).status_code
+            == 200
+        )
     cache.clear()
-    # +1: the navigation's unread notifications.
     with django_assert_num_queries(12):
-        assert editor_client.get(reverse("match-brief", args=[match.pk])).status_code == 200
+        assert (
+            editor_client.get(
+                reverse("match-brief", args=[match.donor.slug, match.recipient.slug])
+            ).status_code
+            == 200
+        )
 
 
 def test_citizen_brief_answers_why_spend_tax_money(editor_client, match, practice):
     OrganizationFactory(name="JICA", countries=["VN"]).policy_areas.set([])
-    response = editor_client.get(reverse("match-brief", args=[match.pk]))
+    response = editor_client.get(
+        reverse("match-brief", args=[match.donor.slug, match.recipient.slug])
+    )
     page = text(response)
     assert parse(response).h1 == 1
     for heading in (
@@ -142,6 +161,27 @@ def test_citizen_brief_answers_why_spend_tax_money(editor_client, match, practic
 
 
 def test_brief_without_practices_still_gives_first_steps_and_an_honest_risk(editor_client, match):
-    page = text(editor_client.get(reverse("match-brief", args=[match.pk])))
+    page = text(
+        editor_client.get(reverse("match-brief", args=[match.donor.slug, match.recipient.slug]))
+    )
     assert "Agree on one small pilot project in solid waste management" in page
     assert "has not published what went wrong" in page
+
+
+@pytest.mark.parametrize(
+    ("budget", "words"),
+    [(0, "about 0% of"), (5_000_000, "more than the whole")],
+)
+def test_the_brief_says_how_much_of_the_cost_is_covered_in_words(
+    editor_client, match, donor, recipient, budget, words
+):
+    donor.cooperation_budget_usd = budget
+    donor.save(update_fields=["cooperation_budget_usd"])
+    recipient.cofunding_usd = 0
+    recipient.save(update_fields=["cofunding_usd"])
+    url = reverse("match-brief", args=[match.donor.slug, match.recipient.slug])
+    page = text(editor_client.get(url))
+    assert f"{words} the cost." in page
+    assert not re.search(r"\d{4,}%", page)
+    detail = text(editor_client.get(match.get_absolute_url()))
+    assert f"cover {words} a typical practice's cost" in detail
