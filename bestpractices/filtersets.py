@@ -129,8 +129,12 @@ class BestPracticeFilterSet(django_filters.FilterSet):
     waste_diverted_min = FigureFilter(
         field_name="waste_diverted_t_per_year", label="Waste diverted at least (t/yr)"
     )
-    people_served_min = FigureFilter(field_name="people_served", label="People served at least")
-    jobs_created_min = FigureFilter(field_name="jobs_created", label="Jobs created at least")
+    people_served_min = IntegerFilter(
+        field_name="people_served", lookup_expr="gte", label="People served at least"
+    )
+    jobs_created_min = IntegerFilter(
+        field_name="jobs_created", lookup_expr="gte", label="Jobs created at least"
+    )
     status = django_filters.ChoiceFilter(
         choices=BestPractice.Status.choices,
         method="filter_status",

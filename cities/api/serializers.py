@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from django.db import models
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
@@ -147,9 +149,28 @@ def _city_field_names() -> list[str]:
     return [*names, "updated_at"]
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """``true`` or ``false``, as the schema says, in JSON and in multipart parts alike (DRF's
+    own field also takes ``0``, ``on``, ``yes``... which the schema does not promise)."""
+
+    TRUE_VALUES = {True, "true", "True"}
+    FALSE_VALUES = {False, "false", "False"}
+    NULL_VALUES: set = set()
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, str) and not isinstance(self.root.initial_data, QueryDict):
+            self.fail("invalid", input=data)  # a JSON body says true or false, not "true"
+        return super().to_internal_value(data)
+
+
 class CitySerializer(serializers.ModelSerializer):
     """A city as API.md lists its fields; labels, help and limits come from the profile schema
     (through the model's fields)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+    }
 
     languages = serializers.ListField(
         child=serializers.CharField(max_length=2, validators=[language_code]),

@@ -84,6 +84,10 @@ MATCH_EXAMPLE = {
 }
 
 
+# A city's slug or id in a query: blank is refused (400), so the schema says so.
+CITY_KEY_SCHEMA = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+
 class MatchCSVMixin(CSVExportMixin):
     """The match download of the pages (``matching.exports``): same columns, streamed."""
 
@@ -128,9 +132,11 @@ class MatchViewSet(MatchCSVMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("donor", str, required=True, description="Donor's slug or id."),
             OpenApiParameter(
-                "recipient", str, required=True, description="Recipient's slug or id."
+                "donor", CITY_KEY_SCHEMA, required=True, description="Donor's slug or id."
+            ),
+            OpenApiParameter(
+                "recipient", CITY_KEY_SCHEMA, required=True, description="Recipient's slug or id."
             ),
         ],
         responses={

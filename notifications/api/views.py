@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,7 +54,10 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
         rows = Notification.objects.filter(recipient_id=self.request.user.pk).select_related(
             "content_type"
         )
-        if self.request.query_params.get("unread") in ("true", "1"):
+        unread = self.request.query_params.get("unread", "")
+        if unread not in ("", "true", "false"):
+            raise ValidationError({"unread": [f"Enter true or false, not {unread!r}."]})
+        if unread == "true":
             rows = rows.unread()
         return rows
 

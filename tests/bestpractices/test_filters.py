@@ -114,6 +114,8 @@ def test_query_and_filters_combine(practices):
         {"cost_max": "-1"},
         {"ordering": "secret"},
         {"co2_avoided_min": "x"},
+        {"people_served_min": "0.5"},
+        {"jobs_created_min": "1.5"},
         {"status": "deleted"},
     ],
 )

@@ -51,13 +51,13 @@ def test_consent_journey(live_server, browser):
     errors.watch(page)
     ho = Visit(page, live_server.url, "desktop-consent-hcmc")
     sign_in(ho, "hcmc-editor")
-    ho.go(f"/matches/{match.pk}/")
+    ho.go(f"/matches/{match.donor.slug}/{match.recipient.slug}/")
     cooperate = page.locator("#cooperate")
     cooperate.get_by_label("Why this partner").fill(
         "Kitakyushu's Eco-Town is what our waste plan needs; we would start with one district."
     )
     cooperate.get_by_role("button", name="Send to Kitakyushu").click()
-    page.wait_for_url(re.compile(rf"/matches/{match.pk}/$"))
+    page.wait_for_url(re.compile(rf"/matches/{match.donor.slug}/{match.recipient.slug}/$"))
     assert "Message sent to Kitakyushu's editors." in page.inner_text("main")
 
     # Kitakyushu sees the unread count, opens the notification and accepts.

@@ -279,6 +279,8 @@ def test_the_api_lists_only_your_own_and_marks_them_read(cities, api_client):
     assert api_client.get("/api/notifications/").json()["results"] == []
     assert api_client.post(f"/api/notifications/{notification.pk}/read/").status_code == 404
     api_client.force_authenticate(hcmc)
+    refused = api_client.get("/api/notifications/?unread=maybe")
+    assert refused.status_code == 400 and list(refused.json()) == ["unread"]
     rows = api_client.get("/api/notifications/?unread=true").json()["results"]
     assert [(r["kind"], r["is_read"], r["about"]) for r in rows] == [
         ("step_waiting", False, {"type": "city", "id": recipient.pk})

@@ -225,6 +225,10 @@ def test_anonymous_cannot_create_a_city(api_client):
             {"absorptive_capacity": ["Ensure this value is less than or equal to 5."]},
         ),
         ({"expertise": [1, 2]}, {"expertise": ['Expected an object such as {"waste": 2}.']}),
+        (
+            {"has_international_department": "true"},
+            {"has_international_department": ["Must be a valid boolean."]},
+        ),
     ],
 )
 def test_bad_city_is_400_with_field_errors_and_writes_nothing(agency_client, change, errors):
@@ -347,3 +351,14 @@ def test_out_of_range_values_are_400_not_500(agency_client, change):
     assert response.status_code == 400
     assert set(response.json()) == set(change)
     assert not City.objects.exists()
+
+
+@pytest.mark.parametrize(("value", "status"), [("true", 201), ("false", 201), ("0", 400)])
+def test_multipart_writes_take_true_or_false_for_yes_no_fields(agency_client, value, status):
+    fields = {k: v for k, v in NEW_CITY.items() if not isinstance(v, dict | list)}
+    response = agency_client.post(
+        "/api/cities/", {**fields, "has_international_department": value}, format="multipart"
+    )
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert list(response.json()) == ["has_international_department"]
