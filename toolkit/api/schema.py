@@ -82,7 +82,12 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
             for parameter in operation.get("parameters", []):
                 # django-filter reads an empty value as "no filter", and an empty page is the
                 # first; say so (an empty yes/no, number or choice is otherwise invalid).
-                if parameter.get("in") == "query" and parameter["name"] not in STRICT_PARAMS:
+                # A required parameter (the pair lookup's cities) must have a value.
+                if (
+                    parameter.get("in") == "query"
+                    and parameter["name"] not in STRICT_PARAMS
+                    and not parameter.get("required")
+                ):
                     parameter["allowEmptyValue"] = True
             responses = operation.setdefault("responses", {})
             for code in codes:
