@@ -5,12 +5,18 @@ The city page itself shows matches, so ``partnerships.views`` serves it (ARCHITE
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.views import i18n
+from django.views.decorators.http import require_POST
 
+from toolkit.i18n import SESSION_LANGUAGE_KEY, supported
 from toolkit.pages import active_filters, filter_form_for_people, paginate
 
 from . import services
@@ -91,3 +97,28 @@ def _saved(request: HttpRequest, form: CityProfileForm, city: City) -> bool:
             form.add_error(field if field in form.fields else None, errors)
         return False
     return True
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher: Django's cookie and redirect, remembered for the user.
+
+    The form posts the page's own path with its query string as ``next``, so the person stays
+    on the same page with the same filters.
+    """
+    response = i18n.set_language(request)
+    language = supported(request.POST.get("language"))
+    if language and request.user.is_authenticated:
+        services.save_language_choice(user=request.user, language=language)
+        request.session[SESSION_LANGUAGE_KEY] = language
+    return response
+
+
+def restore_saved_language(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """On sign-in, the person's saved language becomes the session's (no query per page)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    language = supported(services.saved_language(user))
+    if language:
+        request.session[SESSION_LANGUAGE_KEY] = language
+        translation.activate(language)

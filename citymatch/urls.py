@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "CityMatch administration"
-admin.site.site_title = "CityMatch admin"
+admin.site.site_header = _("CityMatch administration")
+admin.site.site_title = _("CityMatch admin")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
