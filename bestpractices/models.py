@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Organization, PolicyArea, Sector
 
@@ -36,16 +37,16 @@ def _range_error(low: int | None, high: int | None) -> bool:
 
 class BestPractice(models.Model):
     class Scale(models.TextChoices):
-        PILOT = "pilot", "Pilot"
-        DISTRICT = "district", "District"
-        CITYWIDE = "citywide", "Citywide"
-        NATIONAL = "national", "National"
+        PILOT = "pilot", _("Pilot")
+        DISTRICT = "district", _("District")
+        CITYWIDE = "citywide", _("Citywide")
+        NATIONAL = "national", _("National")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted for review"
-        PUBLISHED = "published", "Published"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
@@ -223,12 +224,12 @@ class PracticePartner(models.Model):
     """An organization that took part, and how (public-private partnerships are common)."""
 
     class Role(models.TextChoices):
-        FUNDER = "funder", "Funder"
-        TECHNICAL = "technical", "Technical partner"
-        IMPLEMENTER = "implementer", "Implementer"
-        PRIVATE = "private", "Private partner (PPP)"
-        RESEARCH = "research", "Research partner"
-        NETWORK = "network", "Network or facilitator"
+        FUNDER = "funder", _("Funder")
+        TECHNICAL = "technical", _("Technical partner")
+        IMPLEMENTER = "implementer", _("Implementer")
+        PRIVATE = "private", _("Private partner (PPP)")
+        RESEARCH = "research", _("Research partner")
+        NETWORK = "network", _("Network or facilitator")
 
     practice = models.ForeignKey(
         BestPractice, on_delete=models.CASCADE, related_name="partner_links"
@@ -254,9 +255,9 @@ class Evidence(models.Model):
     """A source the practice rests on: a peer-reviewed paper, a report or a data set."""
 
     class Kind(models.TextChoices):
-        PEER_REVIEWED = "peer_reviewed", "Peer-reviewed"
-        REPORT = "report", "Report"
-        DATASET = "dataset", "Data set"
+        PEER_REVIEWED = "peer_reviewed", _("Peer-reviewed")
+        REPORT = "report", _("Report")
+        DATASET = "dataset", _("Data set")
 
     practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="evidence")
     position = models.PositiveSmallIntegerField(default=1)

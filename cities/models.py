@@ -270,12 +270,12 @@ class Organization(models.Model):
     """An agency, bank, network, NGO, company or university that supports city cooperation."""
 
     class Kind(models.TextChoices):
-        NATIONAL_AGENCY = "national_agency", "National development agency"
-        MULTILATERAL_BANK = "multilateral_bank", "Multilateral development bank"
-        CITY_NETWORK = "city_network", "City network"
-        NGO = "ngo", "NGO"
-        COMPANY = "company", "Company"
-        UNIVERSITY = "university", "University or research institute"
+        NATIONAL_AGENCY = "national_agency", _("National development agency")
+        MULTILATERAL_BANK = "multilateral_bank", _("Multilateral development bank")
+        CITY_NETWORK = "city_network", _("City network")
+        NGO = "ngo", _("NGO")
+        COMPANY = "company", _("Company")
+        UNIVERSITY = "university", _("University or research institute")
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=220, unique=True)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # Expertise a city offers and needs it states, per policy area (SCORING.md's E and N).
 LEVEL_MIN = 0
@@ -38,9 +39,9 @@ MAX_INT64 = 2**63 - 1
 
 
 class Role(models.TextChoices):
-    DONOR = "donor", "Donor"
-    RECIPIENT = "recipient", "Recipient"
-    BOTH = "both", "Donor and recipient"
+    DONOR = "donor", _("Donor")
+    RECIPIENT = "recipient", _("Recipient")
+    BOTH = "both", _("Donor and recipient")
 
 
 class Kind(enum.Enum):

@@ -114,7 +114,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def restore_saved_language(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def restore_saved_language(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
     """On sign-in, the person's saved language becomes the session's (no query per page)."""
     if request is None or not hasattr(request, "session"):
         return

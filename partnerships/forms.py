@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from bestpractices.models import BestPractice
 from cities.models import City, Organization, PolicyArea
@@ -47,13 +48,15 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
 
 class InterestForm(forms.Form):
-    from_city = forms.ModelChoiceField(queryset=City.objects.none(), label="On behalf of")
-    policy_areas = area_field(label="Which policy areas")
+    from_city = forms.ModelChoiceField(queryset=City.objects.none(), label=_("On behalf of"))
+    policy_areas = area_field(label=_("Which policy areas"))
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
-        label="Why this partner",
-        help_text="A few sentences: what you admire in their work, what you hope to do together.",
+        label=_("Why this partner"),
+        help_text=_(
+            "A few sentences: what you admire in their work, what you hope to do together."
+        ),
     )
 
     def __init__(self, *args, match: Match, cities: list[City], **kwargs):

@@ -6,7 +6,11 @@ list of 25 matches with two cities each spent 15 ms on it. ``country_name`` look
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import template
+from django.utils.translation import gettext
 
 from cities.countries import COUNTRY_NAMES
 
@@ -17,3 +21,15 @@ register = template.Library()
 def country_name(code: str) -> str:
     """``"JP"`` → ``"Japan"`` (the code itself when unknown)."""
     return COUNTRY_NAMES.get(code, code)
+
+
+@register.filter
+def join_names(items: Iterable[Any]) -> str:
+    """``a, b and c`` in the active language, from strings or objects with a ``name``."""
+    names = [str(getattr(item, "name", item)) for item in items]
+    if len(names) <= 1:
+        return "".join(names)
+    return gettext("%(items)s and %(last)s") % {
+        "items": gettext(", ").join(names[:-1]),
+        "last": names[-1],
+    }

@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 
 from matching.filtersets import MatchFilterSet
 from matching.models import Match
 from matching.views.common import area_names, label_areas, runs_state
 from matching.views.export import matches_csv
 from matching.views.matches import MATCH_FILTER_TEXT, explained, my_cities, needless, side_cities
+from toolkit.i18n import supported
 from toolkit.pages import active_filters, filter_form_for_people, paginate_capped
 
 from ..querysets import MutualFirst, with_cooperation
@@ -67,4 +69,13 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def match_brief(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "partnerships/match_brief.html", explained(_match(pk)))
+    """The citizen brief, in the language asked for by ``?lang=`` (else the page's language).
+
+    The brief speaks to the citizens of the city, whatever language the officer works in: the
+    sentences and figures are made in the brief's language, the header in the page's.
+    """
+    language = supported(request.GET.get("lang")) or translation.get_language()
+    with translation.override(language):
+        ctx = explained(_match(pk))
+    ctx["brief_language"] = language
+    return render(request, "partnerships/match_brief.html", ctx)
