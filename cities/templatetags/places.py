@@ -13,6 +13,7 @@ from django import template
 from django.utils.translation import gettext
 
 from cities.countries import COUNTRY_NAMES
+from cities.taxonomy import term as taxonomy_term
 
 register = template.Library()
 
@@ -33,3 +34,9 @@ def join_names(items: Iterable[Any]) -> str:
         "items": gettext(", ").join(names[:-1]),
         "last": names[-1],
     }
+
+
+@register.filter
+def term(name: str) -> str:
+    """A policy area's or sector's name in the reader's language (see ``cities.taxonomy``)."""
+    return taxonomy_term(name)
