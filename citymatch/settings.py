@@ -155,6 +155,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese")), ("vi", _("Vietnamese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Formats Django's locales leave out (Vietnamese thousand grouping); the rest are Django's.
+FORMAT_MODULE_PATH = ["citymatch.formats"]
 # Dates and numbers follow the active language's formats; thousand separators are asked for
 # where a figure is shown (floatformat's "g"), never on ids that end up in URLs or attributes.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bestpractices.models import BestPractice
 from cities.models import City, Organization, PolicyArea
+from cities.taxonomy import term
 from matching.models import Match
 
 from .models import (
@@ -26,8 +27,15 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class AreaChoiceField(forms.ModelMultipleChoiceField):
+    """Policy areas as checkboxes, named in the reader's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return term(obj.name)
+
+
 def area_field(**kwargs) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+    return AreaChoiceField(
         queryset=PolicyArea.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         to_field_name="code",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -44,7 +45,7 @@ class PracticePermission(BasePermission):
     """Reading is public (the queryset hides what a user may not see: 404); writing needs a
     signed-in user; changing a practice is for its author while a draft, and for curators."""
 
-    message = "Only its author (while it is a draft) and curators may change this practice."
+    message = _("Only its author (while it is a draft) and curators may change this practice.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS:

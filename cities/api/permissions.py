@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..permissions import can_edit_city, is_agency
@@ -10,7 +11,7 @@ from ..permissions import can_edit_city, is_agency
 class AgencyMayCreate(BasePermission):
     """Creating (a city, a run, an import) is for admins and agency users."""
 
-    message = "Only admins and agency users may do this."
+    message = _("Only admins and agency users may do this.")
     create_actions = frozenset({"create", "import_file"})
 
     def has_permission(self, request, view) -> bool:
@@ -22,7 +23,7 @@ class AgencyMayCreate(BasePermission):
 class CityEditorMayChange(BasePermission):
     """Changing or deleting a city is for its editors and admins."""
 
-    message = "Only editors of this city and admins may change it."
+    message = _("Only editors of this city and admins may change it.")
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -198,7 +199,7 @@ class PartnershipUpdateSerializer(serializers.Serializer):
 
 
 class PartnershipEditorMayChange(BasePermission):
-    message = "Only editors of one of the two cities and admins may change this partnership."
+    message = _("Only editors of one of the two cities and admins may change this partnership.")
 
     def has_object_permission(self, request, view, obj) -> bool:
         return request.method in SAFE_METHODS or can_change_partnership(request.user, obj)
