@@ -12,9 +12,11 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 from cities.countries import COUNTRIES
 from cities.filtersets import policy_area_filter, sector_filter
+from cities.languages import content_language_choices
 from toolkit.filters import FlagFilter, IntegerFilter
 
 from .models import BestPractice, Evidence
@@ -106,6 +108,11 @@ class BestPracticeFilterSet(django_filters.FilterSet):
     )
     sector = sector_filter(
         method="filter_sector", label="Economic sector", help_text="ISIC section letter (A–U)."
+    )
+    language = django_filters.ChoiceFilter(
+        choices=content_language_choices,
+        label=_("Language"),
+        help_text="ISO 639-1 code of the language the practice is written in, such as ja.",
     )
     scale = django_filters.ChoiceFilter(
         choices=BestPractice.Scale.choices, help_text="pilot, district, citywide or national."

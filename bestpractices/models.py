@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cities.languages import validate_language_code
 from cities.models import City, Organization, PolicyArea, Sector
 
 from .markup import render_markdown
@@ -59,6 +60,15 @@ class BestPractice(models.Model):
     policy_areas = models.ManyToManyField(PolicyArea, related_name="best_practices")
     sectors = models.ManyToManyField(Sector, related_name="best_practices", blank=True)
     summary = models.TextField(max_length=1000, help_text="Two or three sentences.")
+    # The language the author wrote in (ISO 639-1); pages and the API filter the catalogue by it.
+    language = models.CharField(
+        _("language"),
+        max_length=2,
+        default="en",
+        db_index=True,
+        validators=[validate_language_code],
+        help_text=_("The language the practice is written in (ISO 639-1 code, such as ja)."),
+    )
     body = models.TextField(blank=True, help_text="The full story, in Markdown.")
     # Rendered from ``body`` on every save and sanitised: the only user HTML a page shows.
     body_html = models.TextField(blank=True, editable=False)

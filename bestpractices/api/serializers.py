@@ -175,6 +175,7 @@ class BestPracticeSerializer(serializers.ModelSerializer):
             "city",
             "policy_areas",
             "sectors",
+            "language",
             "summary",
             "body",
             "body_html",
@@ -231,7 +232,9 @@ class BestPracticeSerializer(serializers.ModelSerializer):
         data = dict(self.validated_data)
         partners = data.pop("partner_links", None)
         return PracticeContent(
-            fields={name: data[name] for name in [*PRACTICE_FIELDS, "city"] if name in data},
+            fields={
+                name: data[name] for name in [*PRACTICE_FIELDS, "city", "language"] if name in data
+            },
             policy_areas=_listed(data.get("policy_areas")),
             sectors=_listed(data.get("sectors")),
             partners=(

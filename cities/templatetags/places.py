@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext
 
 from cities.countries import COUNTRY_NAMES
@@ -40,3 +41,10 @@ def join_names(items: Iterable[Any]) -> str:
 def term(name: str) -> str:
     """A policy area's or sector's name in the reader's language (see ``cities.taxonomy``)."""
     return taxonomy_term(name)
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """``"ja"`` → "Japanese", in the reader's language (the code itself when unknown)."""
+    info = LANG_INFO.get(code)
+    return gettext(info["name"]) if info else code
