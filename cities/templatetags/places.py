@@ -6,6 +6,7 @@ list of 25 matches with two cities each spent 15 ms on it. ``country_name`` look
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,3 +49,11 @@ def language_name(code: str) -> str:
     """``"ja"`` → "Japanese", in the reader's language (the code itself when unknown)."""
     info = LANG_INFO.get(code)
     return gettext(info["name"]) if info else code
+
+
+@register.filter
+def native_name(code: str) -> str:
+    """A language's own name ("日本語", "Tiếng Việt"), in the composed Unicode form pages use
+    (Django spells Vietnamese with combining marks, which some fonts and searches mishandle)."""
+    info = LANG_INFO.get(code)
+    return unicodedata.normalize("NFC", info["name_local"]) if info else code
