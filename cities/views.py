@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
 
@@ -30,17 +31,17 @@ SAVED_MESSAGE = "Saved. Your matches are being updated…"
 
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
 CITY_FILTER_TEXT = {
-    "q": ("Name", "Part of the city's name."),
-    "country": ("Country", ""),
-    "region": ("Region", ""),
-    "role": ("Role", "Donors include the cities that are both."),
-    "population_min": ("Population at least", ""),
-    "population_max": ("Population at most", ""),
-    "offers": ("Offers expertise in", "Expertise level 2 (proven) or more."),
-    "needs": ("Needs help in", "Need level 2 (medium) or more."),
-    "sector": ("Economic sector", "At least 10% of the city's economy."),
-    "has_international_department": ("International department", ""),
-    "language": ("Working language", "Two-letter code, such as en."),
+    "q": (_("Name"), _("Part of the city's name.")),
+    "country": (_("Country"), ""),
+    "region": (_("Region"), ""),
+    "role": (_("Role"), _("Donors include the cities that are both.")),
+    "population_min": (_("Population at least"), ""),
+    "population_max": (_("Population at most"), ""),
+    "offers": (_("Offers expertise in"), _("Expertise level 2 (proven) or more.")),
+    "needs": (_("Needs help in"), _("Need level 2 (medium) or more.")),
+    "sector": (_("Economic sector"), _("At least 10% of the city's economy.")),
+    "has_international_department": (_("International department"), ""),
+    "language": (_("Working language"), _("Two-letter code, such as en.")),
 }
 
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 from django_filters import FilterSet
 from django_filters.widgets import BooleanWidget
 
@@ -100,7 +101,7 @@ def filter_form_for_people(
         if text and name in text:
             field.label, field.help_text = text[name]
         if isinstance(field.widget, BooleanWidget):
-            field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+            field.widget.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
         elif type(field.widget) is forms.Select:
             field.widget = QuickSelect(attrs=field.widget.attrs, choices=_any_first(field))
     return filterset.form
@@ -113,11 +114,11 @@ def _any_first(field: forms.ChoiceField):
     rather than changed; a model choice field's own iterator reads ``empty_label`` lazily.
     """
     if isinstance(field, forms.ModelChoiceField):
-        field.empty_label = "Any"
+        field.empty_label = _("Any")
         return field.choices
     # Django normalises choices when they are set: reading them gives (value, label) pairs.
     pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
-    return [("", "Any"), *((key, label) for key, label in pairs if key != "")]
+    return [("", _("Any")), *((key, label) for key, label in pairs if key != "")]
 
 
 def signed_in_user(request: HttpRequest) -> User:
