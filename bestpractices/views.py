@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters.widgets import BooleanWidget
 
@@ -49,7 +50,7 @@ def _visible_practice(
 PAGE_HELP = {
     "q": None,
     "cost_max": None,
-    "status": "Without it, published practices. Others: your own practices (curators: all).",
+    "status": _("Without it, published practices. Others: your own practices (curators: all)."),
 }
 
 
@@ -57,10 +58,10 @@ def _filter_form(filterset: BestPracticeFilterSet) -> forms.Form:
     """The FilterSet's form, worded for people (the API reads the same fields)."""
     for name, field in filterset.form.fields.items():
         if isinstance(field.widget, BooleanWidget):
-            field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+            field.widget.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
         elif hasattr(field, "empty_label"):
             # Model choices and django-filter choices both draw their blank option from it.
-            field.empty_label = "Any"
+            field.empty_label = _("Any")
         if name in PAGE_HELP:
             field.help_text = PAGE_HELP[name] or field.help_text
         else:

@@ -39,7 +39,7 @@ CITY_FILTER_TEXT = {
     "population_max": (_("Population at most"), ""),
     "offers": (_("Offers expertise in"), _("Expertise level 2 (proven) or more.")),
     "needs": (_("Needs help in"), _("Need level 2 (medium) or more.")),
-    "sector": (_("Economic sector"), _("At least 10% of the city's economy.")),
+    "sector": (_("Economic sector"), _("At least a tenth of the city's economy.")),
     "has_international_department": (_("International department"), ""),
     "language": (_("Working language"), _("Two-letter code, such as en.")),
 }

@@ -115,6 +115,18 @@ def test_the_catalogues_are_up_to_date_with_templates_and_code(tmp_path):
         env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "citymatch.settings"},
     )
     for language in LANGUAGES:
+        # GNU gettext's own check: every python-format entry keeps its directives.
+        subprocess.run(
+            [
+                "msgfmt",
+                "--check-format",
+                "-o",
+                "/dev/null",
+                str(LOCALE / language / "LC_MESSAGES" / "django.po"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         fresh = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
         committed = _catalogue(language)
         fresh_keys = {_key(entry) for entry in fresh}

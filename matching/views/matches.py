@@ -56,7 +56,7 @@ MATCH_FILTER_TEXT = {
     "donor_region": (_("Donor's region"), ""),
     "size_ratio_max": (_("Size ratio at most"), _("Larger population ÷ smaller; 1 = same size.")),
     "language": (_("Shared language"), _("Two-letter code both cities work in, such as en.")),
-    "sector": (_("Economic sector"), _("At least 10% of either city's economy.")),
+    "sector": (_("Economic sector"), _("At least a tenth of either city's economy.")),
 }
 
 
