@@ -5,7 +5,7 @@ The city page itself shows matches, so ``partnerships.views`` serves it (ARCHITE
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,11 +26,14 @@ from .forms import CityProfileForm
 from .models import City, PolicyArea, Sector
 from .permissions import can_edit_city
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SAVED_MESSAGE = "Saved. Your matches are being updated…"
 
 
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
-CITY_FILTER_TEXT = {
+CITY_FILTER_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
     "q": (_("Name"), _("Part of the city's name.")),
     "country": (_("Country"), ""),
     "region": (_("Region"), ""),

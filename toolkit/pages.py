@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -21,6 +21,7 @@ from django_filters.widgets import BooleanWidget
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 PAGE_SIZE = 25
 # Query-string keys that are not filters: paging, sorting and the format.
@@ -90,7 +91,7 @@ def paginate_capped(
 
 
 def filter_form_for_people(
-    filterset: FilterSet, text: dict[str, tuple[str, str]] | None = None
+    filterset: FilterSet, text: Mapping[str, tuple[StrOrPromise, StrOrPromise]] | None = None
 ) -> forms.Form:
     """The FilterSet's form as a person reads it: plain labels and help, "Any" for an unset
     filter. The API reads the same FilterSet; only the words change here.

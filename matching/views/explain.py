@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import formats
 from django.utils.translation import gettext, ngettext, pgettext_lazy
@@ -20,13 +20,16 @@ from cities.models import City, CityAreaLevel
 from ..models import COMPONENTS, DEFAULT_WEIGHTS, Match
 from .common import language_name
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 DEFAULT_COST_USD = 250_000
 # Practitioners advise to start small, with one or two projects: the action list draws on at
 # most this many practices.
 PRACTICES_IN_ACTION_LIST = 2
 STEPS_IN_BRIEF = 3
 
-COMPONENT_TEXT: dict[str, tuple[str, str]] = {
+COMPONENT_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
     "need_fit": (
         _("Need fit"),
         _(
@@ -92,8 +95,8 @@ def usd(amount: float | int | None) -> str:
 @dataclass(frozen=True)
 class ComponentBar:
     name: str
-    label: str
-    help: str
+    label: StrOrPromise
+    help: StrOrPromise
     value: float
     weight: float
     points: float

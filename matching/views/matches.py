@@ -29,6 +29,9 @@ from .explain import (
     top_area_codes,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class NeedsFlag(TypedDict):
     """What my_cities() adds to each city: does it have a need in some area?"""
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
 
 SIDE_FILTERS = ("city", "recipient", "donor")
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
-MATCH_FILTER_TEXT = {
+MATCH_FILTER_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
     "q": (_("City name"), _("Part of either city's name.")),
     "policy_area": (_("Policy area"), _("One of the match's top three areas.")),
     "min_score": (_("Lowest score"), _("From 0 to 100.")),
