@@ -62,6 +62,8 @@ def journey(match, donor, recipient, editor):
         "matches": reverse("match-list") + f"?recipient={recipient.pk}",
         "match": reverse("match-detail", args=[match.pk]),
         "donor city": reverse("city-detail", args=[donor.slug]),
+        "cities": reverse("city-list"),
+        "runs": reverse("run-list"),
         "brief": reverse("match-brief", args=[match.pk]),
         "interest": reverse("interest-send", args=[match.pk]),
         "inbox": reverse("interest-inbox"),
