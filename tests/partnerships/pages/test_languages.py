@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from bestpractices.models import ActionStep, Lesson
 from cities.countries import COUNTRY_NAMES
-from cities.models import UserPreferences
+from cities.models import City, UserPreferences
 from tests.factories import BestPracticeFactory, InterestFactory
 from tests.html import text
 
@@ -30,6 +30,8 @@ PROPER_NAMES = ("CityMatch", "GeoNames", "CC BY", "REST API", "API")
 @pytest.fixture
 def journey(match, donor, recipient, editor):
     """A match with a practice to learn from and a message waiting in the recipient's inbox."""
+    # A gap in the profile, so that My city shows its checklist.
+    City.objects.filter(pk=recipient.pk).update(cofunding_usd=0)
     practice = BestPracticeFactory(
         city=donor, title="Eco-Town recycling", areas=["waste"], cost_usd=400_000
     )
@@ -107,6 +109,8 @@ def test_the_words_are_polite_and_consistent(editor_client, journey):
     japanese = text(editor_client.get(pages["my city"], HTTP_ACCEPT_LANGUAGE="ja"))
     vietnamese = text(editor_client.get(pages["my city"], HTTP_ACCEPT_LANGUAGE="vi"))
     assert "わが都市" in japanese and "受入都市" in japanese
+    assert "共同負担金が申告されていません。" in japanese  # the profile's checklist
+    assert "Chưa khai báo vốn đối ứng." in vietnamese
     assert "Thành phố của tôi" in vietnamese
     match_page = text(editor_client.get(pages["match"], HTTP_ACCEPT_LANGUAGE="ja"))
     assert "です。" in match_page  # です/ます
