@@ -79,3 +79,18 @@ def test_the_catalogue_reads_in_japanese_and_vietnamese(client, language):
     assert english_left(text(main), user_data, english=english) == []
     # Figures follow the language: 1,610,000.5 in Japanese, 1.610.000,5 in Vietnamese.
     assert {"ja": "1,610,000.5", "vi": "1.610.000,5"}[language] in translated
+
+
+@pytest.mark.parametrize("language", ["ja", "vi"])
+def test_the_practice_page_reads_in_japanese_and_vietnamese(client, language):
+    practice = BestPracticeFactory(
+        title="Takakura composting", language="ja", population_min=100_000, context=""
+    )
+    story = re.sub(r"<[^>]+>", "", practice.body_html).strip()
+    user_data = [practice.title, practice.summary, story, practice.city.name]
+    user_data += COUNTRY_NAMES.values()
+    url = reverse("practice-detail", args=[practice.slug])
+    english = text(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    translated = text(client.get(url, HTTP_ACCEPT_LANGUAGE=language))
+    assert english_left(translated, user_data, english=english) == []
+    assert {"ja": "100,000人から", "vi": "từ 100.000"}[language] in translated
