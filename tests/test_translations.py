@@ -104,7 +104,14 @@ def test_the_catalogues_are_up_to_date_with_templates_and_code(tmp_path):
         root,
         copy,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", "staticfiles", "node_modules", "__pycache__", "*.sqlite3", ".*cache"
+            ".git",
+            ".venv",
+            "staticfiles",
+            "node_modules",
+            "__pycache__",
+            "*.sqlite3",
+            ".*cache",
+            "screenshots",
         ),
     )
     subprocess.run(
