@@ -100,27 +100,30 @@ class DeclineForm(forms.Form):
 
 class StartForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=Partnership.Kind.choices, initial=Partnership.Kind.DONOR_RECIPIENT
+        choices=Partnership.Kind.choices,
+        initial=Partnership.Kind.DONOR_RECIPIENT,
+        label=_("Kind"),
     )
-    policy_areas = area_field(label="Policy areas")
+    policy_areas = area_field(label=_("Policy areas"))
     reasons = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         max_length=5000,
-        label="Why this partner",
-        help_text="Kept with the partnership, so a later council can see why it was chosen.",
+        label=_("Why this partner"),
+        help_text=_("Kept with the partnership, so a later council can see why it was chosen."),
     )
     programme = forms.ModelChoiceField(
         queryset=Programme.objects.none(),
         required=False,
-        empty_label="None",
-        help_text="Only programmes both cities are members of.",
+        empty_label=_("None"),
+        label=_("Programme"),
+        help_text=_("Only programmes both cities are members of."),
     )
     review_on = forms.DateField(
         required=False,
         widget=DateInput,
-        label="Review date",
-        help_text="Leave empty: set to three years after the agreement.",
+        label=_("Review date"),
+        help_text=_("Leave empty: set to three years after the agreement."),
     )
 
     def __init__(self, *args, programmes=None, **kwargs):

@@ -68,6 +68,7 @@ def journey(match, donor, recipient, editor):
         "runs": reverse("run-list"),
         "brief": reverse("match-brief", args=[match.pk]),
         "interest": reverse("interest-send", args=[match.pk]),
+        "start a partnership": reverse("partnership-start", args=[match.pk]),
         "inbox": reverse("interest-inbox"),
     }
     return pages, user_data
