@@ -100,7 +100,7 @@ def test_officer_journey_in_the_partners_languages(live_server, browser, languag
 
     # The best partner of Hue: its score and why, in sentences of the language.
     page.locator("main table tbody tr").first.locator("a").first.click()
-    page.wait_for_url(re.compile(r"/matches/\d+/$"))
+    page.wait_for_url(re.compile(r"/matches/[-\w]+/[-\w]+/$"))
     assert words["match"].search(page.inner_text("h1"))
     assert words["why"] in page.inner_text("main")
     visit.shot("03-match")

@@ -62,13 +62,13 @@ def journey(match, donor, recipient, editor):
     pages = {
         "my city": reverse("my-city"),
         "matches": reverse("match-list") + f"?recipient={recipient.pk}",
-        "match": reverse("match-detail", args=[match.pk]),
+        "match": match.get_absolute_url(),
         "donor city": reverse("city-detail", args=[donor.slug]),
         "cities": reverse("city-list"),
         "runs": reverse("run-list"),
-        "brief": reverse("match-brief", args=[match.pk]),
-        "interest": reverse("interest-send", args=[match.pk]),
-        "start a partnership": reverse("partnership-start", args=[match.pk]),
+        "brief": reverse("match-brief", args=[match.donor.slug, match.recipient.slug]),
+        "interest": reverse("interest-send", args=[match.donor.slug, match.recipient.slug]),
+        "start a partnership": reverse("partnership-start", args=[match.donor.slug, match.recipient.slug]),
         "inbox": reverse("interest-inbox"),
     }
     return pages, user_data
@@ -153,7 +153,7 @@ def test_unknown_language_is_refused_without_saving(client, editor):
 
 
 def test_brief_in_its_own_language_with_figures_formatted_for_it(editor_client, journey, match):
-    url = reverse("match-brief", args=[match.pk])
+    url = reverse("match-brief", args=[match.donor.slug, match.recipient.slug])
     body = editor_client.get(url + "?lang=ja", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     article = body[body.index('<article class="brief"') :]
     assert '<article class="brief" aria-labelledby="brief-title" lang="ja">' in body
