@@ -68,7 +68,9 @@ def journey(match, donor, recipient, editor):
         "runs": reverse("run-list"),
         "brief": reverse("match-brief", args=[match.donor.slug, match.recipient.slug]),
         "interest": reverse("interest-send", args=[match.donor.slug, match.recipient.slug]),
-        "start a partnership": reverse("partnership-start", args=[match.donor.slug, match.recipient.slug]),
+        "start a partnership": reverse(
+            "partnership-start", args=[match.donor.slug, match.recipient.slug]
+        ),
         "inbox": reverse("interest-inbox"),
     }
     return pages, user_data
