@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
 
 from cities.countries import COUNTRIES
 from cities.filtersets import policy_area_filter, sector_filter
@@ -54,6 +55,9 @@ ORDERING_LABELS = {
 }
 
 
+FIGURE_MAX = 1e15
+
+
 class FigureFilter(django_filters.NumberFilter):
     """A lower bound on a key figure (figures are never negative)."""
 
@@ -61,9 +65,13 @@ class FigureFilter(django_filters.NumberFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", 1e15)
+        kwargs.setdefault("max_value", FIGURE_MAX)
         kwargs.setdefault("lookup_expr", "gte")
         super().__init__(*args, **kwargs)
+        # The schema says what the filter takes: any number in range, whatever the column's
+        # type (people served is a whole number, but "at least 2.5" is a fair question).
+        schema = {"type": "number", "minimum": kwargs["min_value"], "maximum": kwargs["max_value"]}
+        set_override(self, "field", {**schema, "description": self.label})
 
 
 class PracticeOrderingFilter(django_filters.OrderingFilter):
