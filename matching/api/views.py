@@ -84,6 +84,11 @@ MATCH_EXAMPLE = {
 }
 
 
+# A city named in a query by its slug or id: some text besides spaces (blank is refused
+# like missing).
+CITY_KEY = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+
 class MatchCSVMixin(CSVExportMixin):
     """The match download of the pages (``matching.exports``): same columns, streamed."""
 
@@ -128,9 +133,9 @@ class MatchViewSet(MatchCSVMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("donor", str, required=True, description="Donor's slug or id."),
+            OpenApiParameter("donor", CITY_KEY, required=True, description="Donor's slug or id."),
             OpenApiParameter(
-                "recipient", str, required=True, description="Recipient's slug or id."
+                "recipient", CITY_KEY, required=True, description="Recipient's slug or id."
             ),
         ],
         responses={

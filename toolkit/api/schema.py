@@ -81,8 +81,13 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 codes.append("429")
             for parameter in operation.get("parameters", []):
                 # django-filter reads an empty value as "no filter", and an empty page is the
-                # first; say so (an empty yes/no, number or choice is otherwise invalid).
-                if parameter.get("in") == "query" and parameter["name"] not in STRICT_PARAMS:
+                # first; say so (an empty yes/no, number or choice is otherwise invalid). A
+                # required parameter needs a value: empty is refused like missing.
+                if (
+                    parameter.get("in") == "query"
+                    and parameter["name"] not in STRICT_PARAMS
+                    and not parameter.get("required")
+                ):
                     parameter["allowEmptyValue"] = True
             responses = operation.setdefault("responses", {})
             for code in codes:
