@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_CITIES ?= 2000
 
-.PHONY: install run test schemathesis-full lint format typecheck worker bench clean
+.PHONY: install run test schemathesis-full lint format typecheck worker bench messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ worker: install
 bench: install
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/api.py
+
+# Refresh the Japanese and Vietnamese catalogues from the code and templates, then compile them
+# (needs GNU gettext). The compiled .mo files are committed: running the product needs no gettext.
+MAKEMESSAGES_FLAGS := --locale=ja --locale=vi --no-obsolete --add-location=file \
+	--ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench --ignore=node_modules
+messages: install
+	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_FLAGS)
+	$(BIN)/python manage.py compilemessages --locale=ja --locale=vi --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -12,9 +12,12 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
 
 from cities.countries import COUNTRIES
 from cities.filtersets import policy_area_filter, sector_filter
+from cities.languages import content_language_choices
 from toolkit.filters import FlagFilter, IntegerFilter
 
 from .models import BestPractice, Evidence
@@ -39,17 +42,20 @@ ORDERINGS = {
 
 
 ORDERING_LABELS = {
-    "title": "Title",
-    "start_year": "Start year",
-    "cost_estimate": "Cost",
-    "published_at": "Publication date",
-    "updated_at": "Last change",
-    "co2_avoided_t_per_year": "CO₂ avoided",
-    "energy_saved_mwh_per_year": "Energy saved",
-    "waste_diverted_t_per_year": "Waste diverted",
-    "people_served": "People served",
-    "jobs_created": "Jobs created",
+    "title": _("Title"),
+    "start_year": _("Start year"),
+    "cost_estimate": _("Cost"),
+    "published_at": _("Publication date"),
+    "updated_at": _("Last change"),
+    "co2_avoided_t_per_year": _("CO₂ avoided"),
+    "energy_saved_mwh_per_year": _("Energy saved"),
+    "waste_diverted_t_per_year": _("Waste diverted"),
+    "people_served": _("People served"),
+    "jobs_created": _("Jobs created"),
 }
+
+
+FIGURE_MAX = 1e15
 
 
 class FigureFilter(django_filters.NumberFilter):
@@ -59,9 +65,13 @@ class FigureFilter(django_filters.NumberFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", 1e15)
+        kwargs.setdefault("max_value", FIGURE_MAX)
         kwargs.setdefault("lookup_expr", "gte")
         super().__init__(*args, **kwargs)
+        # The schema says what the filter takes: any number in range, whatever the column's
+        # type (people served is a whole number, but "at least 2.5" is a fair question).
+        schema = {"type": "number", "minimum": kwargs["min_value"], "maximum": kwargs["max_value"]}
+        set_override(self, "field", {**schema, "description": self.label})
 
 
 class PracticeOrderingFilter(django_filters.OrderingFilter):
@@ -86,54 +96,59 @@ class BestPracticeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q",
         max_length=200,
-        label="Search",
-        help_text=(
+        label=_("Search"),
+        help_text=_(
             "Words to find in the title, summary, story, steps and lessons; best matches first. "
             'Quotes find a phrase, "or" either word, a leading "-" excludes a word.'
         ),
     )
     city = IntegerFilter(
-        field_name="city_id", min_value=1, label="City", help_text="Id of the implementing city."
+        field_name="city_id", min_value=1, label=_("City"), help_text="Id of the implementing city."
     )
     country = django_filters.ChoiceFilter(
         field_name="city__country",
-        label="Country",
+        label=_("Country"),
         choices=COUNTRIES,
         help_text="ISO 3166-1 alpha-2 code of the implementing city's country.",
     )
     policy_area = policy_area_filter(
-        method="filter_policy_area", label="Policy area", help_text="Policy area code."
+        method="filter_policy_area", label=_("Policy area"), help_text="Policy area code."
     )
     sector = sector_filter(
-        method="filter_sector", label="Economic sector", help_text="ISIC section letter (A–U)."
+        method="filter_sector", label=_("Economic sector"), help_text="ISIC section letter (A–U)."
+    )
+    language = django_filters.ChoiceFilter(
+        choices=content_language_choices,
+        label=_("Language"),
+        help_text="ISO 639-1 code of the language the practice is written in, such as ja.",
     )
     scale = django_filters.ChoiceFilter(
         choices=BestPractice.Scale.choices, help_text="pilot, district, citywide or national."
     )
     cost_max = IntegerFilter(
         method="filter_cost_max",
-        label="Cost at most (USD)",
+        label=_("Cost at most (USD)"),
         help_text="Practices whose cost (the amount, or the middle of the range) is at most this.",
     )
     has_evidence = FlagFilter(
         method="filter_has_evidence",
-        label="Has evidence",
+        label=_("Has evidence"),
         help_text="true: only practices that cite evidence; false: only those that do not.",
     )
     co2_avoided_min = FigureFilter(
-        field_name="co2_avoided_t_per_year", label="CO₂ avoided at least (t/yr)"
+        field_name="co2_avoided_t_per_year", label=_("CO₂ avoided at least (t/yr)")
     )
     energy_saved_min = FigureFilter(
-        field_name="energy_saved_mwh_per_year", label="Energy saved at least (MWh/yr)"
+        field_name="energy_saved_mwh_per_year", label=_("Energy saved at least (MWh/yr)")
     )
     waste_diverted_min = FigureFilter(
-        field_name="waste_diverted_t_per_year", label="Waste diverted at least (t/yr)"
+        field_name="waste_diverted_t_per_year", label=_("Waste diverted at least (t/yr)")
     )
     people_served_min = IntegerFilter(
-        field_name="people_served", lookup_expr="gte", label="People served at least"
+        field_name="people_served", lookup_expr="gte", label=_("People served at least")
     )
     jobs_created_min = IntegerFilter(
-        field_name="jobs_created", lookup_expr="gte", label="Jobs created at least"
+        field_name="jobs_created", lookup_expr="gte", label=_("Jobs created at least")
     )
     status = django_filters.ChoiceFilter(
         choices=BestPractice.Status.choices,
@@ -146,7 +161,7 @@ class BestPracticeFilterSet(django_filters.FilterSet):
     ordering = PracticeOrderingFilter(
         fields=[(column, name) for name, column in ORDERINGS.items()],
         field_labels=ORDERING_LABELS,
-        label="Sort by",
+        label=_("Sort by"),
         help_text=(
             "title, start_year, cost, published_at, updated_at, co2_avoided, energy_saved, "
             "waste_diverted, people_served or jobs_created; a leading - sorts descending. "

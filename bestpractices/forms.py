@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
+from cities.languages import content_language_choices
 from cities.models import City, Organization, PolicyArea, Sector
 
 from .models import ActionStep, BestPractice, Evidence, Lesson, Outcome, PracticePartner
@@ -35,6 +38,10 @@ class CityChoiceField(forms.ModelChoiceField):
         return city_label(obj)
 
 
+def _ui_language() -> str:
+    return (translation.get_language() or "en").split("-")[0]
+
+
 class BestPracticeForm(forms.ModelForm):
     city = CityChoiceField(
         queryset=City.objects.all(),
@@ -55,7 +62,7 @@ class BestPracticeForm(forms.ModelForm):
 
     class Meta:
         model = BestPractice
-        fields = ["city", "policy_areas", "sectors", *PRACTICE_FIELDS]
+        fields = ["city", "language", "policy_areas", "sectors", *PRACTICE_FIELDS]
         labels = {
             "body": "Story",
             "cost_usd": "Cost (USD)",
@@ -95,6 +102,13 @@ class BestPracticeForm(forms.ModelForm):
             if preset is not None:
                 shown |= Q(pk=preset.pk)
                 self.initial.setdefault("city", preset.pk)
+        self.fields["language"] = forms.ChoiceField(
+            choices=content_language_choices(),
+            label=_("Language of the text"),
+            help_text=_("The language you write this practice in."),
+            required=False,
+            initial=self.instance.language if self.instance.pk else _ui_language(),
+        )
         cities = City.objects.filter(shown).distinct().order_by("name", "country")
         # Only the widget's choices shrink: the field's queryset still accepts any city.
         self.fields["city"].widget.choices = [("", "Choose a city")] + [
@@ -103,7 +117,16 @@ class BestPracticeForm(forms.ModelForm):
 
     # Which fields each part of the page shows, in order.
     SECTIONS = {
-        "about": ["title", "city", "summary", "body", "scale", "start_year", "end_year"],
+        "about": [
+            "title",
+            "city",
+            "language",
+            "summary",
+            "body",
+            "scale",
+            "start_year",
+            "end_year",
+        ],
         "areas": ["policy_areas", "sectors"],
         "cost": ["cost_usd", "cost_min_usd", "cost_max_usd", "funding_sources", "contact"],
         "figures": [
@@ -274,7 +297,10 @@ class PracticeForms:
         data = self.form.cleaned_data
         rows = {key: _rows(formset) for key, formset in self.formsets.items()}
         return PracticeContent(
-            fields={name: data[name] for name in [*PRACTICE_FIELDS, "city"]},
+            fields={
+                **{name: data[name] for name in [*PRACTICE_FIELDS, "city"]},
+                "language": data.get("language") or _ui_language(),
+            },
             policy_areas=list(data["policy_areas"]),
             sectors=list(data["sectors"]),
             partners=[(row["organization"], row["role"]) for row in rows["partners"]],

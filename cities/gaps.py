@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 from cities.models import City
 
@@ -27,24 +28,25 @@ def profile_gaps(city: City, *, now: datetime) -> list[Gap]:
     donor, recipient = city.is_donor, city.is_recipient
     checks = [
         ("needs", recipient and not any(level.need for level in levels),
-         "No needs stated: as a recipient, the city cannot be matched without them."),
+         gettext("No needs stated: as a recipient, the city cannot be matched without them.")),
         ("expertise", donor and not any(level.expertise for level in levels),
-         "No expertise stated: no recipient can find what the city offers."),
+         gettext("No expertise stated: no recipient can find what the city offers.")),
         ("sectors", not list(city.sector_shares.all()),
-         "No economic sectors: the similar-economy and business-case scores are 0."),
+         gettext("No economic sectors: the similar-economy and business-case scores are 0.")),
         ("languages", not city.languages,
-         "No working languages: the shared-language score is 0."),
+         gettext("No working languages: the shared-language score is 0.")),
         ("budget", donor and not city.cooperation_budget_usd,
-         "No cooperation budget stated."),
+         gettext("No cooperation budget stated.")),
         ("staff", donor and not (city.has_international_department or city.international_staff),
-         "No international department or staff stated."),
+         gettext("No international department or staff stated.")),
         ("capacity", recipient and not city.absorptive_capacity,
-         "Absorptive capacity is 0: donors see a city that cannot take help yet."),
+         gettext("Absorptive capacity is 0: donors see a city that cannot take help yet.")),
         ("cofunding", recipient and not city.cofunding_usd,
-         "No co-funding stated."),
+         gettext("No co-funding stated.")),
     ]  # fmt: skip
     gaps = [Gap(key, text) for key, missing, text in checks if missing]
     if now - city.updated_at > STALE_AFTER:
         age = timesince(city.updated_at, now)
-        gaps.append(Gap("stale", f"Last updated {age} ago: check that it is still true."))
+        text = gettext("Last updated %(age)s ago: check that it is still true.") % {"age": age}
+        gaps.append(Gap("stale", text))
     return gaps

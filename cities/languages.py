@@ -13,6 +13,30 @@ _CODES = (
 ISO_639_1 = frozenset(_CODES.split())
 
 
+def content_language_choices() -> list[tuple[str, str]]:
+    """(code, name) of the languages a text can be written in, names in the active language;
+    the product's own languages first."""
+    from django.conf import settings
+    from django.conf.locale import LANG_INFO
+    from django.utils.translation import gettext
+
+    first = [code for code, _name in settings.LANGUAGES]
+    named = sorted(
+        (code for code in ISO_639_1 if code in LANG_INFO and code not in first),
+        key=lambda code: gettext(LANG_INFO[code]["name"]),
+    )
+    return [(code, gettext(LANG_INFO[code]["name"])) for code in [*first, *named]]
+
+
+def validate_language_code(code: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if code not in ISO_639_1:
+        raise ValidationError(
+            "Use a two-letter ISO 639-1 code in lower case, such as 'en'.", code="language"
+        )
+
+
 def normalise_languages(codes: list[str]) -> list[str]:
     """Lower-cased, de-duplicated and sorted, so equal sets of languages compare equal."""
     return sorted({code.strip().lower() for code in codes})

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .countries import COUNTRIES, REGIONS, region_of
 from .languages import normalise_languages
@@ -269,12 +270,12 @@ class Organization(models.Model):
     """An agency, bank, network, NGO, company or university that supports city cooperation."""
 
     class Kind(models.TextChoices):
-        NATIONAL_AGENCY = "national_agency", "National development agency"
-        MULTILATERAL_BANK = "multilateral_bank", "Multilateral development bank"
-        CITY_NETWORK = "city_network", "City network"
-        NGO = "ngo", "NGO"
-        COMPANY = "company", "Company"
-        UNIVERSITY = "university", "University or research institute"
+        NATIONAL_AGENCY = "national_agency", _("National development agency")
+        MULTILATERAL_BANK = "multilateral_bank", _("Multilateral development bank")
+        CITY_NETWORK = "city_network", _("City network")
+        NGO = "ngo", _("NGO")
+        COMPANY = "company", _("Company")
+        UNIVERSITY = "university", _("University or research institute")
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=220, unique=True)
@@ -308,7 +309,7 @@ class Organization(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        known = {code for code, _ in COUNTRIES}
+        known = {code for code, _name in COUNTRIES}
         if not isinstance(self.countries, list) or not all(
             isinstance(code, str) for code in self.countries
         ):
@@ -319,3 +320,26 @@ class Organization(models.Model):
 
     def covers_country(self, country: str) -> bool:
         return not self.countries or country in self.countries
+
+
+class UserPreferences(models.Model):
+    """What a person chose for themselves; one row per user, made on their first choice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the pages; empty follows the browser."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("user preferences")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
 
 # Expertise a city offers and needs it states, per policy area (SCORING.md's E and N).
 LEVEL_MIN = 0
@@ -46,9 +47,9 @@ COFUNDING_LIMIT_USD = 1_000_000_000
 
 
 class Role(models.TextChoices):
-    DONOR = "donor", "Donor"
-    RECIPIENT = "recipient", "Recipient"
-    BOTH = "both", "Donor and recipient"
+    DONOR = "donor", _("Donor")
+    RECIPIENT = "recipient", _("Recipient")
+    BOTH = "both", _("Donor and recipient")
 
 
 class Kind(enum.Enum):

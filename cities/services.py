@@ -11,13 +11,14 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
 from . import profile
-from .models import City, CityAreaLevel, CitySector, PolicyArea, Sector
+from .models import City, CityAreaLevel, CitySector, PolicyArea, Sector, UserPreferences
 from .signals import city_profiles_changed
 from .validation import clean_profile
 
@@ -234,3 +235,16 @@ def _write_shares(
 
 def _who(user: Any) -> str:
     return getattr(user, "username", None) or "the system"
+
+
+def save_language_choice(*, user: Any, language: str) -> None:
+    """Remember the page language a signed-in person chose (``""`` goes back to the browser's)."""
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError({"language": f"Unknown language {language!r}."})
+    UserPreferences.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def saved_language(user: Any) -> str:
+    """The language ``user`` chose, or ``""`` when they never chose one."""
+    preferences = UserPreferences.objects.filter(user=user).values_list("language", flat=True)
+    return preferences.first() or ""

@@ -5,12 +5,19 @@ The city page itself shows matches, so ``partnerships.views`` serves it (ARCHITE
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views import i18n
+from django.views.decorators.http import require_POST
 
+from toolkit.i18n import SESSION_LANGUAGE_KEY, supported
 from toolkit.pages import active_filters, filter_form_for_people, paginate, set_choices
 
 from . import services
@@ -20,22 +27,25 @@ from .forms import CityProfileForm
 from .models import City, PolicyArea, Sector
 from .permissions import can_edit_city
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SAVED_MESSAGE = "Saved. Your matches are being updated…"
 
 
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
-CITY_FILTER_TEXT = {
-    "q": ("Name", "Part of the city's name."),
-    "country": ("Country", ""),
-    "region": ("Region", ""),
-    "role": ("Role", "Donors include the cities that are both."),
-    "population_min": ("Population at least", ""),
-    "population_max": ("Population at most", ""),
-    "offers": ("Offers expertise in", "Expertise level 2 (proven) or more."),
-    "needs": ("Needs help in", "Need level 2 (medium) or more."),
-    "sector": ("Economic sector", "At least 10% of the city's economy."),
-    "has_international_department": ("International department", ""),
-    "language": ("Working language", "Two-letter code, such as en."),
+CITY_FILTER_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
+    "q": (_("Name"), _("Part of the city's name.")),
+    "country": (_("Country"), ""),
+    "region": (_("Region"), ""),
+    "role": (_("Role"), _("Donors include the cities that are both.")),
+    "population_min": (_("Population at least"), ""),
+    "population_max": (_("Population at most"), ""),
+    "offers": (_("Offers expertise in"), _("Expertise level 2 (proven) or more.")),
+    "needs": (_("Needs help in"), _("Need level 2 (medium) or more.")),
+    "sector": (_("Economic sector"), _("At least a tenth of the city's economy.")),
+    "has_international_department": (_("International department"), ""),
+    "language": (_("Working language"), _("Two-letter code, such as en.")),
 }
 
 
@@ -93,3 +103,30 @@ def _saved(request: HttpRequest, form: CityProfileForm, city: City) -> bool:
             form.add_error(field if field in form.fields else None, errors)
         return False
     return True
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher: Django's cookie and redirect, remembered for the user.
+
+    The form posts the page's own path with its query string as ``next``, so the person stays
+    on the same page with the same filters.
+    """
+    response = i18n.set_language(request)
+    language = supported(request.POST.get("language"))
+    if language and request.user.is_authenticated:
+        services.save_language_choice(user=request.user, language=language)
+        request.session[SESSION_LANGUAGE_KEY] = language
+    return response
+
+
+def restore_saved_language(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    """On sign-in, the person's saved language becomes the session's (no query per page)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    language = supported(services.saved_language(user))
+    if language:
+        request.session[SESSION_LANGUAGE_KEY] = language
+        translation.activate(language)

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -99,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (a signed-in user's saved language lives there), before CommonMiddleware.
+    "toolkit.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -121,6 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "notifications.context_processors.unread_notifications",
             ],
         },
@@ -171,7 +175,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-city"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en"
+# The languages of the cities that cooperate. Order: the switcher's order; the first is the
+# fallback when neither the user, the cookie nor Accept-Language names one of them.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+LANGUAGES = [("en", _("English")), ("ja", _("Japanese")), ("vi", _("Vietnamese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Formats Django's locales leave out (Vietnamese thousand grouping); the rest are Django's.
+FORMAT_MODULE_PATH = ["citymatch.formats"]
+# Dates and numbers follow the active language's formats; thousand separators are asked for
+# where a figure is shown (floatformat's "g"), never on ids that end up in URLs or attributes.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "CityMatch administration"
-admin.site.site_title = "CityMatch admin"
+admin.site.site_header = _("CityMatch administration")
+admin.site.site_title = _("CityMatch admin")
 
 # Under /api/ errors are JSON; elsewhere the site's pages.
 handler400 = "toolkit.errors.bad_request"

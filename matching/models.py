@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .querysets import MatchQuerySet, MatchRunQuerySet
 from .vocabulary import (
@@ -77,17 +78,17 @@ class ScoringProfile(models.Model):
 
 class MatchRun(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     class Trigger(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        API = "api", "API"
-        SCHEDULE = "schedule", "Schedule"
-        PROFILE_CHANGE = "profile_change", "Profile change"
-        COMMAND = "command", "Command line"
+        ADMIN = "admin", _("Admin")
+        API = "api", _("API")
+        SCHEDULE = "schedule", _("Schedule")
+        PROFILE_CHANGE = "profile_change", _("Profile change")
+        COMMAND = "command", _("Command line")
 
     IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
 

@@ -7,25 +7,26 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    INTEREST_RECEIVED = "interest_received", "Interest received"
-    INTEREST_ANSWERED = "interest_answered", "Interest answered"
-    STEP_WAITING = "step_waiting", "A partnership step waiting for you"
-    STEP_DECIDED = "step_decided", "A partnership step confirmed or declined"
-    REVIEW_DUE = "review_due", "A partnership review date near or passed"
-    PRACTICE_WAITING = "practice_waiting", "A practice waiting for review"
-    PRACTICE_PUBLISHED = "practice_published", "Your practice published"
-    PRACTICE_RETURNED = "practice_returned", "Your practice sent back"
-    RUN_FINISHED = "run_finished", "A run you started finished"
-    RUN_FAILED = "run_failed", "A run you started failed"
+    INTEREST_RECEIVED = "interest_received", _("Interest received")
+    INTEREST_ANSWERED = "interest_answered", _("Interest answered")
+    STEP_WAITING = "step_waiting", _("A partnership step waiting for you")
+    STEP_DECIDED = "step_decided", _("A partnership step confirmed or declined")
+    REVIEW_DUE = "review_due", _("A partnership review date near or passed")
+    PRACTICE_WAITING = "practice_waiting", _("A practice waiting for review")
+    PRACTICE_PUBLISHED = "practice_published", _("Your practice published")
+    PRACTICE_RETURNED = "practice_returned", _("Your practice sent back")
+    RUN_FINISHED = "run_finished", _("A run you started finished")
+    RUN_FAILED = "run_failed", _("A run you started failed")
 
 
 class Delivery(models.TextChoices):
-    IMMEDIATE = "immediate", "At once"
-    DIGEST = "digest", "In the daily digest"
-    NONE = "none", "Not by e-mail"
+    IMMEDIATE = "immediate", _("At once")
+    DIGEST = "digest", _("In the daily digest")
+    NONE = "none", _("Not by e-mail")
 
 
 # What a user gets without choosing: at once when someone waits for them, else the digest.

@@ -7,9 +7,11 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from bestpractices.models import BestPractice
 from cities.models import City, Organization, PolicyArea
+from cities.taxonomy import term
 from matching.models import Match
 
 from .models import (
@@ -25,8 +27,15 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class AreaChoiceField(forms.ModelMultipleChoiceField):
+    """Policy areas as checkboxes, named in the reader's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return term(obj.name)
+
+
 def area_field(**kwargs) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+    return AreaChoiceField(
         queryset=PolicyArea.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         to_field_name="code",
@@ -47,13 +56,15 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
 
 class InterestForm(forms.Form):
-    from_city = forms.ModelChoiceField(queryset=City.objects.none(), label="On behalf of")
-    policy_areas = area_field(label="Which policy areas")
+    from_city = forms.ModelChoiceField(queryset=City.objects.none(), label=_("On behalf of"))
+    policy_areas = area_field(label=_("Which policy areas"))
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
-        label="Why this partner",
-        help_text="A few sentences: what you admire in their work, what you hope to do together.",
+        label=_("Why this partner"),
+        help_text=_(
+            "A few sentences: what you admire in their work, what you hope to do together."
+        ),
     )
 
     def __init__(self, *args, match: Match, cities: list[City], **kwargs):
@@ -89,27 +100,30 @@ class DeclineForm(forms.Form):
 
 class StartForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=Partnership.Kind.choices, initial=Partnership.Kind.DONOR_RECIPIENT
+        choices=Partnership.Kind.choices,
+        initial=Partnership.Kind.DONOR_RECIPIENT,
+        label=_("Kind"),
     )
-    policy_areas = area_field(label="Policy areas")
+    policy_areas = area_field(label=_("Policy areas"))
     reasons = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         max_length=5000,
-        label="Why this partner",
-        help_text="Kept with the partnership, so a later council can see why it was chosen.",
+        label=_("Why this partner"),
+        help_text=_("Kept with the partnership, so a later council can see why it was chosen."),
     )
     programme = forms.ModelChoiceField(
         queryset=Programme.objects.none(),
         required=False,
-        empty_label="None",
-        help_text="Only programmes both cities are members of.",
+        empty_label=_("None"),
+        label=_("Programme"),
+        help_text=_("Only programmes both cities are members of."),
     )
     review_on = forms.DateField(
         required=False,
         widget=DateInput,
-        label="Review date",
-        help_text="Leave empty: set to three years after the agreement.",
+        label=_("Review date"),
+        help_text=_("Leave empty: set to three years after the agreement."),
     )
 
     def __init__(self, *args, programmes=None, **kwargs):

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .querysets import InterestQuerySet, PartnershipQuerySet
 
@@ -84,9 +85,9 @@ class ProgrammeMembership(models.Model):
     """
 
     class Status(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        MEMBER = "member", "Member"
-        LEFT = "left", "Left"
+        APPLIED = "applied", _("Applied")
+        MEMBER = "member", _("Member")
+        LEFT = "left", _("Left")
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="memberships")
     city = models.ForeignKey(
@@ -117,23 +118,23 @@ class Partnership(models.Model):
     """Two cities cooperating: donor and recipient, or peers (``donor`` is then simply city A)."""
 
     class Kind(models.TextChoices):
-        DONOR_RECIPIENT = "donor_recipient", "Donor and recipient"
-        PEERS = "peers", "Peers"
+        DONOR_RECIPIENT = "donor_recipient", _("Donor and recipient")
+        PEERS = "peers", _("Peers")
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        AGREED = "agreed", "Agreed"
-        PILOT = "pilot", "Pilot"
-        SCALING = "scaling", "Scaling up"
-        EXPANDED = "expanded", "Expanded to new areas"
-        CONCLUDED = "concluded", "Concluded"
-        PAUSED = "paused", "Paused"
-        ENDED = "ended", "Ended"
+        PROPOSED = "proposed", _("Proposed")
+        AGREED = "agreed", _("Agreed")
+        PILOT = "pilot", _("Pilot")
+        SCALING = "scaling", _("Scaling up")
+        EXPANDED = "expanded", _("Expanded to new areas")
+        CONCLUDED = "concluded", _("Concluded")
+        PAUSED = "paused", _("Paused")
+        ENDED = "ended", _("Ended")
 
     class Outcome(models.TextChoices):
-        GOOD = "good", "Good"
-        MIXED = "mixed", "Mixed"
-        POOR = "poor", "Poor"
+        GOOD = "good", _("Good")
+        MIXED = "mixed", _("Mixed")
+        POOR = "poor", _("Poor")
 
     # Cooperating now: these mark their match ``existing_partnership`` in every run.
     ACTIVE = (Status.AGREED, Status.PILOT, Status.SCALING, Status.EXPANDED)
@@ -260,10 +261,10 @@ class PartnershipOrganization(models.Model):
     """An organization supporting a partnership, and how."""
 
     class Role(models.TextChoices):
-        FUNDING = "funding", "Funding"
-        TECHNICAL = "technical", "Technical support"
-        PRIVATE = "private", "Private partner"
-        NETWORK = "network", "Network or programme"
+        FUNDING = "funding", _("Funding")
+        TECHNICAL = "technical", _("Technical support")
+        PRIVATE = "private", _("Private partner")
+        NETWORK = "network", _("Network or programme")
 
     partnership = models.ForeignKey(
         Partnership, on_delete=models.CASCADE, related_name="organization_links"
@@ -349,16 +350,16 @@ class PartnershipEvent(models.Model):
     """One dated change of a partnership and who made it: its history."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        STATUS = "status", "Status changed"
-        STEP = "step", "Step proposed"
-        DECLINED = "declined", "Step declined"
-        WITHDRAWN = "withdrawn", "Step withdrawn"
-        EDITED = "edited", "Details edited"
-        ORGANIZATION = "organization", "Organizations changed"
-        LEDGER = "ledger", "Ledger entry"
-        PROJECT = "project", "Project changed"
-        REVIEWED = "reviewed", "Reviewed"
+        CREATED = "created", _("Created")
+        STATUS = "status", _("Status changed")
+        STEP = "step", _("Step proposed")
+        DECLINED = "declined", _("Step declined")
+        WITHDRAWN = "withdrawn", _("Step withdrawn")
+        EDITED = "edited", _("Details edited")
+        ORGANIZATION = "organization", _("Organizations changed")
+        LEDGER = "ledger", _("Ledger entry")
+        PROJECT = "project", _("Project changed")
+        REVIEWED = "reviewed", _("Reviewed")
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=12, choices=Action.choices)
@@ -381,15 +382,15 @@ class LedgerEntry(models.Model):
     """What one side of a partnership contributes or gains: the reciprocity ledger."""
 
     class Kind(models.TextChoices):
-        STAFF_DAYS = "staff_days", "Staff days"
-        MONEY = "money", "Money"
-        KNOW_HOW = "know_how", "Know-how"
-        BUSINESS = "business", "Business"
-        LESSONS = "lessons", "Lessons"
+        STAFF_DAYS = "staff_days", _("Staff days")
+        MONEY = "money", _("Money")
+        KNOW_HOW = "know_how", _("Know-how")
+        BUSINESS = "business", _("Business")
+        LESSONS = "lessons", _("Lessons")
 
     class Direction(models.TextChoices):
-        CONTRIBUTES = "contributes", "Contributes"
-        GAINS = "gains", "Gains"
+        CONTRIBUTES = "contributes", _("Contributes")
+        GAINS = "gains", _("Gains")
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="ledger")
     city = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
@@ -418,10 +419,10 @@ class Project(models.Model):
     """One project inside a partnership: start with one or two, then scale."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
+        PLANNED = "planned", _("Planned")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="projects")
     title = models.CharField(max_length=200)
@@ -497,14 +498,14 @@ class ExpressionOfInterest(models.Model):
     """One city telling another, from a match, that it would like to cooperate."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Waiting for an answer"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+        OPEN = "open", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
 
     class Role(models.TextChoices):
-        DONOR = "donor", "As donor"
-        RECIPIENT = "recipient", "As recipient"
-        PEER = "peer", "As peer"
+        DONOR = "donor", _("As donor")
+        RECIPIENT = "recipient", _("As recipient")
+        PEER = "peer", _("As peer")
 
     # Interest that still counts towards "both sides interested".
     STANDING = (Status.OPEN, Status.ACCEPTED)

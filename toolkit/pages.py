@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -15,11 +15,13 @@ from django.http import HttpRequest, QueryDict
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 from django_filters import FilterSet
 from django_filters.widgets import BooleanWidget
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 PAGE_SIZE = 25
 # Query-string keys that are not filters: paging, sorting, the format and "scope=all" (the
@@ -90,7 +92,7 @@ def paginate_capped(
 
 
 def filter_form_for_people(
-    filterset: FilterSet, text: dict[str, tuple[str, str]] | None = None
+    filterset: FilterSet, text: Mapping[str, tuple[StrOrPromise, StrOrPromise]] | None = None
 ) -> forms.Form:
     """The FilterSet's form as a person reads it: plain labels and help, "Any" for an unset
     filter. The API reads the same FilterSet; only the words change here.
@@ -101,7 +103,7 @@ def filter_form_for_people(
         if text and name in text:
             field.label, field.help_text = text[name]
         if isinstance(field.widget, BooleanWidget):
-            field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+            field.widget.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
         elif type(field.widget) is forms.Select:
             field.widget = QuickSelect(attrs=field.widget.attrs, choices=_any_first(field))
     return filterset.form
@@ -121,11 +123,11 @@ def _any_first(field: forms.ChoiceField):
     rather than changed; a model choice field's own iterator reads ``empty_label`` lazily.
     """
     if isinstance(field, forms.ModelChoiceField):
-        field.empty_label = "Any"
+        field.empty_label = _("Any")
         return field.choices
     # Django normalises choices when they are set: reading them gives (value, label) pairs.
     pairs = cast("Iterable[tuple[Any, Any]]", field.choices)
-    return [("", "Any"), *((key, label) for key, label in pairs if key != "")]
+    return [("", _("Any")), *((key, label) for key, label in pairs if key != "")]
 
 
 def signed_in_user(request: HttpRequest) -> User:

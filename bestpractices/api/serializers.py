@@ -183,6 +183,7 @@ class BestPracticeSerializer(serializers.ModelSerializer):
             "city",
             "policy_areas",
             "sectors",
+            "language",
             "summary",
             "body",
             "body_html",
@@ -239,7 +240,9 @@ class BestPracticeSerializer(serializers.ModelSerializer):
         data = dict(self.validated_data)
         partners = data.pop("partner_links", None)
         return PracticeContent(
-            fields={name: data[name] for name in [*PRACTICE_FIELDS, "city"] if name in data},
+            fields={
+                name: data[name] for name in [*PRACTICE_FIELDS, "city", "language"] if name in data
+            },
             policy_areas=_listed(data.get("policy_areas")),
             sectors=_listed(data.get("sectors")),
             partners=(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -47,7 +48,7 @@ class PracticePermission(BasePermission):
 
     public_reads = True  # the schema says so (toolkit.api.schema.AutoSchema)
 
-    message = "Only its author (while it is a draft) and curators may change this practice."
+    message = _("Only its author (while it is a draft) and curators may change this practice.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS:

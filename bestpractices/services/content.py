@@ -56,7 +56,7 @@ class PracticeContent:
     lessons: list[dict[str, Any]] | None = None
 
 
-EDITABLE_FIELDS = frozenset([*PRACTICE_FIELDS, "city"])
+EDITABLE_FIELDS = frozenset([*PRACTICE_FIELDS, "city", "language"])
 
 # Each list of rows in the content: its model, the fields an author writes, and the word that
 # names one row in an error message.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import translation
 
 from cities.permissions import is_curator
 
@@ -41,7 +42,9 @@ def create_practice(*, user: AnyUser, content: PracticeContent) -> BestPractice:
     """A new practice by a signed-in user; it starts as a draft that only its author sees."""
     if not user.is_authenticated:
         raise PermissionDenied("Sign in to submit a practice.")
-    practice = BestPractice(author=user, status=Status.DRAFT)
+    # Written, unless the author says otherwise, in the language they work in.
+    language = (translation.get_language() or "en").split("-")[0]
+    practice = BestPractice(author=user, status=Status.DRAFT, language=language)
     with transaction.atomic():
         apply_fields(practice, content.fields)
         practice.slug = unique_slug(practice.title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import formats
 
 register = template.Library()
 
@@ -19,6 +20,8 @@ def figure(value: Any) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
+    # Grouped and with the decimal mark of the reader's language (1,610,000 · 1.610.000).
     if number.is_integer():
-        return f"{int(number):,}"
-    return f"{number:,.2f}".rstrip("0").rstrip(".")
+        return formats.number_format(int(number), force_grouping=True)
+    decimals = f"{number:.2f}".rstrip("0").rstrip(".").partition(".")[2]
+    return formats.number_format(number, decimal_pos=len(decimals), force_grouping=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..importing import may_import
@@ -11,7 +12,7 @@ from ..permissions import can_edit_city, is_agency
 class AgencyMayCreate(BasePermission):
     """Creating (a city, a run) is for admins and agency users."""
 
-    message = "Only admins and agency users may do this."
+    message = _("Only admins and agency users may do this.")
     create_actions = frozenset({"create"})
 
     def has_permission(self, request, view) -> bool:
@@ -24,7 +25,7 @@ class MayImport(BasePermission):
     """Importing is for admins, agency users and cities' editors; each row is then checked
     against what the user may write (``cities.importing.access``)."""
 
-    message = "Only admins, agency users and the editors of a city may import cities."
+    message = _("Only admins, agency users and the editors of a city may import cities.")
 
     def has_permission(self, request, view) -> bool:
         if getattr(view, "action", None) == "import_file":
@@ -35,7 +36,7 @@ class MayImport(BasePermission):
 class CityEditorMayChange(BasePermission):
     """Changing or deleting a city is for its editors and admins."""
 
-    message = "Only editors of this city and admins may change it."
+    message = _("Only editors of this city and admins may change it.")
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf.locale import LANG_INFO
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from cities.filtersets import policy_area_choices
 from cities.models import City
@@ -41,7 +42,9 @@ def area_names() -> dict[str, str]:
 
 
 def language_name(code: str) -> str:
-    return LANG_INFO.get(code, {}).get("name", code)
+    """The language's name in the active language (Django's catalogues translate them)."""
+    name = LANG_INFO.get(code, {}).get("name")
+    return gettext(name) if name else code
 
 
 def top_matches(

@@ -9,13 +9,19 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils import formats
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, CityAreaLevel
-from cities.profile import EXPERTISE_LABELS, NEED_LABELS
 
 from ..models import COMPONENTS, DEFAULT_WEIGHTS, Match
 from .common import language_name
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DEFAULT_COST_USD = 250_000
 # Practitioners advise to start small, with one or two projects: the action list draws on at
@@ -23,47 +29,74 @@ DEFAULT_COST_USD = 250_000
 PRACTICES_IN_ACTION_LIST = 2
 STEPS_IN_BRIEF = 3
 
-COMPONENT_TEXT: dict[str, tuple[str, str]] = {
+COMPONENT_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
     "need_fit": (
-        "Need fit",
-        "How much of what the recipient needs the donor can offer, weighted by the "
-        "recipient's priorities.",
+        _("Need fit"),
+        _(
+            "How much of what the recipient needs the donor can offer, weighted by the "
+            "recipient's priorities."
+        ),
     ),
     "evidence": (
-        "Evidence",
-        "Share of the recipient's needs for which the donor has a published best practice.",
+        _("Evidence"),
+        _("Share of the recipient's needs for which the donor has a published best practice."),
     ),
     "reciprocity": (
-        "Reciprocity",
-        "What the donor learns back from the recipient, plus the business case for the "
-        "donor's firms.",
+        _("Reciprocity"),
+        _(
+            "What the donor learns back from the recipient, plus the business case for the "
+            "donor's firms."
+        ),
     ),
-    "size": ("Similar size", "1 when both cities have the same population; lower as they differ."),
-    "industry": ("Similar economy", "How alike the two economies are, sector by sector."),
+    "size": (
+        _("Similar size"),
+        _("1 when both cities have the same population; lower as they differ."),
+    ),
+    "industry": (_("Similar economy"), _("How alike the two economies are, sector by sector.")),
     "capacity": (
-        "Capacity",
-        "Can the donor lend experienced staff, and can the recipient absorb the help?",
+        _("Capacity"),
+        _("Can the donor lend experienced staff, and can the recipient absorb the help?"),
     ),
     "budget": (
-        "Budget",
-        "The donor's budget plus the recipient's co-funding, against the cost of a typical "
-        "practice.",
+        _("Budget"),
+        _(
+            "The donor's budget plus the recipient's co-funding, against the cost of a typical "
+            "practice."
+        ),
     ),
-    "language": ("Shared language", "1 when the two cities share a working language."),
+    "language": (_("Shared language"), _("1 when the two cities share a working language.")),
 }
+# The level scale in words, as pages show it (the API and exports keep cities.profile's words).
+EXPERTISE_WORDS = {
+    0: pgettext_lazy("expertise level", "none"),
+    1: pgettext_lazy("expertise level", "some"),
+    2: pgettext_lazy("expertise level", "proven"),
+    3: pgettext_lazy("expertise level", "leading"),
+}
+NEED_WORDS = {
+    0: pgettext_lazy("need level", "none"),
+    1: pgettext_lazy("need level", "low"),
+    2: pgettext_lazy("need level", "medium"),
+    3: pgettext_lazy("need level", "high"),
+}
+
+
+def whole(number: float | int) -> str:
+    """A whole number grouped the active language's way (12,345 in English, 12.345 in Vietnamese)."""
+    return formats.number_format(round(number), decimal_pos=0, force_grouping=True)
 
 
 def usd(amount: float | int | None) -> str:
     if amount is None:
-        return "unknown"
-    return f"USD {amount:,.0f}"
+        return gettext("unknown")
+    return gettext("USD %(amount)s") % {"amount": whole(amount)}
 
 
 @dataclass(frozen=True)
 class ComponentBar:
     name: str
-    label: str
-    help: str
+    label: StrOrPromise
+    help: StrOrPromise
     value: float
     weight: float
     points: float
@@ -124,19 +157,19 @@ class AreaRow:
 
     @property
     def donor_expertise_label(self) -> str:
-        return EXPERTISE_LABELS.get(self.donor_expertise, "")
+        return str(EXPERTISE_WORDS.get(self.donor_expertise, ""))
 
     @property
     def recipient_need_label(self) -> str:
-        return NEED_LABELS.get(self.recipient_need, "")
+        return str(NEED_WORDS.get(self.recipient_need, ""))
 
     @property
     def recipient_expertise_label(self) -> str:
-        return EXPERTISE_LABELS.get(self.recipient_expertise, "")
+        return str(EXPERTISE_WORDS.get(self.recipient_expertise, ""))
 
     @property
     def donor_need_label(self) -> str:
-        return NEED_LABELS.get(self.donor_need, "")
+        return str(NEED_WORDS.get(self.donor_need, ""))
 
 
 def area_rows(match: Match, codes: Sequence[str], names: dict[str, str], levels: Levels):
@@ -165,7 +198,10 @@ def _join(words: Sequence[str]) -> str:
     words = list(words)
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return gettext("%(items)s and %(last)s") % {
+        "items": gettext(", ").join(words[:-1]),
+        "last": words[-1],
+    }
 
 
 @dataclass
@@ -229,10 +265,10 @@ class Costs:
         whole", "more than the whole" (never "about 1000% of")."""
         percent = self.coverage_percent
         if percent > 100:
-            return "more than the whole"
+            return gettext("more than the whole of")
         if percent == 100:
-            return "the whole"
-        return f"about {percent}% of"
+            return gettext("the whole of")
+        return gettext("about %(percent)s%% of") % {"percent": percent}
 
 
 def costs(match: Match, evidence: PracticeEvidence) -> Costs:
@@ -260,72 +296,119 @@ def sentences(
     """The score in plain language: one sentence per reason, strongest first."""
     donor, recipient = match.donor.name, match.recipient.name
     said = [
-        f"{donor} has {row.donor_expertise_label} expertise in {row.name.lower()}, where "
-        f"{recipient}'s need is {row.recipient_need_label}."
+        gettext(
+            "%(donor)s has %(expertise)s expertise in %(area)s, where %(recipient)s's need "
+            "is %(need)s."
+        )
+        % {
+            "donor": donor,
+            "expertise": row.donor_expertise_label,
+            "area": row.name.lower(),
+            "recipient": recipient,
+            "need": row.recipient_need_label,
+        }
         for row in top
         if row.donor_expertise and row.recipient_need
     ]
     count = len(evidence.relevant)
     if count:
         said.append(
-            f"{donor} has documented how it did this: {count} published best "
-            f"practice{'s' if count != 1 else ''} in these areas, with steps to follow."
+            ngettext(
+                "%(donor)s has documented how it did this: %(count)d published best practice "
+                "in these areas, with steps to follow.",
+                "%(donor)s has documented how it did this: %(count)d published best practices "
+                "in these areas, with steps to follow.",
+                count,
+            )
+            % {"donor": donor, "count": count}
         )
     else:
         said.append(
-            f"{donor} has no published best practice in these areas yet, so the match rests on "
-            "its stated expertise: ask for documents before committing."
+            gettext(
+                "%(donor)s has no published best practice in these areas yet, so the match rests "
+                "on its stated expertise: ask for documents before committing."
+            )
+            % {"donor": donor}
         )
     if back:
         said.append(
-            f"In return, {recipient} can share its own expertise in "
-            f"{_join([row.name.lower() for row in back])}, where {donor} has needs: both sides gain."
+            gettext(
+                "In return, %(recipient)s can share its own expertise in %(areas)s, where "
+                "%(donor)s has needs: both sides gain."
+            )
+            % {
+                "recipient": recipient,
+                "areas": _join([row.name.lower() for row in back]),
+                "donor": donor,
+            }
         )
     else:
         said.append(
-            f"{recipient} states no expertise where {donor} has needs; {donor}'s gain is mainly "
-            "experience and business for its firms."
+            gettext(
+                "%(recipient)s states no expertise where %(donor)s has needs; %(donor)s's gain is "
+                "mainly experience and business for its firms."
+            )
+            % {"recipient": recipient, "donor": donor}
         )
     said.append(_size_sentence(match.donor, match.recipient, match.size_ratio))
     languages = shared_languages(match)
     said.append(
-        f"Both cities work in {_join(languages)}."
+        gettext("Both cities work in %(languages)s.") % {"languages": _join(languages)}
         if languages
-        else "The two cities have no working language in common: plan for interpretation."
+        else gettext("The two cities have no working language in common: plan for interpretation.")
     )
     said.append(_capacity_sentence(match.donor, match.recipient))
     said.append(
-        f"{donor}'s cooperation budget ({usd(cost.donor_budget)} a year) and {recipient}'s "
-        f"co-funding ({usd(cost.recipient_cofunding)}) cover {cost.coverage_words} "
-        f"a typical practice's cost ({usd(cost.typical_cost)})."
+        gettext(
+            "%(donor)s's cooperation budget (%(budget)s a year) and %(recipient)s's co-funding "
+            "(%(cofunding)s) cover %(coverage)s a typical practice's cost (%(cost)s)."
+        )
+        % {
+            "donor": donor,
+            "budget": usd(cost.donor_budget),
+            "recipient": recipient,
+            "cofunding": usd(cost.recipient_cofunding),
+            "coverage": cost.coverage_words,
+            "cost": usd(cost.typical_cost),
+        }
     )
     return said
 
 
 def _size_sentence(donor: City, recipient: City, ratio: float) -> str:
     if ratio < 1.5:
-        return (
-            f"The cities are of similar size ({donor.population:,} and "
-            f"{recipient.population:,} inhabitants), so solutions transfer without rescaling."
-        )
+        return gettext(
+            "The cities are of similar size (%(donor_population)s and %(recipient_population)s "
+            "inhabitants), so solutions transfer without rescaling."
+        ) % {
+            "donor_population": whole(donor.population),
+            "recipient_population": whole(recipient.population),
+        }
     bigger, smaller = (
         (donor, recipient) if donor.population >= recipient.population else (recipient, donor)
     )
-    return (
-        f"{bigger.name} is {ratio:.1f} times as large as {smaller.name}: solutions may need to "
-        "be scaled up or down."
-    )
+    return gettext(
+        "%(bigger)s is %(ratio)s times as large as %(smaller)s: solutions may need to be "
+        "scaled up or down."
+    ) % {
+        "bigger": bigger.name,
+        "ratio": formats.number_format(ratio, decimal_pos=1),
+        "smaller": smaller.name,
+    }
 
 
 def _capacity_sentence(donor: City, recipient: City) -> str:
     if donor.has_international_department:
-        giver = (
-            f"{donor.name} has an international department ({donor.international_staff} staff, "
-            f"{donor.years_of_cooperation} years of cooperation)"
-        )
+        giver = gettext(
+            "%(city)s has an international department (%(staff)s staff, %(years)s years of "
+            "cooperation)"
+        ) % {
+            "city": donor.name,
+            "staff": donor.international_staff,
+            "years": donor.years_of_cooperation,
+        }
     else:
-        giver = f"{donor.name} has no international department"
-    return (
-        f"{giver}; {recipient.name} rates its capacity to absorb outside help "
-        f"{recipient.absorptive_capacity} out of 5."
-    )
+        giver = gettext("%(city)s has no international department") % {"city": donor.name}
+    return gettext(
+        "%(giver)s; %(recipient)s rates its capacity to absorb outside help %(capacity)s out of 5."
+    ) % {"giver": giver, "recipient": recipient.name, "capacity": recipient.absorptive_capacity}

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
 
 from bestpractices.models import BestPractice
 from cities.countries import COUNTRY_NAMES
@@ -32,6 +33,9 @@ from .explain import (
     top_area_codes,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class NeedsFlag(TypedDict):
     """What my_cities() adds to each city: does it have a need in some area?"""
@@ -48,18 +52,18 @@ if TYPE_CHECKING:
 
 SIDE_FILTERS = ("city", "recipient", "donor")
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
-MATCH_FILTER_TEXT = {
-    "q": ("City name", "Part of either city's name."),
-    "policy_area": ("Policy area", "One of the match's top three areas."),
-    "min_score": ("Lowest score", "From 0 to 100."),
-    "max_score": ("Highest score", "From 0 to 100."),
-    "recipient_country": ("Recipient's country", ""),
-    "donor_country": ("Donor's country", ""),
-    "recipient_region": ("Recipient's region", ""),
-    "donor_region": ("Donor's region", ""),
-    "size_ratio_max": ("Size ratio at most", "Larger population ÷ smaller; 1 = same size."),
-    "language": ("Shared language", "Two-letter code both cities work in, such as en."),
-    "sector": ("Economic sector", "At least 10% of either city's economy."),
+MATCH_FILTER_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
+    "q": (_("City name"), _("Part of either city's name.")),
+    "policy_area": (_("Policy area"), _("One of the match's top three areas.")),
+    "min_score": (_("Lowest score"), _("From 0 to 100.")),
+    "max_score": (_("Highest score"), _("From 0 to 100.")),
+    "recipient_country": (_("Recipient's country"), ""),
+    "donor_country": (_("Donor's country"), ""),
+    "recipient_region": (_("Recipient's region"), ""),
+    "donor_region": (_("Donor's region"), ""),
+    "size_ratio_max": (_("Size ratio at most"), _("Larger population ÷ smaller; 1 = same size.")),
+    "language": (_("Shared language"), _("Two-letter code both cities work in, such as en.")),
+    "sector": (_("Economic sector"), _("At least a tenth of either city's economy.")),
 }
 
 

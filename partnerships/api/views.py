@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -318,7 +319,7 @@ class PartnershipUpdateSerializer(serializers.Serializer):
 
 
 class PartnershipEditorMayChange(BasePermission):
-    message = "Only editors of one of the two cities and admins may change this partnership."
+    message = _("Only editors of one of the two cities and admins may change this partnership.")
 
     def has_object_permission(self, request, view, obj) -> bool:
         return request.method in SAFE_METHODS or can_change_partnership(request.user, obj)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from bestpractices.models import BestPractice
 from cities.models import City, PolicyArea
 from cities.permissions import can_edit_city
-from cities.profile import EXPERTISE_LABELS, NEED_LABELS
+from cities.taxonomy import term
 from matching.models import Match
 from matching.views.common import (
     TOP_ON_CITY_PAGE,
@@ -20,6 +20,7 @@ from matching.views.common import (
     runs_state,
     top_matches,
 )
+from matching.views.explain import EXPERTISE_WORDS, NEED_WORDS
 
 from ..querysets import with_cooperation
 from . import context
@@ -33,11 +34,11 @@ class LevelRow:
 
     @property
     def expertise_label(self) -> str:
-        return EXPERTISE_LABELS[self.expertise]
+        return str(EXPERTISE_WORDS[self.expertise])
 
     @property
     def need_label(self) -> str:
-        return NEED_LABELS[self.need]
+        return str(NEED_WORDS[self.need])
 
 
 def level_grid(city: City, areas: list[PolicyArea]) -> tuple[list[LevelRow], list[PolicyArea]]:
@@ -67,7 +68,7 @@ def city_detail(request: HttpRequest, slug: str) -> HttpResponse:
     city = get_object_or_404(City.objects.with_profile(), slug=slug)
     state = runs_state()
     areas = list(PolicyArea.objects.all())
-    names = {area.code: area.name for area in areas}
+    names = {area.code: term(area.name) for area in areas}
     marked = with_cooperation(Match.objects.for_list())
     helpers = top_matches(
         state.active, city, side="recipient", limit=TOP_ON_CITY_PAGE, matches=marked

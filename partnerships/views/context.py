@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext
 
 from cities.models import City, CityAreaLevel, PolicyArea
-from cities.profile import EXPERTISE_LABELS, NEED_LABELS
+from cities.taxonomy import term
 from matching.models import Match
+from matching.views.explain import EXPERTISE_WORDS, NEED_WORDS
 
 from ..models import ExpressionOfInterest, Partnership
 from ..permissions import can_act_for
@@ -173,17 +176,32 @@ def _levels_with_areas(city_ids: list[int]) -> dict[int, list[CityAreaLevel]]:
 
 
 def reasons_from_match(match: Match) -> str:
-    """A first draft of "why this partner", from the match's explanation (one query)."""
-    names = dict(PolicyArea.objects.values_list("code", "name"))
+    """A first draft of "why this partner", from the match's explanation (one query), in the
+    writer's language: it is kept with the partnership as they leave it."""
+    names = {code: term(name) for code, name in PolicyArea.objects.values_list("code", "name")}
     donor, recipient = match.donor.name, match.recipient.name
-    lines = [f"CityMatch scored {donor} and {recipient} {match.score:.1f} out of 100."]
+    score = formats.number_format(match.score, decimal_pos=1)
+    lines = [
+        gettext("CityMatch scored %(donor)s and %(recipient)s %(score)s out of 100.")
+        % {"donor": donor, "recipient": recipient, "score": score}
+    ]
     for item in match.top_areas or []:
         lines.append(
-            f"{names.get(item['area'], item['area'])}: {recipient}'s need is "
-            f"{NEED_LABELS.get(item['need'], item['need'])}, {donor}'s expertise is "
-            f"{EXPERTISE_LABELS.get(item['expertise'], item['expertise'])}."
+            gettext(
+                "%(area)s: %(recipient)s's need is %(need)s, %(donor)s's expertise is %(expertise)s."
+            )
+            % {
+                "area": names.get(item["area"], item["area"]),
+                "recipient": recipient,
+                "need": NEED_WORDS.get(item["need"], item["need"]),
+                "donor": donor,
+                "expertise": EXPERTISE_WORDS.get(item["expertise"], item["expertise"]),
+            }
         )
     if match.gives_back:
-        back = ", ".join(names.get(code, code) for code in match.gives_back)
-        lines.append(f"{recipient} can give back in: {back}.")
+        back = gettext(", ").join(names.get(code, code) for code in match.gives_back)
+        lines.append(
+            gettext("%(recipient)s can give back in: %(areas)s.")
+            % {"recipient": recipient, "areas": back}
+        )
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..forms import DeclineForm, InterestForm
@@ -38,7 +39,9 @@ def interest_send(request: HttpRequest, donor: str, recipient: str) -> HttpRespo
             ),
         )
         if sent is not None:
-            messages.success(request, f"Message sent to {sent.to_city.name}'s editors.")
+            messages.success(
+                request, _("Message sent to %(city)s's editors.") % {"city": sent.to_city.name}
+            )
             return redirect(match)
     # Messages still waiting for an answer, so the page says so instead of offering a form
     # that the service would refuse.
@@ -93,7 +96,9 @@ def interest_accept(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return _inbox(request, problems={interest.pk: error.messages})
     messages.success(
-        request, f"Partnership proposed with {interest.from_city.name}: agree it to get started."
+        request,
+        _("Partnership proposed with %(city)s: agree it to get started.")
+        % {"city": interest.from_city.name},
     )
     return redirect(partnership)
 
@@ -111,5 +116,7 @@ def interest_decline(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if declined is None:
         return _inbox(request, decline_forms={interest.pk: form})
-    messages.success(request, f"Declined; {interest.from_city.name} sees your reason.")
+    messages.success(
+        request, _("Declined; %(city)s sees your reason.") % {"city": interest.from_city.name}
+    )
     return redirect("interest-inbox")

@@ -14,6 +14,7 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
 
 from cities.countries import country_choices
 from cities.models import City
@@ -30,6 +31,7 @@ from matching.views.matches import (
     side_cities,
     try_weights,
 )
+from toolkit.i18n import supported
 from toolkit.pages import active_filters, filter_form_for_people, paginate_capped, set_choices
 
 from ..querysets import MutualFirst, with_cooperation
@@ -117,10 +119,18 @@ def match_detail(request: HttpRequest, donor: str, recipient: str) -> HttpRespon
 
 @login_required
 def match_brief(request: HttpRequest, donor: str, recipient: str) -> HttpResponse:
+    """The citizen brief, in the language asked for by ``?lang=`` (else the page's language).
+
+    The brief speaks to the citizens of the city, whatever language the officer works in: the
+    sentences and figures are made in the brief's language, the header in the page's.
+    """
     pair = pair_or_404(donor, recipient)
     if pair.match is None:
         return _unfit(request, pair)
-    ctx = {**explained(pair.match), "stored": pair.stored}
+    language = supported(request.GET.get("lang")) or translation.get_language()
+    with translation.override(language):
+        ctx = {**explained(pair.match), "stored": pair.stored}
+    ctx["brief_language"] = language
     return render(request, "partnerships/match_brief.html", ctx)
 
 

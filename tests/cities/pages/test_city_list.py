@@ -31,7 +31,7 @@ def test_city_list_filters_narrow_the_result(editor_client, recipient, donor):
     assert "---------" not in body
 
     needs_waste = text(editor_client.get(reverse("city-list"), {"needs": "waste"}))
-    assert "1 city match these filters" in needs_waste
+    assert "1 city matches these filters" in needs_waste
     assert "Hue" in needs_waste and "Kitakyushu" not in needs_waste
 
     offers = text(editor_client.get(reverse("city-list"), {"offers": "waste", "q": "kita"}))

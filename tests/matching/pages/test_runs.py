@@ -63,7 +63,8 @@ def test_a_run_resumed_after_a_lost_worker_says_so_with_its_last_heartbeat(edito
         status=MatchRun.Status.RUNNING, finished_at=None, heartbeat_at=beat, recoveries=1
     )
     page = text(editor_client.get(reverse("run-detail", args=[run.pk])))
-    assert "Last heartbeat 4 Mar 2026, 05:06:07" in page
+    # The date in the reader's format, the time to the second (a heartbeat is recent).
+    assert "Last heartbeat March 4, 2026 05:06:07" in page
     assert "Lost workers re-queued 1 time after its worker was lost" in page
 
 

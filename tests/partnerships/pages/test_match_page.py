@@ -170,7 +170,7 @@ def test_brief_without_practices_still_gives_first_steps_and_an_honest_risk(edit
 
 @pytest.mark.parametrize(
     ("budget", "words"),
-    [(0, "about 0% of"), (5_000_000, "more than the whole")],
+    [(0, "about 0% of"), (5_000_000, "more than the whole of")],
 )
 def test_the_brief_says_how_much_of_the_cost_is_covered_in_words(
     editor_client, match, donor, recipient, budget, words
