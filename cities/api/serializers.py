@@ -149,6 +149,25 @@ def _city_field_names() -> list[str]:
     return [*names, "updated_at"]
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 2, "maxLength": 2},
+        "maxItems": int(FIELD["languages"].maximum or 0),
+        "uniqueItems": True,
+    }
+)
+class LanguageCodesField(serializers.ListField):
+    """A city's languages: two-letter codes, each once."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        codes = super().to_internal_value(data)
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:
+            raise serializers.ValidationError(f"Give each language once: {', '.join(twice)}.")
+        return codes
+
+
 class StrictBooleanField(serializers.BooleanField):
     """``true`` or ``false``, as the schema says, in JSON and in multipart parts alike (DRF's
     own field also takes ``0``, ``on``, ``yes``... which the schema does not promise)."""
@@ -172,7 +191,7 @@ class CitySerializer(serializers.ModelSerializer):
         models.BooleanField: StrictBooleanField,
     }
 
-    languages = serializers.ListField(
+    languages = LanguageCodesField(
         child=serializers.CharField(max_length=2, validators=[language_code]),
         required=False,
         max_length=int(FIELD["languages"].maximum or 0),

@@ -225,6 +225,7 @@ def test_anonymous_cannot_create_a_city(api_client):
             {"absorptive_capacity": ["Ensure this value is less than or equal to 5."]},
         ),
         ({"expertise": [1, 2]}, {"expertise": ['Expected an object such as {"waste": 2}.']}),
+        ({"languages": ["ja", "en", "ja"]}, {"languages": ["Give each language once: ja."]}),
         (
             {"has_international_department": "true"},
             {"has_international_department": ["Must be a valid boolean."]},
