@@ -14,6 +14,7 @@ holds a rule of its own. Modules:
 from ..inputs import existing_partnership_pairs
 from ..vocabulary import InvalidWeights, clean_weights
 from .arrays import ScoringInputs, current_inputs, invalidate_inputs, load_inputs
+from .heartbeats import keep_beating
 from .params import params_for, params_from_snapshot
 from .profiles import save_profile, validate_profile
 from .rescoring import (
@@ -31,7 +32,6 @@ from .runs import (
     fail_run,
     fail_stale_runs,
     finish_run,
-    keep_beating,
     prepare_run,
     recover_lost_runs,
     score_shard,

@@ -18,7 +18,7 @@ broker the same code runs in-process):
    Until that commit readers see the previous run only; if anything fails the transaction rolls
    back and the previous run stays served.
 5. ``fail_run`` ends a run that raised, timed out or lost its worker. Each step touches the
-   run's ``heartbeat_at`` (and a worker keeps touching it while a step works, ``keep_beating``);
+   run's ``heartbeat_at`` (and a worker keeps touching it while a step works, ``heartbeats.keep_beating``);
    ``recover_lost_runs`` (beat, worker start, the next start) re-queues a running run silent
    for ``SCORING_STALE_BEATS`` beats, at most ``SCORING_MAX_RECOVERIES`` times, then fails it.
    Every step is safe to run again, so a re-queued run picks up where its worker died.
@@ -34,9 +34,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import numpy as np
@@ -64,6 +61,7 @@ from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
 from . import partitions
 from .arrays import ScoringInputs, freeze, load_inputs, thaw
 from .bars import bars_of, store_run_bars
+from .heartbeats import beat, stale_after
 from .locks import hold_city_set
 from .params import params_from_snapshot
 from .writing import explain, write_matches
@@ -95,17 +93,6 @@ def run_time_limit() -> timedelta:
     """How long a run may stay queued or running before the next start declares it dead."""
     seconds = getattr(settings, "SCORING_RUN_TIME_LIMIT", 2 * settings.CELERY_TASK_TIME_LIMIT)
     return timedelta(seconds=seconds)
-
-
-def heartbeat_interval() -> float:
-    """Seconds between two heartbeats of a working step."""
-    return max(0.1, float(getattr(settings, "SCORING_HEARTBEAT_SECONDS", 15)))
-
-
-def stale_after() -> timedelta:
-    """How long a running run may stay silent before it is taken for lost."""
-    beats = max(2, int(getattr(settings, "SCORING_STALE_BEATS", 4)))
-    return timedelta(seconds=beats * heartbeat_interval())
 
 
 def default_profile() -> ScoringProfile:
@@ -537,52 +524,7 @@ def fail_stale_runs() -> int:
     return len(stale)
 
 
-# --- 6. Heartbeats and lost workers ---------------------------------------------------------
-
-
-def beat(*, run_id: int) -> bool:
-    """Record that a worker is working on this run; False when the run is not running.
-
-    Never waits: while the activation transaction holds the run's row, the run is plainly
-    alive and this beat is skipped (on SQLite, which has no row locks, it simply updates).
-    """
-    with transaction.atomic():
-        running = MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.RUNNING)
-        if connection.features.has_select_for_update_skip_locked:
-            running = running.select_for_update(skip_locked=True)
-        if not running.values_list("pk", flat=True).first():
-            return False
-        MatchRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
-    return True
-
-
-@contextmanager
-def keep_beating(*, run_id: int) -> Iterator[None]:
-    """Beat every ``SCORING_HEARTBEAT_SECONDS`` from a thread while the block runs.
-
-    A shard or the final step may work for minutes without touching the run; this keeps a
-    long but live step from being taken for lost. The thread dies with its process, which is
-    the point: a killed worker stops beating.
-    """
-    stop = threading.Event()
-
-    def beating() -> None:
-        try:
-            while not stop.wait(heartbeat_interval()):
-                try:
-                    beat(run_id=run_id)
-                except Exception:  # a missed beat is not worth failing the step for
-                    logger.warning("Heartbeat of run %s failed.", run_id, exc_info=True)
-        finally:
-            connection.close()  # this thread's own connection
-
-    thread = threading.Thread(target=beating, name=f"run-{run_id}-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+# --- 6. Lost workers ----------------------------------------------------------------------
 
 
 def recover_lost_runs() -> list[int]:
