@@ -30,6 +30,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The taxonomy's labels are marked for translation, which reads the settings.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citymatch.settings")
 
 from cities.taxonomy import POLICY_AREAS, RELEVANCE, SECTORS  # noqa: E402
 from matching.scoring import (  # noqa: E402

@@ -64,3 +64,18 @@ def text(response) -> str:
     html = re.sub(r"</?(a|strong|em|b|i|abbr|code)\b[^>]*>", "", html)
     words = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", unescape(words)).strip()
+
+
+# Two English words in a row (three letters or more each): a sentence or a label left over.
+ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{3,}(?:[ ,'’-]+[A-Za-z]{3,})+\b")
+# Words that are the same in every language: the product's and the sources' names.
+PROPER_NAMES = ("CityMatch", "GeoNames", "CC BY", "REST API", "API")
+
+
+def english_left(page: str, user_data: list[str], english: str | None = None) -> list[str]:
+    """Phrases of two English words or more outside the user data; with ``english``, only
+    those the English page has too (Vietnamese words are often plain ASCII: "cho", "Quan")."""
+    for name in sorted([*user_data, *PROPER_NAMES], key=len, reverse=True):
+        page = page.replace(name, " ")
+    phrases = ENGLISH_PHRASE.findall(page)
+    return [phrase for phrase in phrases if english is None or phrase in english]

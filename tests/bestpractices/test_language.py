@@ -11,8 +11,7 @@ from bestpractices.models import BestPractice
 from cities.countries import COUNTRY_NAMES
 from tests.bestpractices.test_api import LIST, payload
 from tests.factories import BestPracticeFactory, CityFactory
-from tests.html import text
-from tests.partnerships.pages.test_languages import english_left
+from tests.html import english_left, text
 
 pytestmark = pytest.mark.django_db
 

@@ -16,15 +16,11 @@ from bestpractices.models import ActionStep, Lesson
 from cities.countries import COUNTRY_NAMES
 from cities.models import City, UserPreferences
 from tests.factories import BestPracticeFactory, InterestFactory
-from tests.html import text
+from tests.html import english_left, text
 
 pytestmark = pytest.mark.django_db
 
 LANGUAGES = ("ja", "vi")
-# Two English words in a row (three letters or more each): a sentence or a label left over.
-ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{3,}(?:[ ,'’-]+[A-Za-z]{3,})+\b")
-# Words that are the same in every language: the product's and the sources' names.
-PROPER_NAMES = ("CityMatch", "GeoNames", "CC BY", "REST API", "API")
 
 
 @pytest.fixture
@@ -74,15 +70,6 @@ def journey(match, donor, recipient, editor):
         "inbox": reverse("interest-inbox"),
     }
     return pages, user_data
-
-
-def english_left(page: str, user_data: list[str], english: str | None = None) -> list[str]:
-    """Phrases of two English words or more outside the user data; with ``english``, only
-    those the English page has too (Vietnamese words are often plain ASCII: "cho", "Quan")."""
-    for name in sorted([*user_data, *PROPER_NAMES], key=len, reverse=True):
-        page = page.replace(name, " ")
-    phrases = ENGLISH_PHRASE.findall(page)
-    return [phrase for phrase in phrases if english is None or phrase in english]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
