@@ -239,6 +239,13 @@ def _collect_tile(
         column_bound[:] = extra_bound
         column_bound[:n_kinked] += budget_weight
     prefilter = prune or complete
+    # The prefilter compares the GEMM value with bars lowered by the column's bound, computed
+    # once per tile: row[c] >= min(recipient_bar - bound[c], donor_bar[c] - bound[c]). Their
+    # float32 rounding is covered by the bound's room.
+    lowered = np.empty(columns, dtype=np.float32)
+    for column in range(columns):
+        lowered[column] = donor_admission[column] - column_bound[column]
+    full = columns - columns % PREFILTER_COLUMNS
     # Columns of the row that pass the prefilter, compacted without a branch (the test is
     # cheap; a branch per pair would mispredict on the few that pass).
     passing = np.empty(columns, dtype=np.int32)
@@ -251,20 +258,25 @@ def _collect_tile(
         row = scores[index]
         n_passing = 0
         if prefilter:
-            for start in range(0, columns, PREFILTER_COLUMNS):
-                stop = min(start + PREFILTER_COLUMNS, columns)
-                hits = 0
-                for column in range(start, stop):
-                    hits += row[column] + column_bound[column] >= min(
-                        recipient_bar, donor_admission[column]
+            for start in range(0, full, PREFILTER_COLUMNS):
+                hits = np.int32(0)
+                for column in range(start, start + PREFILTER_COLUMNS):
+                    hits |= np.int32(
+                        row[column]
+                        >= min(recipient_bar - column_bound[column], lowered[column])
                     )
                 if hits == 0:
                     continue
-                for column in range(start, stop):
+                for column in range(start, start + PREFILTER_COLUMNS):
                     passing[n_passing] = column
-                    n_passing += row[column] + column_bound[column] >= min(
-                        recipient_bar, donor_admission[column]
+                    n_passing += row[column] >= min(
+                        recipient_bar - column_bound[column], lowered[column]
                     )
+            for column in range(full, columns):
+                passing[n_passing] = column
+                n_passing += row[column] >= min(
+                    recipient_bar - column_bound[column], lowered[column]
+                )
         else:
             for column in range(columns):
                 passing[column] = column
