@@ -163,27 +163,29 @@ def _explain_pairs(donors, recipients, need_levels, expertise_levels, top_areas,
     for pair in range(len(donors)):
         donor = donors[pair]
         recipient = recipients[pair]
-        chosen = np.full(3, -1, dtype=np.int64)
-        for slot in range(min(3, areas)):
-            best_area = -1
-            best = 0
-            for area in range(areas):
-                if area == chosen[0] or area == chosen[1]:
-                    continue
-                contribution = np.int64(need_levels[recipient, area]) * np.int64(
-                    expertise_levels[donor, area]
-                )
-                if contribution > best:  # strictly: an equal one at a larger area loses
-                    best = contribution
-                    best_area = area
-            if best_area < 0:
-                break
-            chosen[slot] = best_area
-        for slot in range(3):
-            top_areas[pair, slot] = chosen[slot]
+        # One pass keeping the three best so far; strictly larger moves ahead, so of equal
+        # contributions the smaller area (seen first) stays first.
+        best0 = best1 = best2 = 0
+        area0 = area1 = area2 = -1
         for area in range(areas):
-            gives_back[pair, area] = (
-                need_levels[donor, area] > 0 and expertise_levels[recipient, area] > 0
+            contribution = np.int64(need_levels[recipient, area]) * np.int64(
+                expertise_levels[donor, area]
+            )
+            if contribution > best0:
+                best2, area2 = best1, area1
+                best1, area1 = best0, area0
+                best0, area0 = contribution, area
+            elif contribution > best1:
+                best2, area2 = best1, area1
+                best1, area1 = contribution, area
+            elif contribution > best2:
+                best2, area2 = contribution, area
+        top_areas[pair, 0] = area0
+        top_areas[pair, 1] = area1
+        top_areas[pair, 2] = area2
+        for area in range(areas):
+            gives_back[pair, area] = (need_levels[donor, area] > 0) & (
+                expertise_levels[recipient, area] > 0
             )
 
 

@@ -17,7 +17,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .bounds import TileBounds
-from .kernels import ChunkSide, CollectBuffers, chunk_side, collect_tile, complete_tile
+from .kernels import (
+    ChunkSide,
+    CollectBuffers,
+    chunk_side,
+    collect_tile,
+    complete_tile,
+    distribute,
+)
 from .layout import DonorTile, HotLayout
 from .topk import CandidateLists, sorted_unique
 
@@ -200,18 +207,26 @@ def _push(
     recipient_lists: CandidateLists,
     donor_lists: CandidateLists,
 ) -> None:
-    """Hand the pass's candidates to the lists whose threshold they reached."""
+    """Hand the pass's candidates to the lists whose threshold they reached (compiled); the
+    candidates that find a list full go through its merge and pruning."""
     out = work.candidates
-    local = out.local[:count].astype(np.int64)
-    column = out.column[:count]
-    value = out.value[:count]
-    reach = out.reach[:count]
-    to_recipient = (reach & 1) != 0
-    recipient_lists.push(
-        local[to_recipient], tile.rows[column[to_recipient]], value[to_recipient], grouped=True
+    recipient_spill, donor_spill = distribute(
+        count,
+        out,
+        chunk_rows=chunk.rows,
+        tile_rows=tile.rows,
+        tile_positions=tile.positions,
+        recipient_lists=recipient_lists.arrays,
+        donor_lists=donor_lists.arrays,
     )
-    to_donor = (reach & 2) != 0
-    donor_lists.push(tile.positions[column[to_donor]], chunk.rows[local[to_donor]], value[to_donor])
+    if len(recipient_spill):
+        local = out.local[recipient_spill].astype(np.int64)
+        column = out.column[recipient_spill]
+        recipient_lists.push(local, tile.rows[column], out.value[recipient_spill], grouped=True)
+    if len(donor_spill):
+        column = out.column[donor_spill]
+        local = out.local[donor_spill]
+        donor_lists.push(tile.positions[column], chunk.rows[local], out.value[donor_spill])
 
 
 def score_rows(

@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .kernels import ListArrays
+
 # exact(owner indices, partner rows) -> tenths (int64), the stored score of those pairs.
 ExactTenths = Callable[[np.ndarray, np.ndarray], np.ndarray]
 MAX_TENTHS = 1000
@@ -98,6 +100,8 @@ class CandidateLists:
         self.values = np.full((n_owners, self.capacity), -np.inf, dtype=np.float32)
         self.partners = np.zeros((n_owners, self.capacity), dtype=np.int32)
         self.counts = np.zeros(n_owners, dtype=np.int64)
+        # The buffers as the compiled append (kernels.distribute) takes them.
+        self.arrays = ListArrays(self.values, self.partners, self.counts)
         # Pruning threshold: valid for every entry, old or new.
         self.thresholds = np.full(n_owners, -np.inf, dtype=np.float32)
         # What a NEW (later, larger-row) partner needs: the threshold or the exact floor.
