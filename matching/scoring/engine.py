@@ -46,6 +46,7 @@ import hashlib
 import itertools
 import math
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -386,13 +387,17 @@ def score_all(
 ) -> Matches:
     """A whole run in this process: blocks on ``workers`` threads, then the merge.
 
-    ``prune`` and ``stats``: see score_block.
+    ``prune`` and ``stats``: see score_block; ``stats`` also gets the CPU time of preparing
+    and of the merge (the process's: nothing else runs meanwhile).
     """
+    started = time.process_time()
     prepared = prepared or prepare(arrays, params)
     recipients = prepared.recipient_rows
     workers = max(1, int(workers))
     block_rows = block_rows or plan_block_rows(len(recipients), workers, chunk_rows)
     hot_layout(prepared, tile_width)  # build once, before the threads share it
+    if stats is not None:
+        stats.prepare_s += time.process_time() - started
     blocks = [recipients[i : i + block_rows] for i in range(0, len(recipients), block_rows)]
     score = partial(
         score_block,
@@ -410,7 +415,11 @@ def score_all(
         # numpy releases the GIL in ufuncs and BLAS: threads share the inputs, one core each.
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(score, blocks))
-    return merge_blocks(arrays, results, params, prepared=prepared, workers=workers)
+    started = time.process_time()
+    matches = merge_blocks(arrays, results, params, prepared=prepared, workers=workers)
+    if stats is not None:
+        stats.merge_s += time.process_time() - started
+    return matches
 
 
 def score_city(
