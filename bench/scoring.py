@@ -183,6 +183,9 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
         if elapsed < engine_s:
             engine_s, engine_cpu_s = elapsed, time.process_time() - start_cpu
             stats = run_stats
+        n_matches = len(matches)
+        # The peak is one run's: the previous run's matches are gone before the next starts.
+        del matches
     engine_peak_mb = peak_rss_mb()
     prepared = prepare(arrays, params)
     layout = hot_layout(prepared)
@@ -196,7 +199,7 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
         "engine_cpu_s": engine_cpu_s,
         "engine_peak_mb": engine_peak_mb,
         "engine_extra_mb": engine_peak_mb - before_mb,
-        "matches": len(matches),
+        "matches": n_matches,
         "features": layout.n_features,
         "language_bits": layout.language_bits,
         "size_in_gemm": not layout.size_by_exp,
@@ -210,7 +213,6 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
         "exact_pairs": stats.exact_pairs,
         "phases": {phase: getattr(stats, phase) for phase in PruningStats.PHASES},
     }
-    del matches
     figures.update(measure_faiss(layout, prepared, repeat=repeat))
     return figures
 
