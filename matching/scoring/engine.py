@@ -66,7 +66,7 @@ from .tiles import (
     probe_donors,
     score_rows,
 )
-from .topk import rank_key, ranks_within, run_starts, sorted_unique
+from .topk import rank_key, ranks_within, run_starts, sorted_unique, unique_order
 from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
 
 # Blocks larger than this bring nothing (the donor side restarts per block, which is cheap).
@@ -259,7 +259,7 @@ def _matches(
 
 def _top_k(owner, partner, tenths, k: int, n_rows: int):
     """Rank (owner, partner) pairs per owner and keep the top k: arrays sorted by owner, rank."""
-    order = np.argsort(rank_key(owner, tenths, partner, n_rows), kind="stable")
+    order = unique_order(rank_key(owner, tenths, partner, n_rows))
     owner, partner, tenths = owner[order], partner[order], tenths[order]
     rank = ranks_within(owner)
     top = rank <= k
@@ -310,9 +310,10 @@ def merge_blocks(
     if len(r_recipient) + len(d_donor) == 0:
         return _empty_matches(prepared.n_areas)
     # The union of both sides' lists, one row per pair, ordered by recipient then donor. (A
-    # sort of all keys: searchsorted with ~10^6 unsorted keys is several times slower.)
+    # sort of all keys: searchsorted with ~10^6 unsorted keys is several times slower. A pair
+    # in both lists has two equal keys; which comes first does not matter.)
     keys = np.concatenate([r_recipient * n + r_donor, d_recipient * n + d_donor])
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys, kind="quicksort")
     ordered = keys[order]
     first = run_starts(ordered)
     group = np.zeros(len(keys), np.int64)
@@ -456,7 +457,7 @@ def score_city(
     fits = prepared.fits(donor, recipient)
     donor, recipient, partners = donor[fits], recipient[fits], partners[fits]
     components, tenths = prepared.scored_pairs(donor, recipient)
-    order = np.argsort(rank_key(np.zeros_like(partners), tenths, partners, n), kind="stable")
+    order = unique_order(rank_key(np.zeros_like(partners), tenths, partners, n))
     donor, recipient = donor[order], recipient[order]
     scored = (components[order], tenths[order])
     ranks = np.arange(1, len(order) + 1)

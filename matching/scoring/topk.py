@@ -42,6 +42,13 @@ def rank_key(owner: np.ndarray, tenths: np.ndarray, partner: np.ndarray, n_rows:
     return (owner.astype(np.int64) * (MAX_TENTHS + 1) + (MAX_TENTHS - tenths)) * n_rows + partner
 
 
+def unique_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort of keys that are all distinct (rank keys: one entry per owner and partner),
+    so any sort gives the one order: numpy's vectorised quicksort, several times faster than
+    the stable one on random keys and linear on sorted ones."""
+    return np.argsort(keys, kind="quicksort")
+
+
 def stable_order(keys: np.ndarray) -> np.ndarray:
     """np.argsort(kind="stable"), as a radix sort when the keys fit 16 bits (a tile's columns)."""
     if len(keys):
@@ -209,7 +216,7 @@ class CandidateLists:
         owners = distinct[rows]
         partners = merged_partners[rows, cols].astype(np.int64)
         tenths = self.exact(owners, partners)
-        order = np.argsort(rank_key(owners, tenths, partners, self.n_rows), kind="stable")
+        order = unique_order(rank_key(owners, tenths, partners, self.n_rows))
         rank = ranks_within(owners[order])
         drop = order[rank > self.k]
         keep[rows[drop], cols[drop]] = False
@@ -228,7 +235,7 @@ class CandidateLists:
         owners, cols = np.nonzero(keep)
         partners = self.partners[owners, cols].astype(np.int64)
         tenths = self.exact(owners, partners)
-        order = np.argsort(rank_key(owners, tenths, partners, self.n_rows), kind="stable")
+        order = unique_order(rank_key(owners, tenths, partners, self.n_rows))
         owners, partners, tenths = owners[order], partners[order], tenths[order]
         rank = ranks_within(owners)
         top = rank <= self.k
