@@ -64,16 +64,18 @@ def _score_pairs(donors, recipients, inputs, components, tenths):
         need_dot = 0
         evidence_dot = 0
         learn_dot = 0
-        market_dot = 0.0
+        market_dot = 0
         for area in range(areas):
             need = need_levels[recipient, area]
             need_dot += need * expertise_levels[donor, area]
             evidence_dot += need * has_practice[donor, area]
             learn_dot += need_levels[donor, area] * expertise_levels[recipient, area]
-            market_dot += np.float64(need) * np.float64(market_fixed[donor, area])
-        sector_dot = 0.0
+            market_dot += np.int64(need) * np.int64(market_fixed[donor, area])
+        # Integer sums (exact, as their float64 ones were: see exact.py) vectorise; a float64
+        # sum would be one chain of dependent additions.
+        sector_dot = 0
         for sector in range(sector_fixed.shape[1]):
-            sector_dot += np.float64(sector_fixed[donor, sector]) * np.float64(
+            sector_dot += np.int64(sector_fixed[donor, sector]) * np.int64(
                 sector_fixed[recipient, sector]
             )
         need_total_r = need_total[recipient]
@@ -81,14 +83,14 @@ def _score_pairs(donors, recipients, inputs, components, tenths):
         if need_total_r > 0:
             need_fit = need_dot / (MAX_LEVEL * need_total_r)
             evidence = evidence_dot / need_total_r
-            market = market_dot / market_scale / need_total_r
+            market = np.float64(market_dot) / market_scale / need_total_r
         # A donor without needs has nothing to learn: that half of reciprocity is 0.
         if need_total[donor] > 0:
             learn = learn_dot / (MAX_LEVEL * need_total[donor])
         reciprocity = 0.5 * learn + 0.5 * market
         gap = log_population[donor] - log_population[recipient]
         size = np.exp(-(gap * gap) / size_denominator)
-        industry = min(1.0, sector_dot / sector_scale_squared)
+        industry = min(1.0, np.float64(sector_dot) / sector_scale_squared)
         capacity = np.sqrt(give[donor] * take[recipient])
         # A practice that costs nothing is always affordable.
         affordable = 1.0
