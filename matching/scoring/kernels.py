@@ -5,7 +5,9 @@ adds what the GEMM cannot hold (language, the kinked budget donors' ``min(1, ...
 it is not in the GEMM), tests each pair against its recipient's and its donor's admission
 threshold and appends the pairs that reach one to flat candidate arrays. A pair whose GEMM value
 plus the largest possible non-linear terms stays below both thresholds is dropped before any of
-those terms is computed.
+those terms is computed. A second compiled loop (``distribute``) appends the candidates to
+their recipient's and donor's lists; only those that find a list full go back to numpy (the
+lists' merge and pruning, topk.py).
 
 Compiled code is cached on disk (``cache=True``) in ``NUMBA_CACHE_DIR`` or, when that is unset,
 in ``<repo>/.cache/numba`` (a temporary directory when the repository is read-only), so only
