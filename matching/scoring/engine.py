@@ -41,8 +41,6 @@ float32 features (cities x ~80) are shared by all blocks of a process.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import itertools
 import math
 import threading
@@ -54,7 +52,7 @@ from functools import partial
 import numpy as np
 
 from .blas import single_threaded_blas
-from .exact import PAIR_BATCH, PreparedInputs
+from .exact import PAIR_BATCH, PreparedInputs, content_digest
 from .layout import HotLayout
 from .tiles import (
     CHUNK_ROWS,
@@ -79,16 +77,6 @@ _prepared_lock = threading.Lock()
 _prepared_cache: dict[tuple, PreparedInputs] = {}
 
 
-def _content_key(arrays: CityArrays) -> bytes:
-    """A digest of the inputs' content (not their identity: arrays may be edited in place)."""
-    digest = hashlib.blake2b(digest_size=20)
-    for field in dataclasses.fields(arrays):
-        value = np.ascontiguousarray(getattr(arrays, field.name))
-        digest.update(f"{field.name}{value.dtype}{value.shape}".encode())
-        digest.update(value.tobytes() if value.dtype != object else repr(value).encode())
-    return digest.digest()
-
-
 def _params_key(params: ScoringParams) -> tuple:
     return (
         tuple(sorted(params.weights.items())),
@@ -107,7 +95,7 @@ def prepare(arrays: CityArrays, params: ScoringParams) -> PreparedInputs:
     other weights (an agency's own) shares the kept one's arrays (``reweighted``).
     ``clear_prepared()`` drops them.
     """
-    content = _content_key(arrays)
+    content = content_digest(arrays)
     key = (content, _params_key(params))
     with _prepared_lock:
         prepared = _prepared_cache.get(key)
@@ -120,7 +108,11 @@ def prepare(arrays: CityArrays, params: ScoringParams) -> PreparedInputs:
             None,
         )
     if prepared is None:
-        prepared = sibling.reweighted(params) if sibling else PreparedInputs(arrays, params)
+        prepared = (
+            sibling.reweighted(params)
+            if sibling
+            else PreparedInputs(arrays, params, content=content)
+        )
         with _prepared_lock:
             while len(_prepared_cache) >= PREPARED_KEPT:
                 del _prepared_cache[next(iter(_prepared_cache))]
