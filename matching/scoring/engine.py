@@ -36,7 +36,8 @@ score with the same float64 code, so a pair always gets the same score and rank.
 Memory: a block holds (chunk x tile) work buffers (~6 MiB at the defaults), candidate lists
 (donors x 6 K + chunk x 8 K entries of 8 bytes) and its result (~10 bytes per kept pair:
 (block rows + donors) x K at most); ``block_memory_bytes`` gives the bound. The inputs and the
-float32 features (cities x ~80) are shared by all blocks of a process.
+float32 features (cities x ~80) are shared by all blocks of a process. A block and the merge
+end by handing freed heap pages back to the system, so a worker's later runs do not add up.
 """
 
 from __future__ import annotations
