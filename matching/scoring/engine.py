@@ -36,16 +36,17 @@ score with the same float64 code, so a pair always gets the same score and rank.
 Memory: a block holds (chunk x tile) work buffers (~6 MiB at the defaults), candidate lists
 (donors x 6 K + chunk x 8 K entries of 8 bytes) and its result (~10 bytes per kept pair:
 (block rows + donors) x K at most); ``block_memory_bytes`` gives the bound. The inputs and the
-float32 features (cities x ~80) are shared by all blocks of a process.
+float32 features (cities x ~80) are shared by all blocks of a process. A block and the merge
+end by handing freed heap pages back to the system, so a worker's later runs do not add up.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
+import ctypes
 import itertools
 import math
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -53,7 +54,7 @@ from functools import partial
 import numpy as np
 
 from .blas import single_threaded_blas
-from .exact import PAIR_BATCH, PreparedInputs
+from .exact import PAIR_BATCH, PreparedInputs, content_digest
 from .layout import HotLayout
 from .tiles import (
     CHUNK_ROWS,
@@ -65,7 +66,7 @@ from .tiles import (
     probe_donors,
     score_rows,
 )
-from .topk import rank_key, ranks_within, run_starts, sorted_unique
+from .topk import rank_key, ranks_within, run_starts, sorted_unique, unique_order
 from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
 
 # Blocks larger than this bring nothing (the donor side restarts per block, which is cheap).
@@ -76,16 +77,6 @@ PREPARED_KEPT = 2
 
 _prepared_lock = threading.Lock()
 _prepared_cache: dict[tuple, PreparedInputs] = {}
-
-
-def _content_key(arrays: CityArrays) -> bytes:
-    """A digest of the inputs' content (not their identity: arrays may be edited in place)."""
-    digest = hashlib.blake2b(digest_size=20)
-    for field in dataclasses.fields(arrays):
-        value = np.ascontiguousarray(getattr(arrays, field.name))
-        digest.update(f"{field.name}{value.dtype}{value.shape}".encode())
-        digest.update(value.tobytes() if value.dtype != object else repr(value).encode())
-    return digest.digest()
 
 
 def _params_key(params: ScoringParams) -> tuple:
@@ -106,7 +97,7 @@ def prepare(arrays: CityArrays, params: ScoringParams) -> PreparedInputs:
     other weights (an agency's own) shares the kept one's arrays (``reweighted``).
     ``clear_prepared()`` drops them.
     """
-    content = _content_key(arrays)
+    content = content_digest(arrays)
     key = (content, _params_key(params))
     with _prepared_lock:
         prepared = _prepared_cache.get(key)
@@ -119,7 +110,11 @@ def prepare(arrays: CityArrays, params: ScoringParams) -> PreparedInputs:
             None,
         )
     if prepared is None:
-        prepared = sibling.reweighted(params) if sibling else PreparedInputs(arrays, params)
+        prepared = (
+            sibling.reweighted(params)
+            if sibling
+            else PreparedInputs(arrays, params, content=content)
+        )
         with _prepared_lock:
             while len(_prepared_cache) >= PREPARED_KEPT:
                 del _prepared_cache[next(iter(_prepared_cache))]
@@ -175,6 +170,7 @@ def score_block(
             layout, scored, chunk_rows, prune=prune, stats=stats
         )
     also_donor = int(np.count_nonzero(prepared.donor_ok[scored]))
+    _return_freed_memory()
     return BlockResult(
         fingerprint=prepared.fingerprint.copy(),
         rows=rows.astype(np.int32),
@@ -186,6 +182,19 @@ def score_block(
         donor_side_tenths=d_tenths.astype(np.int16),
         pairs_scored=np.array(len(scored) * len(prepared.donor_rows) - also_donor, np.int64),
     )
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere a no-op).
+
+    A run frees hundreds of MB of temporaries from threads that each allocate in their own
+    malloc arena; kept by the allocator, they add up over the runs a worker process scores.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 # --- merging and the pairs' details -------------------------------------------------------
@@ -258,7 +267,7 @@ def _matches(
 
 def _top_k(owner, partner, tenths, k: int, n_rows: int):
     """Rank (owner, partner) pairs per owner and keep the top k: arrays sorted by owner, rank."""
-    order = np.argsort(rank_key(owner, tenths, partner, n_rows), kind="stable")
+    order = unique_order(rank_key(owner, tenths, partner, n_rows))
     owner, partner, tenths = owner[order], partner[order], tenths[order]
     rank = ranks_within(owner)
     top = rank <= k
@@ -309,9 +318,10 @@ def merge_blocks(
     if len(r_recipient) + len(d_donor) == 0:
         return _empty_matches(prepared.n_areas)
     # The union of both sides' lists, one row per pair, ordered by recipient then donor. (A
-    # sort of all keys: searchsorted with ~10^6 unsorted keys is several times slower.)
+    # sort of all keys: searchsorted with ~10^6 unsorted keys is several times slower. A pair
+    # in both lists has two equal keys; which comes first does not matter.)
     keys = np.concatenate([r_recipient * n + r_donor, d_recipient * n + d_donor])
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys, kind="quicksort")
     ordered = keys[order]
     first = run_starts(ordered)
     group = np.zeros(len(keys), np.int64)
@@ -330,7 +340,7 @@ def merge_blocks(
     del keys, order, ordered, first, group, slot
     recipient, donor = np.divmod(pairs, n)
     del pairs
-    return _matches(
+    matches = _matches(
         prepared,
         donor,
         recipient,
@@ -339,6 +349,9 @@ def merge_blocks(
         expected_tenths=expected,
         workers=workers,
     )
+    del recipient, donor, donor_rank, recipient_rank, expected
+    _return_freed_memory()
+    return matches
 
 
 # --- whole runs and single cities ---------------------------------------------------------
@@ -386,13 +399,17 @@ def score_all(
 ) -> Matches:
     """A whole run in this process: blocks on ``workers`` threads, then the merge.
 
-    ``prune`` and ``stats``: see score_block.
+    ``prune`` and ``stats``: see score_block; ``stats`` also gets the CPU time of preparing
+    and of the merge (the process's: nothing else runs meanwhile).
     """
+    started = time.process_time()
     prepared = prepared or prepare(arrays, params)
     recipients = prepared.recipient_rows
     workers = max(1, int(workers))
     block_rows = block_rows or plan_block_rows(len(recipients), workers, chunk_rows)
     hot_layout(prepared, tile_width)  # build once, before the threads share it
+    if stats is not None:
+        stats.prepare_s += time.process_time() - started
     blocks = [recipients[i : i + block_rows] for i in range(0, len(recipients), block_rows)]
     score = partial(
         score_block,
@@ -410,7 +427,11 @@ def score_all(
         # numpy releases the GIL in ufuncs and BLAS: threads share the inputs, one core each.
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(score, blocks))
-    return merge_blocks(arrays, results, params, prepared=prepared, workers=workers)
+    started = time.process_time()
+    matches = merge_blocks(arrays, results, params, prepared=prepared, workers=workers)
+    if stats is not None:
+        stats.merge_s += time.process_time() - started
+    return matches
 
 
 def score_city(
@@ -447,7 +468,7 @@ def score_city(
     fits = prepared.fits(donor, recipient)
     donor, recipient, partners = donor[fits], recipient[fits], partners[fits]
     components, tenths = prepared.scored_pairs(donor, recipient)
-    order = np.argsort(rank_key(np.zeros_like(partners), tenths, partners, n), kind="stable")
+    order = unique_order(rank_key(np.zeros_like(partners), tenths, partners, n))
     donor, recipient = donor[order], recipient[order]
     scored = (components[order], tenths[order])
     ranks = np.arange(1, len(order) + 1)

@@ -11,6 +11,7 @@ gives the same bits; everything else is elementwise.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import math
 
@@ -70,6 +71,16 @@ def reduced_languages(languages: np.ndarray) -> np.ndarray:
     return languages[:, spoken[~redundant]]
 
 
+def content_digest(arrays: CityArrays) -> bytes:
+    """A digest of the inputs' content (not their identity: arrays may be edited in place)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for field in dataclasses.fields(arrays):
+        value = np.ascontiguousarray(getattr(arrays, field.name))
+        digest.update(f"{field.name}{value.dtype}{value.shape}".encode())
+        digest.update(value.tobytes() if value.dtype != object else repr(value).encode())
+    return digest.digest()
+
+
 def _fixed_point_scale(max_integer_part: float) -> float:
     """A power of two 2**q such that sums bounded by max_integer_part * 2**q stay exact."""
     bits = _FLOAT64_MANTISSA_BITS - 1 - math.ceil(math.log2(max(max_integer_part, 1.0)))
@@ -96,7 +107,8 @@ def _check_range(name: str, array: np.ndarray, low: float, high: float = math.in
 class PreparedInputs:
     """The checked inputs of one run and what every pair formula needs, computed once."""
 
-    def __init__(self, arrays: CityArrays, params: ScoringParams):
+    def __init__(self, arrays: CityArrays, params: ScoringParams, *, content: bytes | None = None):
+        """``content``: ``content_digest(arrays)`` when the caller has it already."""
         self.params = params
         self.weights = params.weight_vector()
         self.weight_sum = float(self.weights.sum())
@@ -204,11 +216,10 @@ class PreparedInputs:
         self.donor_ok = is_donor & (expertise.sum(axis=1) > 0)
         self.recipient_rows = np.flatnonzero(self.recipient_ok)
         self.donor_rows = np.flatnonzero(self.donor_ok)
-        self.fingerprint = self._fingerprint(
-            [ids, needs, expertise, practices, sectors, relevance, languages, population]
-            + [staff, years, absorptive, budget, cofunding, cost, has_department]
-            + [is_donor, is_recipient]
-        )
+        # Every field of the arrays (dtype, shape, bytes) and the parameters: blocks scored on
+        # other inputs or parameters are refused by the merge.
+        self._content_digest = content if content is not None else content_digest(arrays)
+        self.fingerprint = self._fingerprint_with_params()
         self.pair_inputs = PairInputs(
             need_levels=self._need_int8,
             expertise_levels=kernel_array(expertise, np.int8),
@@ -233,14 +244,6 @@ class PreparedInputs:
                 ]
             ),
         )
-
-    def _fingerprint(self, arrays: list[np.ndarray]) -> np.ndarray:
-        content = hashlib.blake2b(digest_size=16)
-        for array in arrays:
-            content.update(repr(array.shape).encode())
-            content.update(np.ascontiguousarray(array).tobytes())
-        self._content_digest = content.digest()
-        return self._fingerprint_with_params()
 
     def _fingerprint_with_params(self) -> np.ndarray:
         """The inputs' content digest and the parameters: equal iff both are."""

@@ -5,7 +5,9 @@ adds what the GEMM cannot hold (language, the kinked budget donors' ``min(1, ...
 it is not in the GEMM), tests each pair against its recipient's and its donor's admission
 threshold and appends the pairs that reach one to flat candidate arrays. A pair whose GEMM value
 plus the largest possible non-linear terms stays below both thresholds is dropped before any of
-those terms is computed.
+those terms is computed. A second compiled loop (``distribute``) appends the candidates to
+their recipient's and donor's lists; only those that find a list full go back to numpy (the
+lists' merge and pruning, topk.py).
 
 Compiled code is cached on disk (``cache=True``) in ``NUMBA_CACHE_DIR`` or, when that is unset,
 in ``<repo>/.cache/numba`` (a temporary directory when the repository is read-only), so only
@@ -239,6 +241,13 @@ def _collect_tile(
         column_bound[:] = extra_bound
         column_bound[:n_kinked] += budget_weight
     prefilter = prune or complete
+    # The prefilter compares the GEMM value with bars lowered by the column's bound, computed
+    # once per tile: row[c] >= min(recipient_bar - bound[c], donor_bar[c] - bound[c]). Their
+    # float32 rounding is covered by the bound's room.
+    lowered = np.empty(columns, dtype=np.float32)
+    for column in range(columns):
+        lowered[column] = donor_admission[column] - column_bound[column]
+    full = columns - columns % PREFILTER_COLUMNS
     # Columns of the row that pass the prefilter, compacted without a branch (the test is
     # cheap; a branch per pair would mispredict on the few that pass).
     passing = np.empty(columns, dtype=np.int32)
@@ -251,20 +260,24 @@ def _collect_tile(
         row = scores[index]
         n_passing = 0
         if prefilter:
-            for start in range(0, columns, PREFILTER_COLUMNS):
-                stop = min(start + PREFILTER_COLUMNS, columns)
-                hits = 0
-                for column in range(start, stop):
-                    hits += row[column] + column_bound[column] >= min(
-                        recipient_bar, donor_admission[column]
+            for start in range(0, full, PREFILTER_COLUMNS):
+                hits = np.int32(0)
+                for column in range(start, start + PREFILTER_COLUMNS):
+                    hits |= np.int32(
+                        row[column] >= min(recipient_bar - column_bound[column], lowered[column])
                     )
                 if hits == 0:
                     continue
-                for column in range(start, stop):
+                for column in range(start, start + PREFILTER_COLUMNS):
                     passing[n_passing] = column
-                    n_passing += row[column] + column_bound[column] >= min(
-                        recipient_bar, donor_admission[column]
+                    n_passing += row[column] >= min(
+                        recipient_bar - column_bound[column], lowered[column]
                     )
+            for column in range(full, columns):
+                passing[n_passing] = column
+                n_passing += row[column] >= min(
+                    recipient_bar - column_bound[column], lowered[column]
+                )
         else:
             for column in range(columns):
                 passing[column] = column
@@ -306,6 +319,61 @@ def _collect_tile(
             out_reach[count] = reach
             count += 1
     return count, completed
+
+
+@_compiled
+def _distribute(
+    count,
+    out_local,
+    out_column,
+    out_value,
+    out_reach,
+    chunk_rows,
+    tile_rows,
+    tile_positions,
+    recipient_values,
+    recipient_partners,
+    recipient_counts,
+    donor_values,
+    donor_partners,
+    donor_counts,
+    recipient_spill,
+    donor_spill,
+):
+    """Append a tile's candidates to the lists their reach bits name; a full list's go to spill.
+
+    Recipient lists are indexed by chunk row, donor lists by donor position. Returns the number
+    of candidates written to ``recipient_spill`` and ``donor_spill`` (indices into out_*).
+    """
+    capacity = recipient_values.shape[1]
+    donor_capacity = donor_values.shape[1]
+    n_recipient_spill = 0
+    n_donor_spill = 0
+    for index in range(count):
+        local = out_local[index]
+        column = out_column[index]
+        value = out_value[index]
+        reach = out_reach[index]
+        if reach & 1:
+            slot = recipient_counts[local]
+            if slot < capacity:
+                recipient_values[local, slot] = value
+                recipient_partners[local, slot] = tile_rows[column]
+                recipient_counts[local] = slot + 1
+            else:
+                recipient_spill[n_recipient_spill] = index
+                n_recipient_spill += 1
+        if reach & 2:
+            owner = tile_positions[column]
+            slot = donor_counts[owner]
+            if slot < donor_capacity:
+                donor_values[owner, slot] = value
+                donor_partners[owner, slot] = chunk_rows[local]
+                donor_counts[owner] = slot + 1
+            else:
+                donor_spill[n_donor_spill] = index
+                n_donor_spill += 1
+    return n_recipient_spill, n_donor_spill
 
 
 # --- the wrappers: the only callers, with fixed dtypes and layouts --------------------------
@@ -360,6 +428,48 @@ def collect_tile(
         out.reach,
     )
     return int(count), int(computed)
+
+
+class ListArrays(NamedTuple):
+    """The buffers of one side's candidate lists (topk.CandidateLists), one row per owner."""
+
+    values: np.ndarray  # (owners, capacity) float32
+    partners: np.ndarray  # (owners, capacity) int32
+    counts: np.ndarray  # (owners,) int64
+
+
+def distribute(
+    count: int,
+    out: CollectBuffers,
+    *,
+    chunk_rows: np.ndarray,
+    tile_rows: np.ndarray,
+    tile_positions: np.ndarray,
+    recipient_lists: ListArrays,
+    donor_lists: ListArrays,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Append the first ``count`` candidates of ``out`` to the lists (see _distribute).
+
+    Returns the indices into ``out`` of the candidates that found their recipient's, and their
+    donor's, list full: the caller merges and prunes those lists.
+    """
+    recipient_spill = np.empty(count, dtype=np.int64)
+    donor_spill = np.empty(count, dtype=np.int64)
+    n_recipient, n_donor = _distribute(
+        int(count),
+        out.local,
+        out.column,
+        out.value,
+        out.reach,
+        kernel_array(chunk_rows, np.int64),
+        kernel_array(tile_rows, np.int64),
+        kernel_array(tile_positions, np.int64),
+        *recipient_lists,
+        *donor_lists,
+        recipient_spill,
+        donor_spill,
+    )
+    return recipient_spill[:n_recipient], donor_spill[:n_donor]
 
 
 def chunk_side(
@@ -446,7 +556,8 @@ def warm_up() -> None:
     )
     scores = np.zeros((rows, columns), dtype=np.float32)
     complete_tile(scores, chunk, tile, terms, mask_unfit=True)
-    collect_tile(
+    buffers = CollectBuffers(rows * columns)
+    count, _ = collect_tile(
         scores,
         np.arange(rows),
         chunk,
@@ -456,5 +567,22 @@ def warm_up() -> None:
         donor_admission=np.zeros(columns),
         complete=False,
         prune=True,
-        out=CollectBuffers(rows * columns),
+        out=buffers,
+    )
+    lists = [
+        ListArrays(
+            np.zeros((owners, 2), dtype=np.float32),
+            np.zeros((owners, 2), dtype=np.int32),
+            np.zeros(owners, dtype=np.int64),
+        )
+        for owners in (rows, columns)
+    ]
+    distribute(
+        count,
+        buffers,
+        chunk_rows=np.arange(rows),
+        tile_rows=np.arange(columns),
+        tile_positions=np.arange(columns),
+        recipient_lists=lists[0],
+        donor_lists=lists[1],
     )

@@ -64,16 +64,18 @@ def _score_pairs(donors, recipients, inputs, components, tenths):
         need_dot = 0
         evidence_dot = 0
         learn_dot = 0
-        market_dot = 0.0
+        market_dot = 0
         for area in range(areas):
             need = need_levels[recipient, area]
             need_dot += need * expertise_levels[donor, area]
             evidence_dot += need * has_practice[donor, area]
             learn_dot += need_levels[donor, area] * expertise_levels[recipient, area]
-            market_dot += np.float64(need) * np.float64(market_fixed[donor, area])
-        sector_dot = 0.0
+            market_dot += np.int64(need) * np.int64(market_fixed[donor, area])
+        # Integer sums (exact, as their float64 ones were: see exact.py) vectorise; a float64
+        # sum would be one chain of dependent additions.
+        sector_dot = 0
         for sector in range(sector_fixed.shape[1]):
-            sector_dot += np.float64(sector_fixed[donor, sector]) * np.float64(
+            sector_dot += np.int64(sector_fixed[donor, sector]) * np.int64(
                 sector_fixed[recipient, sector]
             )
         need_total_r = need_total[recipient]
@@ -81,14 +83,14 @@ def _score_pairs(donors, recipients, inputs, components, tenths):
         if need_total_r > 0:
             need_fit = need_dot / (MAX_LEVEL * need_total_r)
             evidence = evidence_dot / need_total_r
-            market = market_dot / market_scale / need_total_r
+            market = np.float64(market_dot) / market_scale / need_total_r
         # A donor without needs has nothing to learn: that half of reciprocity is 0.
         if need_total[donor] > 0:
             learn = learn_dot / (MAX_LEVEL * need_total[donor])
         reciprocity = 0.5 * learn + 0.5 * market
         gap = log_population[donor] - log_population[recipient]
         size = np.exp(-(gap * gap) / size_denominator)
-        industry = min(1.0, sector_dot / sector_scale_squared)
+        industry = min(1.0, np.float64(sector_dot) / sector_scale_squared)
         capacity = np.sqrt(give[donor] * take[recipient])
         # A practice that costs nothing is always affordable.
         affordable = 1.0
@@ -163,27 +165,29 @@ def _explain_pairs(donors, recipients, need_levels, expertise_levels, top_areas,
     for pair in range(len(donors)):
         donor = donors[pair]
         recipient = recipients[pair]
-        chosen = np.full(3, -1, dtype=np.int64)
-        for slot in range(min(3, areas)):
-            best_area = -1
-            best = 0
-            for area in range(areas):
-                if area == chosen[0] or area == chosen[1]:
-                    continue
-                contribution = np.int64(need_levels[recipient, area]) * np.int64(
-                    expertise_levels[donor, area]
-                )
-                if contribution > best:  # strictly: an equal one at a larger area loses
-                    best = contribution
-                    best_area = area
-            if best_area < 0:
-                break
-            chosen[slot] = best_area
-        for slot in range(3):
-            top_areas[pair, slot] = chosen[slot]
+        # One pass keeping the three best so far; strictly larger moves ahead, so of equal
+        # contributions the smaller area (seen first) stays first.
+        best0 = best1 = best2 = 0
+        area0 = area1 = area2 = -1
         for area in range(areas):
-            gives_back[pair, area] = (
-                need_levels[donor, area] > 0 and expertise_levels[recipient, area] > 0
+            contribution = np.int64(need_levels[recipient, area]) * np.int64(
+                expertise_levels[donor, area]
+            )
+            if contribution > best0:
+                best2, area2 = best1, area1
+                best1, area1 = best0, area0
+                best0, area0 = contribution, area
+            elif contribution > best1:
+                best2, area2 = best1, area1
+                best1, area1 = contribution, area
+            elif contribution > best2:
+                best2, area2 = contribution, area
+        top_areas[pair, 0] = area0
+        top_areas[pair, 1] = area1
+        top_areas[pair, 2] = area2
+        for area in range(areas):
+            gives_back[pair, area] = (need_levels[donor, area] > 0) & (
+                expertise_levels[recipient, area] > 0
             )
 
 

@@ -11,13 +11,21 @@ than a ``_Workspace``'s (chunk x tile) buffers, whatever the number of cities.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from .bounds import TileBounds
-from .kernels import ChunkSide, CollectBuffers, chunk_side, collect_tile, complete_tile
+from .kernels import (
+    ChunkSide,
+    CollectBuffers,
+    chunk_side,
+    collect_tile,
+    complete_tile,
+    distribute,
+)
 from .layout import DonorTile, HotLayout
 from .topk import CandidateLists, sorted_unique
 
@@ -37,13 +45,25 @@ WORK_BYTES_PER_PAIR = 4 + 4 + 4 + 4 + 1
 
 @dataclass
 class PruningStats:
-    """What the bounds and the fused pass spared, summed over the blocks of a run."""
+    """What the bounds and the fused pass spared, summed over the blocks of a run, and the CPU
+    seconds of each phase (summed over the threads: ``time.thread_time``)."""
 
     tiles: int = 0  # (chunk x tile) blocks met
     tiles_skipped: int = 0  # left out whole: no pair could be a candidate
     pairs: int = 0  # (recipient, donor) pairs in those blocks
     pairs_skipped: int = 0  # left out of the GEMM by the bounds
     pairs_completed: int = 0  # pairs whose non-linear terms were computed
+    candidates: int = 0  # pairs the pass handed to a candidate list
+    exact_pairs: int = 0  # pairs the blocks scored exactly (float64)
+    prepare_s: float = 0.0  # checked inputs, GEMM features, tiles, donor probe (score_all)
+    gemm_s: float = 0.0  # the float32 GEMMs
+    pass_s: float = 0.0  # the compiled tile passes (and the bounds)
+    lists_s: float = 0.0  # candidates into their lists, thresholds, overflow pruning
+    exact_s: float = 0.0  # exact float64 scores of the blocks' candidates
+    topk_s: float = 0.0  # the blocks' final ranking of their lists (besides exact scores)
+    merge_s: float = 0.0  # merge_blocks: final top K both ways, components, explanations
+
+    PHASES = ("prepare_s", "gemm_s", "pass_s", "lists_s", "exact_s", "topk_s", "merge_s")
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -87,6 +107,19 @@ class _Chunk:
     @property
     def size(self) -> int:
         return len(self.rows)
+
+
+class PhaseClock:
+    """Charges the CPU time of this thread since the last lap to a PruningStats field."""
+
+    def __init__(self, stats: PruningStats):
+        self.stats = stats
+        self.last = time.thread_time()
+
+    def lap(self, phase: str) -> None:
+        now = time.thread_time()
+        setattr(self.stats, phase, getattr(self.stats, phase) + now - self.last)
+        self.last = now
 
 
 def _view(buffer: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -140,7 +173,8 @@ def _column_kth_bound(values: np.ndarray, k: int) -> np.ndarray:
 def _column_kth(fitting: np.ndarray, k: int) -> np.ndarray:
     rows, cols = fitting.shape
     if rows >= k:
-        return np.partition(fitting, rows - k, axis=0)[rows - k]
+        # Along contiguous rows of the transpose: ~2.5x faster than partitioning along axis 0.
+        return np.partition(np.ascontiguousarray(fitting.T), rows - k, axis=1)[:, rows - k]
     return np.full(cols, -np.inf, dtype=np.float32)
 
 
@@ -200,18 +234,26 @@ def _push(
     recipient_lists: CandidateLists,
     donor_lists: CandidateLists,
 ) -> None:
-    """Hand the pass's candidates to the lists whose threshold they reached."""
+    """Hand the pass's candidates to the lists whose threshold they reached (compiled); the
+    candidates that find a list full go through its merge and pruning."""
     out = work.candidates
-    local = out.local[:count].astype(np.int64)
-    column = out.column[:count]
-    value = out.value[:count]
-    reach = out.reach[:count]
-    to_recipient = (reach & 1) != 0
-    recipient_lists.push(
-        local[to_recipient], tile.rows[column[to_recipient]], value[to_recipient], grouped=True
+    recipient_spill, donor_spill = distribute(
+        count,
+        out,
+        chunk_rows=chunk.rows,
+        tile_rows=tile.rows,
+        tile_positions=tile.positions,
+        recipient_lists=recipient_lists.arrays,
+        donor_lists=donor_lists.arrays,
     )
-    to_donor = (reach & 2) != 0
-    donor_lists.push(tile.positions[column[to_donor]], chunk.rows[local[to_donor]], value[to_donor])
+    if len(recipient_spill):
+        local = out.local[recipient_spill].astype(np.int64)
+        column = out.column[recipient_spill]
+        recipient_lists.push(local, tile.rows[column], out.value[recipient_spill], grouped=True)
+    if len(donor_spill):
+        column = out.column[donor_spill]
+        local = out.local[donor_spill]
+        donor_lists.push(tile.positions[column], chunk.rows[local], out.value[donor_spill])
 
 
 def score_rows(
@@ -232,12 +274,23 @@ def score_rows(
     k, n = prepared.top_k, prepared.n_cities
     donor_rows = prepared.donor_rows
     current: list[np.ndarray] = [rows[:0]]
+    counts = PruningStats()
+    clock = PhaseClock(counts)
+    # The phase the lists' exact scoring interrupts (it is charged to exact_s).
+    running = ["lists_s"]
+
+    def exact(donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
+        clock.lap(running[0])
+        tenths = prepared.pair_tenths(donors, recipients)
+        counts.exact_pairs += len(tenths)
+        clock.lap("exact_s")
+        return tenths
 
     def recipient_exact(owners: np.ndarray, partners: np.ndarray) -> np.ndarray:
-        return prepared.pair_tenths(partners, current[0][owners])
+        return exact(partners, current[0][owners])
 
     def donor_exact(owners: np.ndarray, partners: np.ndarray) -> np.ndarray:
-        return prepared.pair_tenths(donor_rows[owners], partners)
+        return exact(donor_rows[owners], partners)
 
     common = {"k": k, "margin": layout.margin, "delta": layout.delta, "n_rows": n}
     recipient_lists = CandidateLists(
@@ -248,7 +301,6 @@ def score_rows(
     )
     donor_lists.raise_thresholds(np.arange(len(donor_rows)), layout.donor_probe)
     bounds = tile_bounds(layout) if prune else None
-    counts = PruningStats()
     work = _Workspace(layout, chunk_rows)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for chunk_number, start in enumerate(range(0, len(rows), chunk_rows)):
@@ -259,6 +311,7 @@ def score_rows(
         recipient_admission = recipient_lists.admission[: chunk.size]
         if bounds is not None:
             recipient_bound = bounds.recipients_against_tiles(chunk.rows)
+        clock.lap("pass_s")
         for number, tile in enumerate(layout.tiles):
             counts.tiles += 1
             counts.pairs += chunk.size * tile.size
@@ -277,17 +330,20 @@ def score_rows(
                     counts.pairs_skipped += chunk.size * tile.size
                     continue
                 counts.pairs_skipped += (chunk.size - len(live)) * tile.size
+            scores = _view(work.scores, len(live), tile.size)
+            features = chunk.features if len(live) == chunk.size else chunk.features[live]
+            clock.lap("pass_s")
+            np.matmul(features, tile.features, out=scores)
+            clock.lap("gemm_s")
             if first:
-                scores = _fitting_scores(work, chunk, tile)
+                complete_tile(scores, chunk.kernel, tile.kernel, layout.terms, mask_unfit=True)
                 counts.pairs_completed += scores.size
+                clock.lap("pass_s")
                 if number == 0:
                     recipient_lists.raise_thresholds(every_row, _row_kth_bound(scores, k))
                 if chunk_number == 0:
                     donor_lists.raise_thresholds(tile.positions, _column_kth(scores, k))
-            else:
-                scores = _view(work.scores, len(live), tile.size)
-                features = chunk.features if len(live) == chunk.size else chunk.features[live]
-                np.matmul(features, tile.features, out=scores)
+                clock.lap("lists_s")
             count, completed = collect_tile(
                 scores,
                 live,
@@ -301,16 +357,25 @@ def score_rows(
                 out=work.candidates,
             )
             counts.pairs_completed += completed
+            counts.candidates += count
+            clock.lap("pass_s")
             _push(work, count, chunk, tile, recipient_lists, donor_lists)
             # Raise thresholds each time the pairs seen double: fewer candidates later, for a
             # partition of the lists a few times per chunk (per block for donors).
             if _power_of_two(number + 1):
                 recipient_lists.tighten(2 * k)
+            clock.lap("lists_s")
         if _power_of_two(chunk_number + 1):
             donor_lists.tighten(k + k // 2)
+        clock.lap("lists_s")
+        running[0] = "topk_s"
         owners, donors, tenths, _ = recipient_lists.finalize()
         found.append((donors, chunk.rows[owners], tenths))
+        clock.lap("topk_s")
+        running[0] = "lists_s"
+    running[0] = "topk_s"
     owners, recipients, tenths, _ = donor_lists.finalize()
+    clock.lap("topk_s")
     if stats is not None:
         stats.add(counts)
     recipient_side = tuple(np.concatenate(parts) for parts in zip(*found, strict=True))

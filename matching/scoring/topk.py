@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .kernels import ListArrays
+
 # exact(owner indices, partner rows) -> tenths (int64), the stored score of those pairs.
 ExactTenths = Callable[[np.ndarray, np.ndarray], np.ndarray]
 MAX_TENTHS = 1000
@@ -38,6 +40,13 @@ def rank_key(owner: np.ndarray, tenths: np.ndarray, partner: np.ndarray, n_rows:
     """One int64 key ordering pairs by owner, then tenths descending, then partner ascending."""
     n_rows = max(int(n_rows), 1)
     return (owner.astype(np.int64) * (MAX_TENTHS + 1) + (MAX_TENTHS - tenths)) * n_rows + partner
+
+
+def unique_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort of keys that are all distinct (rank keys: one entry per owner and partner),
+    so any sort gives the one order: numpy's vectorised quicksort, several times faster than
+    the stable one on random keys and linear on sorted ones."""
+    return np.argsort(keys, kind="quicksort")
 
 
 def stable_order(keys: np.ndarray) -> np.ndarray:
@@ -98,6 +107,8 @@ class CandidateLists:
         self.values = np.full((n_owners, self.capacity), -np.inf, dtype=np.float32)
         self.partners = np.zeros((n_owners, self.capacity), dtype=np.int32)
         self.counts = np.zeros(n_owners, dtype=np.int64)
+        # The buffers as the compiled append (kernels.distribute) takes them.
+        self.arrays = ListArrays(self.values, self.partners, self.counts)
         # Pruning threshold: valid for every entry, old or new.
         self.thresholds = np.full(n_owners, -np.inf, dtype=np.float32)
         # What a NEW (later, larger-row) partner needs: the threshold or the exact floor.
@@ -205,7 +216,7 @@ class CandidateLists:
         owners = distinct[rows]
         partners = merged_partners[rows, cols].astype(np.int64)
         tenths = self.exact(owners, partners)
-        order = np.argsort(rank_key(owners, tenths, partners, self.n_rows), kind="stable")
+        order = unique_order(rank_key(owners, tenths, partners, self.n_rows))
         rank = ranks_within(owners[order])
         drop = order[rank > self.k]
         keep[rows[drop], cols[drop]] = False
@@ -224,7 +235,7 @@ class CandidateLists:
         owners, cols = np.nonzero(keep)
         partners = self.partners[owners, cols].astype(np.int64)
         tenths = self.exact(owners, partners)
-        order = np.argsort(rank_key(owners, tenths, partners, self.n_rows), kind="stable")
+        order = unique_order(rank_key(owners, tenths, partners, self.n_rows))
         owners, partners, tenths = owners[order], partners[order], tenths[order]
         rank = ranks_within(owners)
         top = rank <= self.k
