@@ -26,6 +26,7 @@ import argparse
 import io
 import json
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -87,6 +88,9 @@ def setup(url: str) -> None:
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ.pop("REDIS_URL", None)
     os.environ["DEBUG"] = "false"  # no query log: measure what production runs
+    # A server with DEBUG off refuses the development key; the gunicorn of ``--concurrent``
+    # takes this one too (bench/web.py's session cookies are checked against it).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citymatch.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django

@@ -6,6 +6,7 @@ Without ``run`` the list shows the active run, so readers always see one complet
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from operator import attrgetter
 
 import django_filters
@@ -72,6 +73,23 @@ class MatchOrderingFilter(django_filters.OrderingFilter):
             # null placement is the same.
             return field.desc() if descending else field.asc()
         return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+
+def active_run_version(request=None) -> tuple[int, int, datetime] | None:
+    """(id, ``list_version``, creation) of the active run, read once per request: the cached
+    pages of a list are keyed on it and its rows are then read from that run
+    (``filter_queryset``). The creation time tells apart the runs of a database recreated
+    under a cache that outlived it (their ids start again at 1)."""
+    if request is not None and hasattr(request, "active_run_version"):
+        return request.active_run_version
+    found = (
+        MatchRun.objects.filter(is_active=True)
+        .values_list("id", "list_version", "created_at")
+        .first()
+    )
+    if request is not None:
+        request.active_run_version = found
+    return found
 
 
 def _attribute_equals(path: str, value: object) -> Callable[[Match], bool]:
@@ -182,7 +200,8 @@ class MatchFilterSet(LightFilterSet):
 
     @cached_property
     def active_run_id(self) -> int | None:
-        return MatchRun.objects.filter(is_active=True).values_list("id", flat=True).first()
+        found = active_run_version(self.request)
+        return found[0] if found else None
 
     @property
     def selected_run_id(self) -> int | None:

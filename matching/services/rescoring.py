@@ -107,6 +107,7 @@ def rescore_cities(*, city_ids: Iterable[int]) -> int:
             Match.objects.filter(run_id=run.pk, recipient_id=city_id).delete()
             if explained is not None:
                 written += write_matches(explained, run_id=run.pk)
+            locked.lists_changed()
     return written
 
 
@@ -309,7 +310,13 @@ def flag_existing_partnership(*, first_id: int, second_id: int, cooperating: boo
     pair = Q(donor_id=first_id, recipient_id=second_id) | Q(
         donor_id=second_id, recipient_id=first_id
     )
-    return Match.objects.of_active_run().filter(pair).update(existing_partnership=cooperating)
+    with transaction.atomic():
+        changed = (
+            Match.objects.of_active_run().filter(pair).update(existing_partnership=cooperating)
+        )
+        if changed:
+            MatchRun.objects.filter(is_active=True).lists_changed()
+    return changed
 
 
 def score_pair(*, donor: City, recipient: City) -> Match | None:
