@@ -336,7 +336,7 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     # ``builtins``: in this class, ``list`` is the view's method.
-    def scored_on_the_fly(self) -> builtins.list[Match]:
+    def scored_on_the_fly(self) -> builtins.list[services.ScoredMatch]:
         weights = parse_weights(self.request.query_params["weights"])
         # With weights, side() gives the recipient when ``as`` is not given.
         side = self.side() or "recipient"
@@ -349,7 +349,7 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
             raise ValidationError({"run": ["A run cannot be combined with weights."]})
         city = City.objects.get(pk=self.city.pk)
         try:
-            matches = services.score_city_against_all(city=city, as_role=side, weights=weights)
+            matches = services.score_city_rows(city=city, as_role=side, weights=weights)
         except services.InvalidWeights as exc:
             # What only the service can tell, such as every weight of the profile being 0.
             raise ValidationError({"weights": [str(exc)]}) from exc
