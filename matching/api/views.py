@@ -349,7 +349,12 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
             raise ValidationError({"run": ["A run cannot be combined with weights."]})
         city = City.objects.get(pk=self.city.pk)
         try:
-            matches = services.score_city_rows(city=city, as_role=side, weights=weights)
+            matches = services.score_city_rows(
+                city=city,
+                as_role=side,
+                weights=weights,
+                languages=bool(filterset.form.cleaned_data.get("language")),
+            )
         except services.InvalidWeights as exc:
             # What only the service can tell, such as every weight of the profile being 0.
             raise ValidationError({"weights": [str(exc)]}) from exc

@@ -36,6 +36,12 @@ def test_rows_hold_what_the_match_instances_hold(django_capture_on_commit_callba
                 match.donor.is_synthetic,
             )
     assert any(services.score_city_rows(city=city, as_role=role) for city in City.objects.all())
+    city = City.objects.exclude(role="donor" if role == "recipient" else "recipient").first()
+    lean = services.score_city_rows(city=city, as_role=role, languages=False)
+    assert [values_of(row) for row in lean] == [
+        values_of(row) for row in services.score_city_rows(city=city, as_role=role)
+    ]
+    assert {row.donor.languages for row in lean} == {None}
 
 
 def test_a_city_without_the_role_has_no_rows(django_capture_on_commit_callbacks):
