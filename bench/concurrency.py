@@ -15,11 +15,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
@@ -51,7 +53,9 @@ def gunicorn(database_url: str, *, workers: int = WORKERS):
         "API_THROTTLE_ANON": "none",
         "API_THROTTLE_USER": "none",
     }
-    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_URL"):
+    # Tasks in-process; the cache is the bench's own Redis when it was given one (shared by
+    # the workers, as in production), else each worker's local memory.
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
         env.pop(name, None)
     command = [
         sys.executable, "-m", "gunicorn", "citymatch.wsgi:application",
@@ -81,15 +85,39 @@ def gunicorn(database_url: str, *, workers: int = WORKERS):
             process.kill()
 
 
+def cache_name() -> str:
+    url = os.environ.get("REDIS_URL")
+    return f"Redis {urlparse(url).netloc}" if url else "local memory per worker"
+
+
 def _milliseconds(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
-def wrk(url: str, *, header: str, duration_s: int = DURATION_S) -> dict:
-    """One ``wrk`` run; requests/s, p50/p99 ms, non-2xx answers, timeouts and socket errors."""
+# Each request a URL of its own (``&fresh=<n>``, a parameter the lists ignore): no page is
+# served from the list cache, every one is built.
+FRESH_SCRIPT = """
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "&fresh=" .. counter .. "-" .. math.random(1e9))
+end
+"""
+
+
+def wrk(url: str, *, header: str, duration_s: int = DURATION_S, fresh: bool = False) -> dict:
+    """One ``wrk`` run; requests/s, p50/p99 ms, non-2xx answers, timeouts and socket errors.
+
+    ``fresh``: every request asks for another URL (see ``FRESH_SCRIPT``); ``url`` has a query.
+    """
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    script = []
+    if fresh:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write(FRESH_SCRIPT)
+        script = ["-s", lua.name]
     output = subprocess.run(
         [
             "wrk",
@@ -104,6 +132,7 @@ def wrk(url: str, *, header: str, duration_s: int = DURATION_S) -> dict:
             "5s",
             "-H",
             header,
+            *script,
             url,
         ],  # fmt: skip
         capture_output=True,
@@ -129,16 +158,20 @@ def wrk(url: str, *, header: str, duration_s: int = DURATION_S) -> dict:
     return found
 
 
-def run_table(base: str, paths: list[tuple[str, str]], *, header: str, targets: dict) -> None:
-    """Print one line per path; ``targets`` maps a name to its requests/s floor."""
+def run_table(
+    base: str, paths: list[tuple[str, str]], *, header: str, targets: dict, fresh: tuple = ()
+) -> None:
+    """Print one line per path; ``targets`` maps a name to its requests/s floor; the names in
+    ``fresh`` ask for a new URL each request (no cached page)."""
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
         f"== wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION_S}s on gunicorn with {WORKERS} "
-        f"workers; load average before: {load} =="
+        f"sync workers (one request at a time each); cache: {cache_name()}; "
+        f"load average before: {load} =="
     )
     print(f"{'request':44} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'timeouts':>9}")
     for name, path in paths:
-        found = wrk(base + path, header=header)
+        found = wrk(base + path, header=header, fresh=name in fresh)
         floor = targets.get(name)
         verdict = "" if floor is None else (" met" if found["rps"] >= floor else " NOT met")
         verdict += f" (target ≥ {floor}/s)" if floor is not None else ""

@@ -188,8 +188,13 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="Load cities and run again.")
     parser.add_argument("--concurrent", action="store_true", help="Also gunicorn under wrk.")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL"),
+        help="Redis for the cache, as in production (default: local memory).",
+    )
     args = parser.parse_args()
-    api_bench.setup(args.database_url)
+    api_bench.setup(args.database_url, args.redis_url)
     api_bench.load(args.cities, reload=args.reload)
     analyze()
     measure(args.rounds)

@@ -6,7 +6,9 @@ Without ``run`` the list shows the active run, so readers always see one complet
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from operator import attrgetter
+from typing import Any, TypeVar
 
 import django_filters
 from django import forms
@@ -30,6 +32,10 @@ from toolkit.filters import (
 )
 
 from .models import Match, MatchRun
+
+# A stored ``Match`` or a match scored on the fly (``services.ScoredMatch``): ``filter_list``
+# reads the attributes both have.
+M = TypeVar("M", bound=Any)
 
 MATCH_ORDERINGS = ("score", "donor_rank", "recipient_rank")
 NULLABLE_ORDERINGS = frozenset({"donor_rank", "recipient_rank"})
@@ -74,7 +80,24 @@ class MatchOrderingFilter(django_filters.OrderingFilter):
         return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
 
-def _attribute_equals(path: str, value: object) -> Callable[[Match], bool]:
+def active_run_version(request=None) -> tuple[int, int, datetime] | None:
+    """(id, ``list_version``, creation) of the active run, read once per request: the cached
+    pages of a list are keyed on it and its rows are then read from that run
+    (``filter_queryset``). The creation time tells apart the runs of a database recreated
+    under a cache that outlived it (their ids start again at 1)."""
+    if request is not None and hasattr(request, "active_run_version"):
+        return request.active_run_version
+    found = (
+        MatchRun.objects.filter(is_active=True)
+        .values_list("id", "list_version", "created_at")
+        .first()
+    )
+    if request is not None:
+        request.active_run_version = found
+    return found
+
+
+def _attribute_equals(path: str, value: object) -> Callable[[Any], bool]:
     """A test of a match: is its attribute at ``path`` (``donor.country``…) ``value``?"""
     get = attrgetter(path)
     return lambda m: get(m) == value
@@ -182,7 +205,8 @@ class MatchFilterSet(LightFilterSet):
 
     @cached_property
     def active_run_id(self) -> int | None:
-        return MatchRun.objects.filter(is_active=True).values_list("id", flat=True).first()
+        found = active_run_version(self.request)
+        return found[0] if found else None
 
     @property
     def selected_run_id(self) -> int | None:
@@ -236,14 +260,14 @@ class MatchFilterSet(LightFilterSet):
     def filter_run(self, queryset: QuerySet, name: str, value: MatchRun) -> QuerySet:
         return queryset.filter(run=value)
 
-    def filter_list(self, matches: Iterable[Match]) -> list[Match]:
+    def filter_list(self, matches: Iterable[M]) -> list[M]:
         """The same filters and ordering over matches scored on the fly.
 
         Those matches are not stored, so no queryset can filter them; the rules below mirror
         the filter methods above one for one. ``run`` has no meaning here and is ignored.
         """
         data = self.form.cleaned_data
-        tests: list[Callable[[Match], bool]] = []
+        tests: list[Callable[[M], bool]] = []
         if q := data.get("q"):
             needle = q.casefold()
             tests.append(
@@ -281,7 +305,7 @@ class MatchFilterSet(LightFilterSet):
         kept = [match for match in matches if all(test(match) for test in tests)]
         return self.order_list(kept, data.get("ordering"))
 
-    def order_list(self, matches: list[Match], ordering: list[str] | None) -> list[Match]:
+    def order_list(self, matches: list[M], ordering: list[str] | None) -> list[M]:
         """Sort like MatchOrderingFilter: given fields (nulls last), then score, then ids."""
         fields = [param.lstrip("-") for param in ordering or []]
         keys = [*(ordering or []), *([] if "score" in fields else ["-score"])]

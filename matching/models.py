@@ -122,6 +122,10 @@ class MatchRun(models.Model):
     recoveries = models.PositiveSmallIntegerField(
         default=0, help_text="Times the run was re-queued after its worker was lost."
     )
+    # Raised in the same transaction as every change to what the run's match lists show (a
+    # city rescored, a partnership flag, a city edited or deleted): cached list pages are kept
+    # under the run and this number, so a page cached before a change is never served after it.
+    list_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = MatchRunQuerySet.as_manager()
 

@@ -49,6 +49,11 @@ class MatchRunQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True).first()
 
+    def lists_changed(self) -> int:
+        """Raise ``list_version`` of these runs (and so retire their cached list pages); call
+        it in the transaction that changes what their lists show."""
+        return self.update(list_version=models.F("list_version") + 1)
+
 
 class MatchQuerySet(models.QuerySet):
     def for_list(self) -> MatchQuerySet:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from bestpractices.signals import practices_changed
 from cities.models import City
 from cities.signals import city_profiles_changed
+
+from .models import MatchRun
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +25,21 @@ logger = logging.getLogger(__name__)
 def rescore_changed_profiles(sender, city_ids, trigger=None, **kwargs) -> None:
     from .services import queue_rescoring  # numpy and the engine load on first use only
 
+    retire_cached_lists()
     queue_rescoring(city_ids=city_ids)
+
+
+@receiver([post_save, post_delete], sender=City, dispatch_uid="matching.city_saved_lists")
+def city_changed(sender, **kwargs) -> None:
+    retire_cached_lists()
+
+
+def retire_cached_lists() -> None:
+    """A match list shows its cities' names, countries and sizes and filters on more of their
+    profile: a city written (in the writer's transaction, as these signals are sent) changes
+    the lists of every readable run, so their cached pages are retired with it. Imports write
+    cities in bulk, without ``post_save``, and send ``city_profiles_changed``."""
+    MatchRun.objects.filter(status=MatchRun.Status.SUCCEEDED).lists_changed()
 
 
 @receiver(practices_changed, dispatch_uid="matching.rescore_changed_practices")

@@ -30,10 +30,11 @@ from cities.api.permissions import AgencyMayCreate
 from cities.models import City
 from matching import services
 from matching.exports import matches_csv
-from matching.filtersets import MatchFilterSet, MatchRunFilterSet
+from matching.filtersets import MatchFilterSet, MatchRunFilterSet, active_run_version
 from matching.models import COMPONENTS, Match, MatchRun
 from matching.services.pairs import UnknownCity, find_pair
 from toolkit.api.exceptions import Conflict
+from toolkit.api.listcache import CachedListMixin
 from toolkit.api.mixins import CSVExportMixin
 from toolkit.api.pagination import WindowCountPagination
 
@@ -96,7 +97,19 @@ class MatchCSVMixin(CSVExportMixin):
         return matches_csv(objects, filename=f"citymatch-{self.get_csv_filename()}-{stamp}.csv")
 
 
-class MatchViewSet(MatchCSVMixin, viewsets.ReadOnlyModelViewSet):
+def active_run_list_version(request: Request) -> str | None:
+    """The version of a stored match list: the active run's id and ``list_version``. Lists of
+    an older run (``?run=``, rarely read) are not cached: their pages are built each time."""
+    if "run" in request.query_params:
+        return None
+    found = active_run_version(request)
+    if found is None:
+        return None
+    run_id, version, created_at = found
+    return f"{run_id}.{version}.{created_at.timestamp():.6f}"
+
+
+class MatchViewSet(CachedListMixin, MatchCSVMixin, viewsets.ReadOnlyModelViewSet):
     """Scored donor/recipient pairs of a run (the active run unless ``run`` is given)."""
 
     serializer_class = MatchSerializer
@@ -104,6 +117,9 @@ class MatchViewSet(MatchCSVMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
     csv_filename = "matches"
+
+    def list_cache_version(self) -> str | None:
+        return active_run_list_version(self.request) if self.action == "list" else None
 
     def get_page_source(self) -> QuerySet:
         # A page is read as rows of the columns its JSON shows, not as model instances:
@@ -266,13 +282,19 @@ ROLES = ("recipient", "donor")
         ),
     ],
 )
-class CityMatchesView(MatchCSVMixin, generics.ListAPIView):
+class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
     """Matches of one city, with the filters of /api/matches/ (the city on either side)."""
 
     serializer_class = CityMatchSerializer
     filterset_class = MatchFilterSet
     pagination_class = WindowCountPagination
     permission_classes = [IsAuthenticated]
+
+    def list_cache_version(self) -> str | None:
+        # Scored on the fly, a list depends on every profile and practice as they are now.
+        if "weights" in self.request.query_params:
+            return None
+        return active_run_list_version(self.request)
 
     def get_csv_filename(self) -> str:
         return f"matches-{self.city.slug}"
@@ -314,7 +336,7 @@ class CityMatchesView(MatchCSVMixin, generics.ListAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     # ``builtins``: in this class, ``list`` is the view's method.
-    def scored_on_the_fly(self) -> builtins.list[Match]:
+    def scored_on_the_fly(self) -> builtins.list[services.ScoredMatch]:
         weights = parse_weights(self.request.query_params["weights"])
         # With weights, side() gives the recipient when ``as`` is not given.
         side = self.side() or "recipient"
@@ -327,7 +349,12 @@ class CityMatchesView(MatchCSVMixin, generics.ListAPIView):
             raise ValidationError({"run": ["A run cannot be combined with weights."]})
         city = City.objects.get(pk=self.city.pk)
         try:
-            matches = services.score_city_against_all(city=city, as_role=side, weights=weights)
+            matches = services.score_city_rows(
+                city=city,
+                as_role=side,
+                weights=weights,
+                languages=bool(filterset.form.cleaned_data.get("language")),
+            )
         except services.InvalidWeights as exc:
             # What only the service can tell, such as every weight of the profile being 0.
             raise ValidationError({"weights": [str(exc)]}) from exc

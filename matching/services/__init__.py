@@ -6,6 +6,7 @@ holds a rule of its own. Modules:
 - ``arrays``: profiles → the engine's arrays (and the per-process cache for on-the-fly scoring);
 - ``runs``: the life of a full run (start, shards, all-or-nothing activation, failures, retention);
 - ``rescoring``: one city against all (after a profile edit, and for the API's ``?weights=``);
+- ``scored_rows``: one city against all as light rows, for the API's ``?weights=``;
 - ``writing``: explanations and the COPY / bulk_create writer;
 - ``params``: profiles and weight overrides → engine parameters;
 - ``profiles``: saving scoring profiles (one default).
@@ -37,12 +38,14 @@ from .runs import (
     score_shard,
     start_run,
 )
+from .scored_rows import ScoredMatch, score_city_rows
 
 __all__ = [
     "KEEP_RUNS",
     "RESCORE_MAX_CITIES",
     "InvalidWeights",
     "RunInProgress",
+    "ScoredMatch",
     "ScoringInputs",
     "clean_weights",
     "current_inputs",
@@ -63,6 +66,7 @@ __all__ = [
     "recover_lost_runs",
     "rescore_cities",
     "score_city_against_all",
+    "score_city_rows",
     "save_profile",
     "score_shard",
     "start_run",

@@ -31,7 +31,7 @@ from .arrays import (
 from .bars import run_bars
 from .params import params_for, params_from_snapshot
 from .runs import RunInProgress, default_profile, start_run
-from .writing import explain, match_objects, write_matches
+from .writing import ExplainedMatches, explain, match_objects, write_matches
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ def rescore_cities(*, city_ids: Iterable[int]) -> int:
             Match.objects.filter(run_id=run.pk, recipient_id=city_id).delete()
             if explained is not None:
                 written += write_matches(explained, run_id=run.pk)
+            locked.lists_changed()
     return written
 
 
@@ -253,16 +254,11 @@ def _prepared(inputs: ScoringInputs, params: ScoringParams) -> PreparedInputs:
     return prepared
 
 
-def score_city_against_all(
+def explained_city(
     *, city: City, as_role: str = "recipient", weights: dict | None = None
-) -> list[Match]:
-    """Score ``city`` against every live profile with ``weights`` over the default profile's.
-
-    Returns unsaved ``Match`` instances (``run=None``), best first, with ``donor`` and
-    ``recipient`` attached (fetched in one query) and the full explanation. Raises
-    ``InvalidWeights`` (a ValueError naming the problem) for bad weights and ValueError for an
-    unknown role. A city without that role gets an empty list.
-    """
+) -> ExplainedMatches | None:
+    """``city`` scored against every live profile and explained, best first; None when it
+    does not have that role (see ``score_city_against_all``, which raises the same errors)."""
     if as_role not in ROLES:
         raise ValueError(f"as must be one of {', '.join(ROLES)}, not {as_role!r}.")
     params = params_for(default_profile(), weights)
@@ -274,14 +270,29 @@ def score_city_against_all(
         inputs = current_inputs()
         rows = inputs.rows_of([city.pk])
         if not len(rows):
-            return []
+            return None
     row = int(rows[0])
     if not _has_role(inputs, row, as_role):
-        return []
+        return None
     scored = score_city(
         inputs.arrays, row, params, as_role=as_role, prepared=_prepared(inputs, params)
     )
-    explained = explain(inputs, scored, partnerships=existing_partnership_pairs())
+    return explain(inputs, scored, partnerships=existing_partnership_pairs())
+
+
+def score_city_against_all(
+    *, city: City, as_role: str = "recipient", weights: dict | None = None
+) -> list[Match]:
+    """Score ``city`` against every live profile with ``weights`` over the default profile's.
+
+    Returns unsaved ``Match`` instances (``run=None``), best first, with ``donor`` and
+    ``recipient`` attached (fetched in one query) and the full explanation. Raises
+    ``InvalidWeights`` (a ValueError naming the problem) for bad weights and ValueError for an
+    unknown role. A city without that role gets an empty list.
+    """
+    explained = explained_city(city=city, as_role=as_role, weights=weights)
+    if explained is None:
+        return []
     matches = match_objects(explained, run_id=None)
     wanted = {m.donor_id for m in matches} | {m.recipient_id for m in matches}
     # One query: by id, except for a long list on SQLite, whose parameter limit makes reading
@@ -309,7 +320,13 @@ def flag_existing_partnership(*, first_id: int, second_id: int, cooperating: boo
     pair = Q(donor_id=first_id, recipient_id=second_id) | Q(
         donor_id=second_id, recipient_id=first_id
     )
-    return Match.objects.of_active_run().filter(pair).update(existing_partnership=cooperating)
+    with transaction.atomic():
+        changed = (
+            Match.objects.of_active_run().filter(pair).update(existing_partnership=cooperating)
+        )
+        if changed:
+            MatchRun.objects.filter(is_active=True).lists_changed()
+    return changed
 
 
 def score_pair(*, donor: City, recipient: City) -> Match | None:
