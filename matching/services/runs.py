@@ -42,6 +42,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ExpressionWrapper, F, IntegerField, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cities.models import City
@@ -82,8 +83,14 @@ class RunInProgress(Exception):
 
     def __init__(self, run: MatchRun | None = None):
         self.run = run
-        where = f" (run {run.pk}, {run.status})" if run is not None else ""
-        super().__init__(f"A scoring run is already in progress{where}.")
+        if run is not None:
+            message = _("A scoring run is already in progress (run %(run)s, %(status)s).") % {
+                "run": run.pk,
+                "status": run.get_status_display().lower(),
+            }
+        else:
+            message = _("A scoring run is already in progress.")
+        super().__init__(message)
 
 
 def shard_recipients() -> int:
