@@ -46,7 +46,7 @@ class ScoringProfile(models.Model):
     default_cost_usd = models.PositiveBigIntegerField(
         default=DEFAULT_COST_USD,
         help_text=_("Cost assumed for a donor without published practices."),
-        verbose_name=_("default cost usd"),
+        verbose_name=_("default cost (USD)"),
     )
     top_k = models.PositiveSmallIntegerField(
         default=DEFAULT_TOP_K,

@@ -413,7 +413,7 @@ class Migration(migrations.Migration):
             field=models.PositiveBigIntegerField(
                 default=250000,
                 help_text="Cost assumed for a donor without published practices.",
-                verbose_name="default cost usd",
+                verbose_name="default cost (USD)",
             ),
         ),
         migrations.AlterField(
