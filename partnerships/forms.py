@@ -35,6 +35,13 @@ class AreaChoiceField(forms.ModelMultipleChoiceField):
         return term(obj.name)
 
 
+class AreaSingleChoiceField(forms.ModelChoiceField):
+    """One policy area, named in the reader's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return term(obj.name)
+
+
 def area_field(**kwargs) -> forms.ModelMultipleChoiceField:
     return AreaChoiceField(
         queryset=PolicyArea.objects.all(),
@@ -262,6 +269,7 @@ class ProjectForm(forms.ModelForm):
             "outcomes",
             "lessons",
         ]
+        field_classes = {"policy_area": AreaSingleChoiceField}
         labels = {
             "title": _("Title"),
             "policy_area": _("Policy area"),

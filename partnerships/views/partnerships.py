@@ -21,7 +21,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cities.models import PolicyArea
+from cities.taxonomy import term
 from matching.models import Match
+from matching.views.explain import COMPONENT_TEXT
 from toolkit.pages import filter_form_for_people, paginate_capped
 
 from ..filtersets import PartnershipFilterSet
@@ -176,10 +178,10 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
         "suggestions": suggest_areas(partnership, areas=areas),
         "snapshot": partnership.match_snapshot,
         "snapshot_parts": [
-            (name.replace("_", " ").capitalize(), value)
+            (COMPONENT_TEXT[name][0] if name in COMPONENT_TEXT else name, value)
             for name, value in (partnership.match_snapshot.get("components") or {}).items()
         ],
-        "area_names": {area.code: area.name for area in areas},
+        "area_names": {area.code: term(area.name) for area in areas},
         **forms_,
     }
 
