@@ -139,7 +139,10 @@ def accept_interest(*, user, interest: ExpressionOfInterest) -> Partnership:
     if not areas and match is not None:
         codes = [item["area"] for item in match.top_areas or []]
         areas = list(PolicyArea.objects.filter(code__in=codes))
-    reasons = f"{from_city.name} wrote: {interest.message}"
+    reasons = _("%(city)s wrote: %(message)s") % {
+        "city": from_city.name,
+        "message": interest.message,
+    }
     partnership = pipeline.propose_partnership(
         user=user,
         donor=donor,

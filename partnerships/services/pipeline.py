@@ -154,8 +154,14 @@ def propose_partnership(
     if existing is not None:
         raise ValidationError(
             {
-                "recipient": f"{donor.name} and {recipient.name} already have a partnership "
-                f"({existing.get_status_display().lower()})."
+                "recipient": _(
+                    "%(from_city)s and %(to_city)s already have a partnership (%(status)s)."
+                )
+                % {
+                    "from_city": donor.name,
+                    "to_city": recipient.name,
+                    "status": existing.get_status_display().lower(),
+                }
             }
         )
     if match is None and kind == Partnership.Kind.DONOR_RECIPIENT:
