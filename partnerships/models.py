@@ -266,7 +266,7 @@ class Partnership(models.Model):
         ]
 
     def __str__(self) -> str:
-        joiner = " and " if self.kind == self.Kind.PEERS else " → "
+        joiner = " ↔ " if self.kind == self.Kind.PEERS else " → "
         return f"{self.donor}{joiner}{self.recipient}"
 
     def get_absolute_url(self) -> str:

@@ -6,7 +6,7 @@ partnership page is shown again with the errors on the form that was sent.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import messages
@@ -50,6 +50,9 @@ from .common import get_partnership, run_service
 from .context import reasons_from_match
 from .matches import fitting_match
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _member_programmes(match: Match):
     """Programmes both cities of the match are members of."""
@@ -92,7 +95,7 @@ def partnership_start(request: HttpRequest, donor: str, recipient: str) -> HttpR
 
 
 # The list's filters as a person reads them (the API documents the same filters its own way).
-FILTER_TEXT = {
+FILTER_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
     "q": (gettext_lazy("City name"), gettext_lazy("Part of either city's name.")),
     "policy_area": (gettext_lazy("Policy area"), gettext_lazy("One of its areas.")),
     "kind": (gettext_lazy("Kind"), gettext_lazy("Donor and recipient, or peers.")),
@@ -378,7 +381,7 @@ def partnership_review(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         _("Review recorded; next one on %(date)s.")
-        % {"date": date_format(reviewed.review_on, "DATE_FORMAT")},
+        % {"date": date_format(reviewed.review_on, "DATE_FORMAT") if reviewed.review_on else ""},
     )
     return redirect(reviewed)
 
