@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import COMPONENTS, Match, MatchRun, ScoringProfile
@@ -57,10 +59,10 @@ class ScoringProfileAdmin(admin.ModelAdmin):
         # The default profile is what every run and on-the-fly score starts from.
         return super().has_delete_permission(request, obj) and not (obj and obj.is_default)
 
-    @admin.action(description="Start a scoring run with the selected profile")
+    @admin.action(description=_("Start a scoring run with the selected profile"))
     def start_run_with_profile(self, request, queryset) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one profile.", messages.ERROR)
+            self.message_user(request, gettext("Select exactly one profile."), messages.ERROR)
             return
         _start_run(self, request, profile=queryset.get())
 
@@ -71,7 +73,9 @@ def _start_run(model_admin, request: HttpRequest, profile: ScoringProfile | None
     except services.RunInProgress as exc:
         model_admin.message_user(request, str(exc), messages.WARNING)
         return
-    model_admin.message_user(request, f"Run {run.pk} queued.", messages.SUCCESS)
+    model_admin.message_user(
+        request, gettext("Run %(run)s queued.") % {"run": run.pk}, messages.SUCCESS
+    )
 
 
 @admin.register(MatchRun)
@@ -96,11 +100,11 @@ class MatchRunAdmin(admin.ModelAdmin):
     ]
     change_list_template = "admin/matching/matchrun/change_list.html"
 
-    @admin.display(description="progress", ordering="progress")
+    @admin.display(description=_("progress"), ordering="progress")
     def progress_percent(self, run: MatchRun) -> str:
         return f"{run.progress} %"
 
-    @admin.display(description="duration (s)")
+    @admin.display(description=_("duration (s)"))
     def duration(self, run: MatchRun) -> float | None:
         return run.duration_s
 
@@ -128,7 +132,7 @@ class MatchRunAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not request.user.has_perm("matching.add_matchrun") and not request.user.is_superuser:
-            self.message_user(request, "You may not start runs.", messages.ERROR)
+            self.message_user(request, gettext("You may not start runs."), messages.ERROR)
         else:
             _start_run(self, request)
         return HttpResponseRedirect(reverse("admin:matching_matchrun_changelist"))

@@ -27,8 +27,8 @@ def _weight_field(component: str) -> models.FloatField:
 class ScoringProfile(models.Model):
     """Weights and constants of the scoring model (SCORING.md); admins edit them."""
 
-    name = models.CharField(max_length=100, unique=True)
-    is_default = models.BooleanField(default=False)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    is_default = models.BooleanField(default=False, verbose_name=_("is default"))
     weight_need_fit = _weight_field("need_fit")
     weight_evidence = _weight_field("evidence")
     weight_reciprocity = _weight_field("reciprocity")
@@ -40,17 +40,24 @@ class ScoringProfile(models.Model):
     size_sigma = models.FloatField(
         default=DEFAULT_SIZE_SIGMA,
         validators=[MinValueValidator(0.01)],
-        help_text="σ of the size component, in natural-log units (ln 4 by default).",
+        help_text=_("σ of the size component, in natural-log units (ln 4 by default)."),
+        verbose_name=_("size sigma"),
     )
     default_cost_usd = models.PositiveBigIntegerField(
-        default=DEFAULT_COST_USD, help_text="Cost assumed for a donor without published practices."
+        default=DEFAULT_COST_USD,
+        help_text=_("Cost assumed for a donor without published practices."),
+        verbose_name=_("default cost (USD)"),
     )
     top_k = models.PositiveSmallIntegerField(
-        default=DEFAULT_TOP_K, validators=[MinValueValidator(1), MaxValueValidator(MAX_TOP_K)]
+        default=DEFAULT_TOP_K,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TOP_K)],
+        verbose_name=_("top k"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("scoring profile")
+        verbose_name_plural = _("scoring profiles")
         ordering = ["-is_default", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -92,35 +99,59 @@ class MatchRun(models.Model):
 
     IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
-    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.ADMIN)
-    is_active = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
+    progress = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)], verbose_name=_("progress")
+    )
+    trigger = models.CharField(
+        max_length=20, choices=Trigger.choices, default=Trigger.ADMIN, verbose_name=_("trigger")
+    )
+    is_active = models.BooleanField(default=False, verbose_name=_("is active"))
     profile = models.ForeignKey(
-        ScoringProfile, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+        ScoringProfile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        verbose_name=_("profile"),
     )
     weights = models.JSONField(
-        default=dict, blank=True, help_text="The exact weights and constants used."
+        default=dict,
+        blank=True,
+        help_text=_("The exact weights and constants used."),
+        verbose_name=_("weights"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    cities = models.PositiveIntegerField(default=0)
-    pairs_scored = models.PositiveBigIntegerField(default=0)
-    matches_stored = models.PositiveIntegerField(default=0)
-    shards_total = models.PositiveIntegerField(default=0)
-    shards_done = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    cities = models.PositiveIntegerField(default=0, verbose_name=_("cities"))
+    pairs_scored = models.PositiveBigIntegerField(default=0, verbose_name=_("pairs scored"))
+    matches_stored = models.PositiveIntegerField(default=0, verbose_name=_("matches stored"))
+    shards_total = models.PositiveIntegerField(default=0, verbose_name=_("shards total"))
+    shards_done = models.PositiveIntegerField(default=0, verbose_name=_("shards done"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
     # Every step of a running run (preparing, each shard, finishing) touches this while it
     # works; a run silent for long lost its worker and is re-queued (``recover_lost_runs``).
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a worker last reported working on the run."
+        null=True,
+        blank=True,
+        help_text=_("When a worker last reported working on the run."),
+        verbose_name=_("heartbeat at"),
     )
     recoveries = models.PositiveSmallIntegerField(
-        default=0, help_text="Times the run was re-queued after its worker was lost."
+        default=0,
+        help_text=_("Times the run was re-queued after its worker was lost."),
+        verbose_name=_("recoveries"),
     )
     # Raised in the same transaction as every change to what the run's match lists show (a
     # city rescored, a partnership flag, a city edited or deleted): cached list pages are kept
@@ -130,6 +161,8 @@ class MatchRun(models.Model):
     objects = MatchRunQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("match run")
+        verbose_name_plural = _("match runs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -180,6 +213,7 @@ class Match(models.Model):
         related_name="matches",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("run"),
     )
     donor = models.ForeignKey(
         "cities.City",
@@ -187,6 +221,7 @@ class Match(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("donor"),
     )
     recipient = models.ForeignKey(
         "cities.City",
@@ -194,31 +229,52 @@ class Match(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("recipient"),
     )
-    score = models.FloatField()
-    need_fit = models.FloatField()
-    evidence = models.FloatField()
-    reciprocity = models.FloatField()
-    size = models.FloatField()
-    industry = models.FloatField()
-    capacity = models.FloatField()
-    budget = models.FloatField()
-    language = models.FloatField()
+    score = models.FloatField(verbose_name=_("score"))
+    need_fit = models.FloatField(verbose_name=_("need fit"))
+    evidence = models.FloatField(verbose_name=_("evidence"))
+    reciprocity = models.FloatField(verbose_name=_("reciprocity"))
+    size = models.FloatField(verbose_name=_("size"))
+    industry = models.FloatField(verbose_name=_("industry"))
+    capacity = models.FloatField(verbose_name=_("capacity"))
+    budget = models.FloatField(verbose_name=_("budget"))
+    language = models.FloatField(verbose_name=_("language"))
     donor_rank = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Rank of this recipient among the donor's top matches."
+        null=True,
+        blank=True,
+        help_text=_("Rank of this recipient among the donor's top matches."),
+        verbose_name=_("donor rank"),
     )
     recipient_rank = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Rank of this donor among the recipient's top matches."
+        null=True,
+        blank=True,
+        help_text=_("Rank of this donor among the recipient's top matches."),
+        verbose_name=_("recipient rank"),
     )
-    size_ratio = models.FloatField(help_text="Larger population divided by the smaller.")
-    top_areas = models.JSONField(default=list, help_text="[{area, need, expertise}], best first.")
+    size_ratio = models.FloatField(
+        help_text=_("Larger population divided by the smaller."), verbose_name=_("size ratio")
+    )
+    top_areas = models.JSONField(
+        default=list,
+        help_text=_("[{area, need, expertise}], best first."),
+        verbose_name=_("top areas"),
+    )
     # The top area codes again as " waste air ", so both databases filter them with LIKE.
-    top_area_codes = models.CharField(max_length=120, blank=True)
-    practices = models.JSONField(default=list, help_text="The donor's practices in the top areas.")
-    gives_back = models.JSONField(
-        default=list, help_text="Areas where the recipient can help the donor."
+    top_area_codes = models.CharField(max_length=120, blank=True, verbose_name=_("top area codes"))
+    practices = models.JSONField(
+        default=list,
+        help_text=_("The donor's practices in the top areas."),
+        verbose_name=_("practices"),
     )
-    existing_partnership = models.BooleanField(default=False)
+    gives_back = models.JSONField(
+        default=list,
+        help_text=_("Areas where the recipient can help the donor."),
+        verbose_name=_("gives back"),
+    )
+    existing_partnership = models.BooleanField(
+        default=False, verbose_name=_("existing partnership")
+    )
 
     objects = MatchQuerySet.as_manager()
 
@@ -227,8 +283,9 @@ class Match(models.Model):
     area_labels: list[str]
 
     class Meta:
+        verbose_name = _("match")
         ordering = ["-score", "recipient_id", "donor_id"]
-        verbose_name_plural = "matches"
+        verbose_name_plural = _("matches")
         constraints = [
             models.UniqueConstraint(fields=["run", "donor", "recipient"], name="unique_match_pair")
         ]
@@ -271,13 +328,20 @@ class RunInputs(models.Model):
     """
 
     run = models.OneToOneField(
-        MatchRun, on_delete=models.CASCADE, primary_key=True, related_name="inputs"
+        MatchRun,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="inputs",
+        verbose_name=_("run"),
     )
-    data = models.BinaryField(help_text="numpy npz of the engine's CityArrays.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    data = models.BinaryField(
+        help_text=_("numpy npz of the engine's CityArrays."), verbose_name=_("data")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name_plural = "run inputs"
+        verbose_name = _("run inputs")
+        verbose_name_plural = _("run inputs")
 
     def __str__(self) -> str:
         return f"Inputs of run {self.run_id}"
@@ -290,15 +354,24 @@ class RunShard(models.Model):
     stores one result and counts once towards the run's progress.
     """
 
-    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="shards")
-    index = models.PositiveIntegerField()
-    first_row = models.PositiveIntegerField()
-    stop_row = models.PositiveIntegerField()
-    done = models.BooleanField(default=False)
-    result = models.BinaryField(null=True, blank=True, help_text="numpy npz of the block result.")
-    finished_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(
+        MatchRun, on_delete=models.CASCADE, related_name="shards", verbose_name=_("run")
+    )
+    index = models.PositiveIntegerField(verbose_name=_("index"))
+    first_row = models.PositiveIntegerField(verbose_name=_("first row"))
+    stop_row = models.PositiveIntegerField(verbose_name=_("stop row"))
+    done = models.BooleanField(default=False, verbose_name=_("done"))
+    result = models.BinaryField(
+        null=True,
+        blank=True,
+        help_text=_("numpy npz of the block result."),
+        verbose_name=_("result"),
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("run shard")
+        verbose_name_plural = _("run shards")
         ordering = ["run", "index"]
         constraints = [
             models.UniqueConstraint(fields=["run", "index"], name="unique_run_shard"),

@@ -46,29 +46,47 @@ class NotificationQuerySet(models.QuerySet):
 
 class Notification(models.Model):
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
     )
-    kind = models.CharField(max_length=24, choices=Kind.choices)
+    kind = models.CharField(max_length=24, choices=Kind.choices, verbose_name=_("kind"))
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        ContentType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("content type"),
     )
-    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("object id"))
     target = GenericForeignKey("content_type", "object_id")
-    title = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    url = models.CharField(max_length=500, blank=True, help_text="Site path of the object.")
-    # Reminders written by scheduled tasks carry a key so that a second run writes nothing.
-    key = models.CharField(max_length=120, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    email_skipped = models.CharField(
-        max_length=100, blank=True, help_text="Why it was not e-mailed (no address, bounced…)."
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    url = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("Site path of the object."),
+        verbose_name=_("address"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Reminders written by scheduled tasks carry a key so that a second run writes nothing.
+    key = models.CharField(max_length=120, blank=True, verbose_name=_("key"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    emailed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("emailed at"))
+    email_skipped = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("Why it was not e-mailed (no address, bounced…)."),
+        verbose_name=_("email skipped"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -95,12 +113,17 @@ class EmailPreference(models.Model):
     """One user's choice for one kind; a kind without a row uses ``DEFAULT_DELIVERY``."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="email_preferences",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    delivery = models.CharField(max_length=10, choices=Delivery.choices)
+    kind = models.CharField(max_length=24, choices=Kind.choices, verbose_name=_("kind"))
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, verbose_name=_("delivery"))
 
     class Meta:
+        verbose_name = _("email preference")
+        verbose_name_plural = _("email preferences")
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")
         ]
@@ -113,11 +136,18 @@ class MailBounce(models.Model):
     """An address the mail server refused: no more e-mail to it until it changes."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_bounce"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mail_bounce",
+        verbose_name=_("user"),
     )
-    address = models.EmailField()
-    reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    address = models.EmailField(verbose_name=_("address"))
+    reason = models.CharField(max_length=300, blank=True, verbose_name=_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("mail bounce")
+        verbose_name_plural = _("mail bounces")
 
     def __str__(self) -> str:
         return f"{self.address} bounced"

@@ -18,8 +18,11 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from .languages import Message, language_of, render
 from .models import DEFAULT_DELIVERY, Delivery, EmailPreference, Kind, MailBounce, Notification
 
 logger = logging.getLogger(__name__)
@@ -36,13 +39,15 @@ def notify(
     recipients: Iterable,
     kind: str,
     target: models.Model | None,
-    title: str,
-    body: str = "",
+    title: Message,
+    body: Message = "",
     url: str = "",
     key: str = "",
     exclude=None,
 ) -> list[Notification]:
-    """One notification per recipient (the user who caused the event is left out).
+    """One notification per recipient (the user who caused the event is left out), its title
+    and body written in the recipient's language (``title`` and ``body`` may be lazy messages
+    or ``languages.Text``; plain strings are kept as they are).
 
     With a ``key``, a recipient who already has a notification with that key gets none (what
     reminders use so that a rerun of their task writes nothing).
@@ -58,13 +63,14 @@ def notify(
         if key and Notification.objects.filter(recipient=user, key=key).exists():
             continue
         delivery = delivery_for(user, kind)
+        language = language_of(user)
         notification = Notification(
             recipient=user,
             kind=kind,
             content_type=content_type,
             object_id=target.pk if target is not None else None,
-            title=title[:300],
-            body=body,
+            title=render(title, language)[:300],
+            body=render(body, language),
             url=url,
             key=key,
             email_skipped=NOT_WANTED if delivery == Delivery.NONE else "",
@@ -202,7 +208,10 @@ def deliver(notification_id: int) -> str:
             reason = NOT_WANTED
         if not reason:
             try:
-                _send(user, f"[CityMatch] {notification.title}", _single_body(notification))
+                with translation.override(language_of(user)):
+                    subject = _("[CityMatch] %(title)s") % {"title": notification.title}
+                    body = _single_body(notification)
+                _send(user, subject, body)
             except AddressBounced:
                 reason = BOUNCED
         if reason:
@@ -220,12 +229,16 @@ def _single_body(notification: Notification) -> str:
     if notification.body:
         lines += [notification.body, ""]
     if notification.url:
-        lines += [f"Open it: {absolute(notification.url)}", ""]
-    lines += [
-        f"All your notifications: {absolute('/inbox/')}",
-        f"Choose what is e-mailed to you: {absolute('/inbox/settings/')}",
-    ]
+        lines += [_("Open it: %(url)s") % {"url": absolute(notification.url)}, ""]
+    lines += _footer()
     return "\n".join(lines)
+
+
+def _footer() -> list[str]:
+    return [
+        _("All your notifications: %(url)s") % {"url": absolute("/inbox/")},
+        _("Choose what is e-mailed to you: %(url)s") % {"url": absolute("/inbox/settings/")},
+    ]
 
 
 def digest_recipients() -> list[int]:
@@ -266,7 +279,9 @@ def send_digest(user_id: int) -> int:
         reason = _skip_reason(user)
         if not reason and wanted:
             try:
-                _send(user, _digest_subject(wanted), _digest_body(wanted))
+                with translation.override(language_of(user)):
+                    subject, body = _digest_subject(wanted), _digest_body(wanted)
+                _send(user, subject, body)
             except AddressBounced:
                 reason = BOUNCED
         now = timezone.now()
@@ -282,22 +297,21 @@ def send_digest(user_id: int) -> int:
 
 def _digest_subject(rows: list[Notification]) -> str:
     count = len(rows)
-    return f"[CityMatch] {count} update{'s' if count != 1 else ''} for you"
+    return ngettext(
+        "[CityMatch] %(count)s update for you", "[CityMatch] %(count)s updates for you", count
+    ) % {"count": count}
 
 
 def _digest_body(rows: list[Notification]) -> str:
-    lines = ["Since your last digest:", ""]
+    lines = [_("Since your last digest:"), ""]
     for kind in Kind:
         of_kind = [n for n in rows if n.kind == kind]
         if not of_kind:
             continue
-        lines.append(f"{kind.label} ({len(of_kind)})")
+        lines.append(_("%(kind)s (%(count)s)") % {"kind": kind.label, "count": len(of_kind)})
         for notification in of_kind:
             link = f"  {absolute(notification.url)}" if notification.url else ""
             lines.append(f"- {notification.title}{link}")
         lines.append("")
-    lines += [
-        f"All your notifications: {absolute('/inbox/')}",
-        f"Choose what is e-mailed to you: {absolute('/inbox/settings/')}",
-    ]
+    lines += _footer()
     return "\n".join(lines)

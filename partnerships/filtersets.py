@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cities.filtersets import policy_area_filter
 from toolkit.filters import FlagFilter, IntegerFilter
@@ -15,42 +16,60 @@ from .models import Partnership, Programme
 
 class PartnershipFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="filter_q", label="City name", help_text="Part of either city's name."
+        method="filter_q", label=_("City name"), help_text=_("Part of either city's name.")
     )
     city = IntegerFilter(
-        method="filter_city", min_value=1, label="City", help_text="Id of a city on either side."
+        method="filter_city",
+        min_value=1,
+        label=_("City"),
+        help_text=_("Id of a city on either side."),
     )
-    donor = IntegerFilter(field_name="donor_id", min_value=1, help_text="Id of the donor city.")
+    donor = IntegerFilter(
+        field_name="donor_id", min_value=1, label=_("Donor"), help_text=_("Id of the donor city.")
+    )
     recipient = IntegerFilter(
-        field_name="recipient_id", min_value=1, help_text="Id of the recipient city."
+        field_name="recipient_id",
+        min_value=1,
+        label=_("Recipient"),
+        help_text=_("Id of the recipient city."),
     )
     status = django_filters.MultipleChoiceFilter(
         choices=Partnership.Status.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="One or more of proposed, agreed, pilot, scaling, expanded, concluded, paused, "
-        "ended.",
+        label=_("Status"),
+        help_text=_(
+            "One or more of proposed, agreed, pilot, scaling, expanded, concluded, paused, ended."
+        ),
     )
     active = FlagFilter(
         method="filter_active",
-        label="Active",
-        help_text="true: agreed, pilot, scaling or expanded; false: the others.",
+        label=_("Active"),
+        help_text=_("true: agreed, pilot, scaling or expanded; false: the others."),
     )
     kind = django_filters.ChoiceFilter(
-        choices=Partnership.Kind.choices, help_text="donor_recipient or peers."
+        choices=Partnership.Kind.choices,
+        label=_("Kind"),
+        help_text=_("donor_recipient or peers."),
     )
     programme = django_filters.ModelChoiceFilter(
-        queryset=Programme.objects.only("id", "name"), help_text="Id of a programme."
+        queryset=Programme.objects.only("id", "name"),
+        label=_("Programme"),
+        help_text=_("Id of a programme."),
     )
     policy_area = policy_area_filter(
-        method="filter_policy_area", label="Policy area", help_text="Code of one of its areas."
+        method="filter_policy_area",
+        label=_("Policy area"),
+        help_text=_("Code of one of its areas."),
     )
     review_due = FlagFilter(
         method="filter_review_due",
-        label="Review due",
-        help_text="true: still running and its review date has passed.",
+        label=_("Review due"),
+        help_text=_("true: still running and its review date has passed."),
     )
     mine = FlagFilter(
-        method="filter_mine", label="My cities only", help_text="true: those of cities you edit."
+        method="filter_mine",
+        label=_("My cities only"),
+        help_text=_("true: those of cities you edit."),
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bestpractices.models import BestPractice
 from cities.models import City, Organization, PolicyArea
@@ -29,6 +30,13 @@ class DateInput(forms.DateInput):
 
 class AreaChoiceField(forms.ModelMultipleChoiceField):
     """Policy areas as checkboxes, named in the reader's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return term(obj.name)
+
+
+class AreaSingleChoiceField(forms.ModelChoiceField):
+    """One policy area, named in the reader's language."""
 
     def label_from_instance(self, obj: Any) -> str:
         return term(obj.name)
@@ -93,8 +101,8 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
-        label="Reason",
-        help_text="Kind and specific: the other city learns from it.",
+        label=_("Reason"),
+        help_text=_("Kind and specific: the other city learns from it."),
     )
 
 
@@ -134,35 +142,40 @@ class StartForm(forms.Form):
 
 
 class EditForm(forms.Form):
-    policy_areas = area_field(label="Policy areas")
+    policy_areas = area_field(label=_("Policy areas"))
     reasons = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         max_length=5000,
-        label="Why this partner",
+        label=_("Why this partner"),
     )
-    review_on = forms.DateField(required=False, widget=DateInput, label="Review date")
+    review_on = forms.DateField(required=False, widget=DateInput, label=_("Review date"))
     programme = forms.ModelChoiceField(
-        queryset=Programme.objects.all(), required=False, empty_label="None"
+        queryset=Programme.objects.all(),
+        required=False,
+        empty_label=_("None"),
+        label=_("Programme"),
     )
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label="Move to")
+    status = forms.ChoiceField(label=_("Move to"))
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
-        help_text="Needed to pause or end; for other steps, a note to the other city.",
+        label=_("Reason"),
+        help_text=_("Needed to pause or end; for other steps, a note to the other city."),
     )
     outcome = forms.ChoiceField(
         choices=[("", "—"), *Partnership.Outcome.choices],
         required=False,
-        help_text="Needed to conclude: good outcomes count as the donor's experience.",
+        label=_("Outcome"),
+        help_text=_("Needed to conclude: good outcomes count as the donor's experience."),
     )
     override = forms.BooleanField(
         required=False,
-        label="Admin override: move it without the cities' confirmation (recorded)",
+        label=_("Admin override: move it without the cities' confirmation (recorded)"),
     )
 
     def __init__(self, *args, next_statuses: tuple[str, ...], allow_override: bool, **kwargs):
@@ -181,17 +194,21 @@ class StepAnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
-        label="Reason for declining",
+        label=_("Reason for declining"),
     )
     override = forms.BooleanField(
-        required=False, label="Admin override: answer for the other city (recorded)"
+        required=False, label=_("Admin override: answer for the other city (recorded)")
     )
 
 
 class OrganizationForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.only("id", "name"))
-    role = forms.ChoiceField(choices=PartnershipOrganization.Role.choices)
-    note = forms.CharField(required=False, max_length=300)
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.only("id", "name"), label=_("Organization")
+    )
+    role = forms.ChoiceField(
+        choices=PartnershipOrganization.Role.choices, label=pgettext_lazy("organization", "Role")
+    )
+    note = forms.CharField(required=False, max_length=300, label=_("Note"))
 
 
 class ReviewForm(forms.Form):
@@ -199,13 +216,13 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
-        label="What the review found",
+        label=_("What the review found"),
     )
     next_review_on = forms.DateField(
         required=False,
         widget=DateInput,
-        label="Next review",
-        help_text="Leave empty: in three years.",
+        label=_("Next review"),
+        help_text=_("Leave empty: in three years."),
     )
 
 
@@ -217,13 +234,19 @@ class CityNameChoiceField(forms.ModelChoiceField):
 
 
 class LedgerForm(forms.Form):
-    city = CityNameChoiceField(queryset=City.objects.none(), label="City")
-    direction = forms.ChoiceField(choices=LedgerEntry.Direction.choices)
-    kind = forms.ChoiceField(choices=LedgerEntry.Kind.choices, label="What")
-    amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
-    unit = forms.CharField(required=False, max_length=20, help_text="days, USD, contracts…")
-    description = forms.CharField(max_length=300)
-    occurred_on = forms.DateField(required=False, widget=DateInput, label="Date")
+    city = CityNameChoiceField(queryset=City.objects.none(), label=_("City"))
+    direction = forms.ChoiceField(choices=LedgerEntry.Direction.choices, label=_("Direction"))
+    kind = forms.ChoiceField(
+        choices=LedgerEntry.Kind.choices, label=pgettext_lazy("ledger kind", "What")
+    )
+    amount = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, label=_("Amount")
+    )
+    unit = forms.CharField(
+        required=False, max_length=20, label=_("Unit"), help_text=_("days, USD, contracts…")
+    )
+    description = forms.CharField(max_length=300, label=_("Description"))
+    occurred_on = forms.DateField(required=False, widget=DateInput, label=_("Date"))
 
     def __init__(self, *args, partnership: Partnership, **kwargs):
         super().__init__(*args, **kwargs)
@@ -246,13 +269,26 @@ class ProjectForm(forms.ModelForm):
             "outcomes",
             "lessons",
         ]
-        labels = {"budget_usd": "Budget (USD)", "practice": "Best practice it follows"}
+        field_classes = {"policy_area": AreaSingleChoiceField}
+        labels = {
+            "title": _("Title"),
+            "policy_area": _("Policy area"),
+            "practice": _("Best practice it follows"),
+            "summary": _("Summary"),
+            "budget_usd": _("Budget (USD)"),
+            "funding_source": _("Funding source"),
+            "status": _("Status"),
+            "outcomes": _("Outcomes"),
+            "lessons": _("Lessons"),
+        }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
             "outcomes": forms.Textarea(attrs={"rows": 4}),
             "lessons": forms.Textarea(attrs={"rows": 4}),
         }
-        help_texts = {"lessons": "One lesson per paragraph; challenges and mistakes help others."}
+        help_texts = {
+            "lessons": _("One lesson per paragraph; challenges and mistakes help others.")
+        }
 
     def __init__(self, *args, areas: list[PolicyArea], **kwargs):
         super().__init__(*args, **kwargs)
@@ -266,16 +302,20 @@ class ProjectForm(forms.ModelForm):
 
 
 class MilestoneForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    due_on = forms.DateField(widget=DateInput, label="Due")
+    title = forms.CharField(max_length=200, label=_("Title"))
+    due_on = forms.DateField(widget=DateInput, label=pgettext_lazy("milestone", "Due"))
 
 
 class FigureForm(forms.Form):
-    indicator = forms.CharField(max_length=200, help_text="e.g. Waste to landfill")
-    baseline = forms.FloatField(required=False)
-    result = forms.FloatField(required=False)
-    unit = forms.CharField(required=False, max_length=50, help_text="e.g. t/day")
-    year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
+    indicator = forms.CharField(
+        max_length=200, label=_("Indicator"), help_text=_("e.g. Waste to landfill")
+    )
+    baseline = forms.FloatField(required=False, label=_("Baseline"))
+    result = forms.FloatField(required=False, label=_("Result"))
+    unit = forms.CharField(
+        required=False, max_length=50, label=_("Unit"), help_text=_("e.g. t/day")
+    )
+    year = forms.IntegerField(required=False, min_value=1900, max_value=2100, label=_("Year"))
 
 
 class ApplyForm(forms.Form):

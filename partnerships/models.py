@@ -144,40 +144,63 @@ class Partnership(models.Model):
     MENTORED = (*ACTIVE, Status.CONCLUDED)
 
     donor = models.ForeignKey(
-        "cities.City", on_delete=models.CASCADE, related_name="partnerships_as_donor"
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="partnerships_as_donor",
+        verbose_name=_("donor"),
     )
     recipient = models.ForeignKey(
-        "cities.City", on_delete=models.CASCADE, related_name="partnerships_as_recipient"
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="partnerships_as_recipient",
+        verbose_name=_("recipient"),
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DONOR_RECIPIENT)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.DONOR_RECIPIENT, verbose_name=_("kind")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PROPOSED, verbose_name=_("status")
+    )
     status_reason = models.TextField(
-        blank=True, help_text="Why it was paused or ended (required for those states)."
+        blank=True,
+        help_text=_("Why it was paused or ended (required for those states)."),
+        verbose_name=_("status reason"),
     )
     # Where a pause returns to when the partnership resumes.
-    paused_from = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    paused_from = models.CharField(
+        max_length=10, choices=Status.choices, blank=True, verbose_name=_("paused from")
+    )
     outcome = models.CharField(
         max_length=5,
         choices=Outcome.choices,
         blank=True,
-        help_text="How it went, given when it concludes; good outcomes count as the donor's "
-        "experience in scoring.",
+        help_text=_(
+            "How it went, given when it concludes; good outcomes count as the donor's "
+            "experience in scoring."
+        ),
+        verbose_name=_("outcome"),
     )
     policy_areas = models.ManyToManyField(
-        "cities.PolicyArea", related_name="partnerships", blank=True
+        "cities.PolicyArea", related_name="partnerships", blank=True, verbose_name=_("policy areas")
     )
     # Runs are dropped as new ones arrive, and a foreign key to ``Match`` would stop their fast
     # bulk delete: the match is kept as its id and a snapshot of what it said.
     match_ref = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="Id of the match it started from (may be gone)."
+        null=True,
+        blank=True,
+        help_text=_("Id of the match it started from (may be gone)."),
+        verbose_name=_("match"),
     )
     match_snapshot = models.JSONField(
         default=dict,
         blank=True,
-        help_text="The match's score, components and explanation when the partnership started.",
+        help_text=_("The match's score, components and explanation when the partnership started."),
+        verbose_name=_("match snapshot"),
     )
     reasons = models.TextField(
-        blank=True, help_text="Why this partner was chosen, kept for later councils."
+        blank=True,
+        help_text=_("Why this partner was chosen, kept for later councils."),
+        verbose_name=_("reasons"),
     )
     programme = models.ForeignKey(
         Programme,
@@ -185,6 +208,7 @@ class Partnership(models.Model):
         null=True,
         blank=True,
         related_name="partnerships",
+        verbose_name=_("programme"),
     )
     organizations: models.ManyToManyField[Organization, PartnershipOrganization] = (
         models.ManyToManyField(
@@ -194,15 +218,23 @@ class Partnership(models.Model):
             blank=True,
         )
     )
-    agreed_on = models.DateField(null=True, blank=True)
+    agreed_on = models.DateField(null=True, blank=True, verbose_name=_("agreed on"))
     review_on = models.DateField(
-        null=True, blank=True, help_text="When the cooperation agreement is due for review."
+        null=True,
+        blank=True,
+        help_text=_("When the cooperation agreement is due for review."),
+        verbose_name=_("review on"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = PartnershipQuerySet.as_manager()
 
@@ -211,6 +243,8 @@ class Partnership(models.Model):
     review_is_due: bool
 
     class Meta:
+        verbose_name = _("partnership")
+        verbose_name_plural = _("partnerships")
         ordering = ["-updated_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -232,7 +266,7 @@ class Partnership(models.Model):
         ]
 
     def __str__(self) -> str:
-        joiner = " and " if self.kind == self.Kind.PEERS else " → "
+        joiner = " ↔ " if self.kind == self.Kind.PEERS else " → "
         return f"{self.donor}{joiner}{self.recipient}"
 
     def get_absolute_url(self) -> str:
@@ -267,15 +301,25 @@ class PartnershipOrganization(models.Model):
         NETWORK = "network", _("Network or programme")
 
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="organization_links"
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="organization_links",
+        verbose_name=_("partnership"),
     )
     organization = models.ForeignKey(
-        "cities.Organization", on_delete=models.CASCADE, related_name="partnership_links"
+        "cities.Organization",
+        on_delete=models.CASCADE,
+        related_name="partnership_links",
+        verbose_name=_("organization"),
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.TECHNICAL)
-    note = models.CharField(max_length=300, blank=True)
+    role = models.CharField(
+        max_length=10, choices=Role.choices, default=Role.TECHNICAL, verbose_name=_("role")
+    )
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("partnership organization")
+        verbose_name_plural = _("partnership organizations")
         ordering = ["organization__name"]
         constraints = [
             models.UniqueConstraint(
@@ -301,30 +345,65 @@ class StepProposal(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="step_proposals"
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="step_proposals",
+        verbose_name=_("partnership"),
     )
-    from_status = models.CharField(max_length=10, choices=Partnership.Status.choices)
-    to_status = models.CharField(max_length=10, choices=Partnership.Status.choices)
-    outcome = models.CharField(max_length=5, choices=Partnership.Outcome.choices, blank=True)
-    note = models.TextField(blank=True, help_text="What the proposing city says about the step.")
+    from_status = models.CharField(
+        max_length=10, choices=Partnership.Status.choices, verbose_name=_("from status")
+    )
+    to_status = models.CharField(
+        max_length=10, choices=Partnership.Status.choices, verbose_name=_("to status")
+    )
+    outcome = models.CharField(
+        max_length=5, choices=Partnership.Outcome.choices, blank=True, verbose_name=_("outcome")
+    )
+    note = models.TextField(
+        blank=True,
+        help_text=_("What the proposing city says about the step."),
+        verbose_name=_("note"),
+    )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
     )
     proposed_for_city = models.ForeignKey(
-        "cities.City", on_delete=models.CASCADE, related_name="+", help_text="The proposing city."
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The proposing city."),
+        verbose_name=_("proposed for city"),
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True, help_text="Why it was declined or withdrawn.")
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    reason = models.TextField(
+        blank=True, help_text=_("Why it was declined or withdrawn."), verbose_name=_("reason")
+    )
     override = models.BooleanField(
-        default=False, help_text="Confirmed by an admin acting for the other city."
+        default=False,
+        help_text=_("Confirmed by an admin acting for the other city."),
+        verbose_name=_("override"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("step proposal")
+        verbose_name_plural = _("step proposals")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -361,17 +440,30 @@ class PartnershipEvent(models.Model):
         PROJECT = "project", _("Project changed")
         REVIEWED = "reviewed", _("Reviewed")
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=12, choices=Action.choices)
-    from_status = models.CharField(max_length=10, choices=Partnership.Status.choices, blank=True)
-    to_status = models.CharField(max_length=10, choices=Partnership.Status.choices, blank=True)
-    note = models.TextField(blank=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="events", verbose_name=_("partnership")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=12, choices=Action.choices, verbose_name=_("action"))
+    from_status = models.CharField(
+        max_length=10, choices=Partnership.Status.choices, blank=True, verbose_name=_("from status")
+    )
+    to_status = models.CharField(
+        max_length=10, choices=Partnership.Status.choices, blank=True, verbose_name=_("to status")
+    )
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("partnership event")
+        verbose_name_plural = _("partnership events")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -392,24 +484,43 @@ class LedgerEntry(models.Model):
         CONTRIBUTES = "contributes", _("Contributes")
         GAINS = "gains", _("Gains")
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="ledger")
-    city = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
-    direction = models.CharField(max_length=12, choices=Direction.choices)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="ledger", verbose_name=_("partnership")
+    )
+    city = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("city")
+    )
+    direction = models.CharField(
+        max_length=12, choices=Direction.choices, verbose_name=_("direction")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
     amount = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+        verbose_name=_("amount"),
     )
-    unit = models.CharField(max_length=20, blank=True, help_text="days, USD, contracts…")
-    description = models.CharField(max_length=300)
-    occurred_on = models.DateField()
+    unit = models.CharField(
+        max_length=20, blank=True, help_text=_("days, USD, contracts…"), verbose_name=_("unit")
+    )
+    description = models.CharField(max_length=300, verbose_name=_("description"))
+    occurred_on = models.DateField(verbose_name=_("occurred on"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("ledger entry")
         ordering = ["-occurred_on", "-id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = _("ledger entries")
 
     def __str__(self) -> str:
         return f"{self.city} {self.direction} {self.get_kind_display()}"
@@ -424,10 +535,18 @@ class Project(models.Model):
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="projects")
-    title = models.CharField(max_length=200)
+    partnership = models.ForeignKey(
+        Partnership,
+        on_delete=models.CASCADE,
+        related_name="projects",
+        verbose_name=_("partnership"),
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
     policy_area = models.ForeignKey(
-        "cities.PolicyArea", on_delete=models.PROTECT, related_name="projects"
+        "cities.PolicyArea",
+        on_delete=models.PROTECT,
+        related_name="projects",
+        verbose_name=_("policy area"),
     )
     practice = models.ForeignKey(
         "bestpractices.BestPractice",
@@ -435,26 +554,40 @@ class Project(models.Model):
         null=True,
         blank=True,
         related_name="projects",
-        help_text="The published best practice the project follows.",
+        help_text=_("The published best practice the project follows."),
+        verbose_name=_("practice"),
     )
-    summary = models.TextField(blank=True)
-    budget_usd = models.PositiveBigIntegerField(null=True, blank=True)
-    funding_source = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
-    outcomes = models.TextField(blank=True, help_text="What the project achieved, in words.")
-    lessons = models.TextField(blank=True, help_text="What went wrong, and what to do differently.")
+    summary = models.TextField(blank=True, verbose_name=_("summary"))
+    budget_usd = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("budget (USD)")
+    )
+    funding_source = models.CharField(max_length=300, blank=True, verbose_name=_("funding source"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PLANNED, verbose_name=_("status")
+    )
+    outcomes = models.TextField(
+        blank=True, help_text=_("What the project achieved, in words."), verbose_name=_("outcomes")
+    )
+    lessons = models.TextField(
+        blank=True,
+        help_text=_("What went wrong, and what to do differently."),
+        verbose_name=_("lessons"),
+    )
     practice_draft = models.ForeignKey(
         "bestpractices.BestPractice",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The catalogue draft proposed from this project.",
+        help_text=_("The catalogue draft proposed from this project."),
+        verbose_name=_("practice draft"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -464,16 +597,23 @@ class Project(models.Model):
 class ProjectFigure(models.Model):
     """A measured outcome of a project (the catalogue's outcome fields, so drafts inherit it)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="figures")
-    indicator = models.CharField(max_length=200)
-    baseline = models.FloatField(null=True, blank=True)
-    result = models.FloatField(null=True, blank=True)
-    unit = models.CharField(max_length=50, blank=True)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="figures", verbose_name=_("project")
+    )
+    indicator = models.CharField(max_length=200, verbose_name=_("indicator"))
+    baseline = models.FloatField(null=True, blank=True, verbose_name=_("baseline"))
+    result = models.FloatField(null=True, blank=True, verbose_name=_("result"))
+    unit = models.CharField(max_length=50, blank=True, verbose_name=_("unit"))
     year = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+        verbose_name=_("year"),
     )
 
     class Meta:
+        verbose_name = _("project figure")
+        verbose_name_plural = _("project figures")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -481,13 +621,17 @@ class ProjectFigure(models.Model):
 
 
 class Milestone(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
-    title = models.CharField(max_length=200)
-    due_on = models.DateField()
-    done = models.BooleanField(default=False)
-    done_on = models.DateField(null=True, blank=True)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("project")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    due_on = models.DateField(verbose_name=_("due on"))
+    done = models.BooleanField(default=False, verbose_name=_("done"))
+    done_on = models.DateField(null=True, blank=True, verbose_name=_("done on"))
 
     class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
         ordering = ["due_on", "id"]
 
     def __str__(self) -> str:
@@ -511,36 +655,67 @@ class ExpressionOfInterest(models.Model):
     STANDING = (Status.OPEN, Status.ACCEPTED)
 
     from_city = models.ForeignKey(
-        "cities.City", on_delete=models.CASCADE, related_name="interest_sent"
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="interest_sent",
+        verbose_name=_("from city"),
     )
     to_city = models.ForeignKey(
-        "cities.City", on_delete=models.CASCADE, related_name="interest_received"
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="interest_received",
+        verbose_name=_("to city"),
     )
-    from_role = models.CharField(max_length=10, choices=Role.choices)
+    from_role = models.CharField(max_length=10, choices=Role.choices, verbose_name=_("from role"))
     match_ref = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="Id of the match it was sent from (may be gone)."
+        null=True,
+        blank=True,
+        help_text=_("Id of the match it was sent from (may be gone)."),
+        verbose_name=_("match"),
     )
-    message = models.TextField(max_length=2000, help_text="Why this partner.")
-    policy_areas = models.ManyToManyField("cities.PolicyArea", related_name="+", blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    decline_reason = models.TextField(blank=True)
+    message = models.TextField(
+        max_length=2000, help_text=_("Why this partner."), verbose_name=_("message")
+    )
+    policy_areas = models.ManyToManyField(
+        "cities.PolicyArea", related_name="+", blank=True, verbose_name=_("policy areas")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    decline_reason = models.TextField(blank=True, verbose_name=_("decline reason"))
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.SET_NULL, null=True, blank=True, related_name="interests"
+        Partnership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interests",
+        verbose_name=_("partnership"),
     )
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
     )
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
 
     objects = InterestQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("expression of interest")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "expressions of interest"
+        verbose_name_plural = _("expressions of interest")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(from_city=models.F("to_city")), name="interest_two_cities"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from .models import ExpressionOfInterest, Partnership
 
@@ -56,7 +57,7 @@ def can_see_partnership_details(user, partnership: Partnership) -> bool:
 def require_partnership_details(user, partnership: Partnership) -> None:
     require(
         can_see_partnership_details(user, partnership),
-        "Only the two cities' editors, its supporting organizations and admins see this.",
+        _("Only the two cities' editors, its supporting organizations and admins see this."),
     )
 
 
@@ -72,7 +73,7 @@ def require(allowed: bool, message: str) -> None:
 def require_partnership_editor(user, partnership: Partnership) -> None:
     require(
         can_change_partnership(user, partnership),
-        "Only editors of one of the two cities and admins may change this partnership.",
+        _("Only editors of one of the two cities and admins may change this partnership."),
     )
 
 

@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -170,7 +171,9 @@ class MatchViewSet(CachedListMixin, MatchCSVMixin, viewsets.ReadOnlyModelViewSet
     @action(detail=False, url_path="pair", pagination_class=None, filterset_class=None)
     def pair(self, request: Request) -> Response:
         keys = {side: request.query_params.get(side, "").strip() for side in ("donor", "recipient")}
-        missing = {side: ["Give the city's slug or id."] for side, key in keys.items() if not key}
+        missing = {
+            side: [gettext("Give the city's slug or id.")] for side, key in keys.items() if not key
+        }
         if missing:
             raise ValidationError(missing)
         try:
@@ -217,8 +220,11 @@ class MatchRunViewSet(CSVExportMixin, mixins.CreateModelMixin, viewsets.ReadOnly
             run = services.start_run(trigger=MatchRun.Trigger.API, user=request.user)
         except services.RunInProgress as exc:
             raise Conflict(
-                "A scoring run is already queued or running; wait for it to finish, "
-                f"then start another. ({exc})"
+                gettext(
+                    "A scoring run is already queued or running; wait for it to finish, then "
+                    "start another."
+                )
+                + (f" ({exc.run.pk}, {exc.run.status})" if exc.run is not None else "")
             ) from exc
         run.refresh_from_db()
         location = reverse("api:match-run-detail", kwargs={"pk": run.pk})
@@ -236,19 +242,33 @@ def parse_weights(text: str) -> dict[str, float]:
     for part in filter(None, (item.strip() for item in text.split(","))):
         name, colon, number = (piece.strip() for piece in part.partition(":"))
         if not colon:
-            errors.append(f"'{part}' is not name:number, such as need_fit:0.5.")
+            errors.append(
+                gettext("'%(part)s' is not name:number, such as need_fit:0.5.") % {"part": part}
+            )
         elif name not in COMPONENTS:
-            errors.append(f"Unknown weight '{name}'; use one of {', '.join(COMPONENTS)}.")
+            errors.append(
+                gettext("Unknown weight '%(name)s'; use one of %(names)s.")
+                % {"name": name, "names": ", ".join(COMPONENTS)}
+            )
         else:
             try:
                 value = float(number)
             except ValueError:
-                errors.append(f"{name}: '{number}' is not a number.")
+                errors.append(
+                    gettext("%(name)s: '%(number)s' is not a number.")
+                    % {"name": name, "number": number}
+                )
                 continue
             if not math.isfinite(value) or value > 1e6:
-                errors.append(f"{name}: '{number}' is not a usable weight.")
+                errors.append(
+                    gettext("%(name)s: '%(number)s' is not a usable weight.")
+                    % {"name": name, "number": number}
+                )
             elif value < 0:
-                errors.append(f"{name}: a weight cannot be negative ({number}).")
+                errors.append(
+                    gettext("%(name)s: a weight cannot be negative (%(number)s).")
+                    % {"name": name, "number": number}
+                )
             else:
                 weights[name] = value
     if errors:
@@ -318,7 +338,9 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
         if side is None:
             return "recipient" if "weights" in self.request.query_params else None
         if side not in ROLES:
-            raise ValidationError({"as": [f"Use recipient or donor, not '{side}'."]})
+            raise ValidationError(
+                {"as": [gettext("Use recipient or donor, not '%(side)s'.") % {"side": side}]}
+            )
         return side
 
     # DRF answers whatever HttpResponseBase a handler returns; the stubs say Response only.
@@ -346,7 +368,7 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         if filterset.form.cleaned_data.get("run"):
-            raise ValidationError({"run": ["A run cannot be combined with weights."]})
+            raise ValidationError({"run": [gettext("A run cannot be combined with weights.")]})
         city = City.objects.get(pk=self.city.pk)
         try:
             matches = services.score_city_rows(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from cities.models import City
 
@@ -70,5 +71,5 @@ def _city(side: str, key: str | int) -> City:
     if found is None and str(key).isdigit():
         found = cities.filter(pk=int(key)).first()
     if found is None:
-        raise UnknownCity(f"No city {key!r} ({side}).")
+        raise UnknownCity(_("No city %(key)r (%(side)s).") % {"key": key, "side": side})
     return found

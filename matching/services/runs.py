@@ -42,6 +42,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ExpressionWrapper, F, IntegerField, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cities.models import City
 from matching.scoring import (
@@ -52,6 +54,7 @@ from matching.scoring import (
     prepare,
     score_block,
 )
+from notifications.languages import Text
 from notifications.models import Kind
 from notifications.services import notify
 from toolkit.outbox import services as outbox
@@ -80,8 +83,14 @@ class RunInProgress(Exception):
 
     def __init__(self, run: MatchRun | None = None):
         self.run = run
-        where = f" (run {run.pk}, {run.status})" if run is not None else ""
-        super().__init__(f"A scoring run is already in progress{where}.")
+        if run is not None:
+            message = _("A scoring run is already in progress (run %(run)s, %(status)s).") % {
+                "run": run.pk,
+                "status": run.get_status_display().lower(),
+            }
+        else:
+            message = _("A scoring run is already in progress.")
+        super().__init__(message)
 
 
 def shard_recipients() -> int:
@@ -374,7 +383,11 @@ def finish_run(*, run_id: int) -> MatchRun | None:
             ]
         )
         _drop_staging(run_id)
-        _tell_starter(run, Kind.RUN_FINISHED, f"Your scoring run {run_id} finished")
+        _tell_starter(
+            run,
+            Kind.RUN_FINISHED,
+            Text(gettext_lazy("Your scoring run %(run)s finished"), run=run_id),
+        )
     drop_old_runs()
     frozen_at = run.started_at
     store_run_bars(run_id, bars)
@@ -483,7 +496,12 @@ def fail_run(*, run_id: int, error: str) -> bool:
         )
         if updated:
             run = MatchRun.objects.only("id", "created_by").get(pk=run_id)
-            _tell_starter(run, Kind.RUN_FAILED, f"Your scoring run {run_id} failed", body=error)
+            _tell_starter(
+                run,
+                Kind.RUN_FAILED,
+                Text(gettext_lazy("Your scoring run %(run)s failed"), run=run_id),
+                body=error,
+            )
             _drop_staging(run_id)
             # A run only writes matches in the transaction that activates it; this clears
             # anything a killed finish could not roll back (there is none on PostgreSQL).
@@ -493,7 +511,7 @@ def fail_run(*, run_id: int, error: str) -> bool:
     return bool(updated)
 
 
-def _tell_starter(run: MatchRun, kind: str, title: str, body: str = "") -> None:
+def _tell_starter(run: MatchRun, kind: str, title: Text, body: str = "") -> None:
     """The user who started the run learns how it ended (scheduled runs have no one)."""
     if run.created_by_id is None:
         return

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cities.permissions import is_agency
@@ -38,15 +39,19 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_start(request: HttpRequest) -> HttpResponse:
     if not is_agency(request.user):
-        raise PermissionDenied("Only administrators and agency users may start a run.")
+        raise PermissionDenied(_("Only administrators and agency users may start a run."))
     try:
         run = services.start_run(trigger=MatchRun.Trigger.ADMIN, user=request.user)
     except services.RunInProgress as exc:
-        which = f"Run {exc.run.pk}" if exc.run else "Another run"
-        messages.error(
-            request,
-            f"{which} is already queued or running: wait for it to finish, then start again.",
-        )
+        if exc.run is not None:
+            message = _(
+                "Run %(run)s is already queued or running: wait for it to finish, then start again."
+            ) % {"run": exc.run.pk}
+        else:
+            message = _(
+                "Another run is already queued or running: wait for it to finish, then start again."
+            )
+        messages.error(request, message)
         return _runs_page(request, status=409)
-    messages.success(request, f"Run {run.pk} started.")
+    messages.success(request, _("Run %(run)s started.") % {"run": run.pk})
     return redirect(run)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -56,7 +57,9 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
         )
         unread = self.request.query_params.get("unread", "")
         if unread not in ("", "true", "false"):
-            raise ValidationError({"unread": [f"Enter true or false, not {unread!r}."]})
+            raise ValidationError(
+                {"unread": [gettext("Enter true or false, not %(value)r.") % {"value": unread}]}
+            )
         if unread == "true":
             rows = rows.unread()
         return rows

@@ -286,7 +286,7 @@ class PartnershipCreateSerializer(serializers.Serializer):
             data["recipient"].pk,
         ):
             raise serializers.ValidationError(
-                {"match": "This match is not between the given donor and recipient."}
+                {"match": _("This match is not between the given donor and recipient.")}
             )
         return data
 

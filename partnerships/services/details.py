@@ -10,6 +10,7 @@ from typing import Final, Literal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cities.models import Organization, PolicyArea
 
@@ -48,7 +49,7 @@ def update_partnership(
     if policy_areas is not None:
         areas = list(policy_areas)
         if not areas:
-            errors["policy_areas"] = ["Choose at least one policy area."]
+            errors["policy_areas"] = [_("Choose at least one policy area.")]
         elif {a.pk for a in areas} != set(partnership.policy_areas.values_list("pk", flat=True)):
             changed.append("policy areas")
     if reasons is not None and reasons.strip() != partnership.reasons:
@@ -56,7 +57,7 @@ def update_partnership(
         changed.append("reasons")
     if review_on is not _UNSET and review_on != partnership.review_on:
         if review_on is not None and review_on <= timezone.localdate():
-            errors["review_on"] = ["The review date must be in the future."]
+            errors["review_on"] = [_("The review date must be in the future.")]
         partnership.review_on = review_on
         changed.append("review date")
     if programme is not _UNSET and programme != partnership.programme:
@@ -87,10 +88,13 @@ def add_organization(
 ) -> PartnershipOrganization:
     require_partnership_editor(user, partnership)
     if role not in PartnershipOrganization.Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}."})
+        raise ValidationError({"role": _("Unknown role %(role)r.") % {"role": role}})
     if partnership.organization_links.filter(organization=organization).exists():
         raise ValidationError(
-            {"organization": f"{organization.name} already supports this partnership."}
+            {
+                "organization": _("%(organization)s already supports this partnership.")
+                % {"organization": organization.name}
+            }
         )
     link = link_organization(partnership, organization, role, note)
     record(
@@ -130,10 +134,10 @@ def record_review(
     require_partnership_editor(user, partnership)
     today = timezone.localdate()
     if partnership.is_closed:
-        raise ValidationError({"status": "A concluded or ended partnership is not reviewed."})
+        raise ValidationError({"status": _("A concluded or ended partnership is not reviewed.")})
     next_review_on = next_review_on or add_years(today, REVIEW_AFTER_YEARS)
     if next_review_on <= today:
-        raise ValidationError({"next_review_on": "The next review date must be in the future."})
+        raise ValidationError({"next_review_on": _("The next review date must be in the future.")})
     partnership.review_on = next_review_on
     partnership.save(update_fields=["review_on", "updated_at"])
     text = note.strip()

@@ -11,12 +11,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, pgettext_lazy
+
 from cities.models import CityAreaLevel, PolicyArea
-from cities.profile import EXPERTISE_LABELS, NEED_LABELS
 
 from ..models import Partnership
 
 MIN_LEVEL = 2
+
+# The levels as a sentence names them, in the reader's language (the same words as a match's
+# explanation).
+NEED_LABELS = {
+    0: pgettext_lazy("need level", "none"),
+    1: pgettext_lazy("need level", "low"),
+    2: pgettext_lazy("need level", "medium"),
+    3: pgettext_lazy("need level", "high"),
+}
+EXPERTISE_LABELS = {
+    0: pgettext_lazy("expertise level", "none"),
+    1: pgettext_lazy("expertise level", "some"),
+    2: pgettext_lazy("expertise level", "proven"),
+    3: pgettext_lazy("expertise level", "leading"),
+}
 
 
 @dataclass(frozen=True)
@@ -33,10 +49,12 @@ class Flow:
         return self.need * self.expertise
 
     def __str__(self) -> str:
-        return (
-            f"{self.needs} needs it ({NEED_LABELS[self.need]}), "
-            f"{self.offers} offers it ({EXPERTISE_LABELS[self.expertise]})"
-        )
+        return gettext("%(needs)s needs it (%(need)s), %(offers)s offers it (%(expertise)s)") % {
+            "needs": self.needs,
+            "need": NEED_LABELS[self.need],
+            "offers": self.offers,
+            "expertise": EXPERTISE_LABELS[self.expertise],
+        }
 
 
 @dataclass(frozen=True)

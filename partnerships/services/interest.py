@@ -14,9 +14,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cities.models import City, PolicyArea
 from matching.models import Match
+from notifications.languages import Text
 
 from ..models import ExpressionOfInterest, Partnership
 from ..permissions import can_act_for, can_answer, require
@@ -41,18 +45,26 @@ def send_interest(
     policy_areas: Iterable[PolicyArea] = (),
 ) -> ExpressionOfInterest:
     """From a match page: ``from_city`` (one of the pair, edited by the user) tells the other."""
-    require(can_act_for(user, from_city.pk), f"Only editors of {from_city.name} may speak for it.")
+    require(
+        can_act_for(user, from_city.pk),
+        _("Only editors of %(city)s may speak for it.") % {"city": from_city.name},
+    )
     errors: dict[str, list[str]] = {}
     if from_city.pk not in (match.donor_id, match.recipient_id):
-        errors["from_city"] = [f"{from_city.name} is not one of the two cities of this match."]
+        errors["from_city"] = [
+            _("%(city)s is not one of the two cities of this match.") % {"city": from_city.name}
+        ]
     areas = list(policy_areas)
     if not areas:
-        errors["policy_areas"] = ["Choose at least one policy area to cooperate in."]
+        errors["policy_areas"] = [_("Choose at least one policy area to cooperate in.")]
     message = message.strip()
     if not message:
-        errors["message"] = ["Say in a few words why this partner, and for what."]
+        errors["message"] = [_("Say in a few words why this partner, and for what.")]
     elif len(message) > MESSAGE_MAX:
-        errors["message"] = [f"Keep it under {MESSAGE_MAX} characters (it has {len(message)})."]
+        errors["message"] = [
+            _("Keep it under %(limit)s characters (it has %(length)s).")
+            % {"limit": number_format(MESSAGE_MAX), "length": number_format(len(message))}
+        ]
     if errors:
         raise ValidationError(errors)
     to_id = match.recipient_id if from_city.pk == match.donor_id else match.donor_id
@@ -61,14 +73,23 @@ def send_interest(
         from_city=from_city, to_city_id=to_id, status=Interest.Status.OPEN
     ).exists():
         raise ValidationError(
-            {"message": f"{from_city.name} already told {to_city.name}; wait for the answer."}
+            {
+                "message": _("%(from_city)s already told %(to_city)s; wait for the answer.")
+                % {"from_city": from_city.name, "to_city": to_city.name}
+            }
         )
     existing = pipeline.open_partnership_between(from_city.pk, to_id)
     if existing is not None:
         raise ValidationError(
             {
-                "message": f"{from_city.name} and {to_city.name} already have a partnership "
-                f"({existing.get_status_display().lower()})."
+                "message": _(
+                    "%(from_city)s and %(to_city)s already have a partnership (%(status)s)."
+                )
+                % {
+                    "from_city": from_city.name,
+                    "to_city": to_city.name,
+                    "status": existing.get_status_display().lower(),
+                }
             }
         )
     interest = Interest.objects.create(
@@ -84,7 +105,11 @@ def send_interest(
         to_city.pk,
         kind=Kind.INTEREST_RECEIVED,
         target=interest,
-        title=f"{from_city.name} would like to cooperate with {to_city.name}",
+        title=Text(
+            gettext_lazy("%(from_city)s would like to cooperate with %(to_city)s"),
+            from_city=from_city.name,
+            to_city=to_city.name,
+        ),
         body=message,
         url=f"{reverse('interest-inbox')}#interest-{interest.pk}",
         exclude=user,
@@ -100,7 +125,7 @@ def accept_interest(*, user, interest: ExpressionOfInterest) -> Partnership:
     from. An open interest the other way round is settled by the same partnership.
     """
     interest = Interest.objects.select_for_update().get(pk=interest.pk)
-    require(can_answer(user, interest), "Only editors of the city it was sent to may answer.")
+    require(can_answer(user, interest), _("Only editors of the city it was sent to may answer."))
     _require_open(interest)
     from_city, to_city = interest.from_city, interest.to_city
     if interest.from_role == Interest.Role.PEER:
@@ -114,7 +139,10 @@ def accept_interest(*, user, interest: ExpressionOfInterest) -> Partnership:
     if not areas and match is not None:
         codes = [item["area"] for item in match.top_areas or []]
         areas = list(PolicyArea.objects.filter(code__in=codes))
-    reasons = f"{from_city.name} wrote: {interest.message}"
+    reasons = _("%(city)s wrote: %(message)s") % {
+        "city": from_city.name,
+        "message": interest.message,
+    }
     partnership = pipeline.propose_partnership(
         user=user,
         donor=donor,
@@ -135,7 +163,13 @@ def accept_interest(*, user, interest: ExpressionOfInterest) -> Partnership:
         from_city.pk,
         kind=Kind.INTEREST_ANSWERED,
         target=partnership,
-        title=f"{to_city.name} accepted {from_city.name}'s interest: a partnership is proposed",
+        title=Text(
+            gettext_lazy(
+                "%(to_city)s accepted %(from_city)s's interest: a partnership is proposed"
+            ),
+            from_city=from_city.name,
+            to_city=to_city.name,
+        ),
         url=partnership.get_absolute_url(),
         exclude=user,
     )
@@ -145,11 +179,13 @@ def accept_interest(*, user, interest: ExpressionOfInterest) -> Partnership:
 @transaction.atomic
 def decline_interest(*, user, interest: ExpressionOfInterest, reason: str) -> ExpressionOfInterest:
     interest = Interest.objects.select_for_update().get(pk=interest.pk)
-    require(can_answer(user, interest), "Only editors of the city it was sent to may answer.")
+    require(can_answer(user, interest), _("Only editors of the city it was sent to may answer."))
     _require_open(interest)
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Give the other city a reason, so it can learn from it."})
+        raise ValidationError(
+            {"reason": _("Give the other city a reason, so it can learn from it.")}
+        )
     interest.status = Interest.Status.DECLINED
     interest.decline_reason = reason
     interest.answered_by = user
@@ -159,7 +195,11 @@ def decline_interest(*, user, interest: ExpressionOfInterest, reason: str) -> Ex
         interest.from_city_id,
         kind=Kind.INTEREST_ANSWERED,
         target=interest,
-        title=f"{interest.to_city.name} declined {interest.from_city.name}'s interest",
+        title=Text(
+            gettext_lazy("%(to_city)s declined %(from_city)s's interest"),
+            from_city=interest.from_city.name,
+            to_city=interest.to_city.name,
+        ),
         body=reason,
         url=reverse("interest-inbox"),
         exclude=user,
@@ -170,5 +210,8 @@ def decline_interest(*, user, interest: ExpressionOfInterest, reason: str) -> Ex
 def _require_open(interest: ExpressionOfInterest) -> None:
     if interest.status != Interest.Status.OPEN:
         raise ValidationError(
-            {"status": f"This message was already answered ({interest.get_status_display()})."}
+            {
+                "status": _("This message was already answered (%(status)s).")
+                % {"status": interest.get_status_display()}
+            }
         )

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cities.models import City
 
@@ -38,21 +39,25 @@ def add_ledger_entry(
     require_partnership_editor(user, partnership)
     errors: dict[str, list[str]] = {}
     if city.pk not in partnership.city_ids:
-        errors["city"] = [f"{city.name} is not one of the partnership's two cities."]
+        errors["city"] = [
+            _("%(city)s is not one of the partnership's two cities.") % {"city": city.name}
+        ]
     if direction not in LedgerEntry.Direction.values:
-        errors["direction"] = [f"Unknown direction {direction!r}: contributes or gains."]
+        errors["direction"] = [
+            _("Unknown direction %(direction)r: contributes or gains.") % {"direction": direction}
+        ]
     if kind not in LedgerEntry.Kind.values:
-        errors["kind"] = [f"Unknown kind {kind!r}."]
+        errors["kind"] = [_("Unknown kind %(kind)r.") % {"kind": kind}]
     if not description.strip():
-        errors["description"] = ["Say what was given or gained."]
+        errors["description"] = [_("Say what was given or gained.")]
     if amount is not None and amount < 0:
-        errors["amount"] = ["The amount cannot be negative."]
+        errors["amount"] = [_("The amount cannot be negative.")]
     unit = unit.strip() or DEFAULT_UNITS.get(kind, "")
     if amount is not None and not unit:
-        errors["unit"] = ["Give the unit of the amount (days, USD, contracts…)."]
+        errors["unit"] = [_("Give the unit of the amount (days, USD, contracts…).")]
     occurred_on = occurred_on or timezone.localdate()
     if occurred_on > timezone.localdate():
-        errors["occurred_on"] = ["The date cannot be in the future."]
+        errors["occurred_on"] = [_("The date cannot be in the future.")]
     if errors:
         raise ValidationError(errors)
     entry = LedgerEntry(
@@ -135,16 +140,15 @@ def ledger_balance(partnership: Partnership, entries: Iterable[LedgerEntry]) -> 
 def balance_verdict(balance: list[SideBalance]) -> str:
     """One sentence for a council: does each side gain something, and give something?"""
     if not any(side.kinds for side in balance):
-        return "Nothing recorded yet: note what each city gives and gains."
+        return _("Nothing recorded yet: note what each city gives and gains.")
     without_gain = [side.city.name for side in balance if not side.gains_anything]
     if not without_gain:
-        return "Both cities gain from the partnership."
+        return _("Both cities gain from the partnership.")
     if len(without_gain) == 2:
-        return (
+        return _(
             "No gain is recorded yet: note the know-how, business or lessons each city brings "
             "home, so both councils see the case."
         )
-    return (
-        f"{without_gain[0]} has no gain recorded yet: note the know-how, business or lessons "
-        "it brings home."
-    )
+    return _(
+        "%(city)s has no gain recorded yet: note the know-how, business or lessons it brings home."
+    ) % {"city": without_gain[0]}

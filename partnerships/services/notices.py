@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from notifications.languages import Message
 from notifications.models import Kind
 from notifications.services import notify, settle
 
@@ -22,8 +23,8 @@ def tell_city(
     *,
     kind: str,
     target: models.Model,
-    title: str,
-    body: str = "",
+    title: Message,
+    body: Message = "",
     url: str = "",
     key: str = "",
     exclude=None,

@@ -20,10 +20,14 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cities.models import City, Organization, PolicyArea
 from matching.models import Match
 from matching.services import flag_existing_partnership, queue_rescoring
+from notifications.languages import Lower, Text
 
 from ..models import (
     Partnership,
@@ -138,7 +142,7 @@ def propose_partnership(
     """
     require(
         can_act_for(user, donor.pk) or can_act_for(user, recipient.pk),
-        "Only editors of one of the two cities and admins may propose a partnership.",
+        _("Only editors of one of the two cities and admins may propose a partnership."),
     )
     areas = list(policy_areas)
     errors = _start_errors(donor, recipient, kind, areas, programme, review_on)
@@ -150,8 +154,14 @@ def propose_partnership(
     if existing is not None:
         raise ValidationError(
             {
-                "recipient": f"{donor.name} and {recipient.name} already have a partnership "
-                f"({existing.get_status_display().lower()})."
+                "recipient": _(
+                    "%(from_city)s and %(to_city)s already have a partnership (%(status)s)."
+                )
+                % {
+                    "from_city": donor.name,
+                    "to_city": recipient.name,
+                    "status": existing.get_status_display().lower(),
+                }
             }
         )
     if match is None and kind == Partnership.Kind.DONOR_RECIPIENT:
@@ -184,22 +194,26 @@ def _start_errors(
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if donor.pk == recipient.pk:
-        errors["recipient"] = ["A city cannot be its own partner."]
+        errors["recipient"] = [_("A city cannot be its own partner.")]
     if kind not in Partnership.Kind.values:
-        errors["kind"] = [f"Unknown kind {kind!r}: donor_recipient or peers."]
+        errors["kind"] = [_("Unknown kind %(kind)r: donor_recipient or peers.") % {"kind": kind}]
     elif kind == Partnership.Kind.DONOR_RECIPIENT:
         if not donor.is_donor:
-            errors["donor"] = [f"{donor.name} is not a donor city (its role is {donor.role})."]
+            errors["donor"] = [
+                _("%(city)s is not a donor city (its role is %(role)s).")
+                % {"city": donor.name, "role": donor.get_role_display().lower()}
+            ]
         if not recipient.is_recipient:
             errors.setdefault("recipient", []).append(
-                f"{recipient.name} is not a recipient city (its role is {recipient.role})."
+                _("%(city)s is not a recipient city (its role is %(role)s).")
+                % {"city": recipient.name, "role": recipient.get_role_display().lower()}
             )
     if not areas:
-        errors["policy_areas"] = ["Choose at least one policy area."]
+        errors["policy_areas"] = [_("Choose at least one policy area.")]
     if programme is not None and (message := programme_error(programme, donor, recipient)):
         errors["programme"] = [message]
     if review_on is not None and review_on <= timezone.localdate():
-        errors["review_on"] = ["The review date must be in the future."]
+        errors["review_on"] = [_("The review date must be in the future.")]
     return errors
 
 
@@ -215,8 +229,16 @@ def programme_error(programme: Programme, donor: City, recipient: City) -> str:
     outside = [city.name for city in (donor, recipient) if city.pk not in members]
     if not outside:
         return ""
-    verb = "is not a member" if len(outside) == 1 else "are not members"
-    return f"{' and '.join(outside)} {verb} of {programme.name}."
+    if len(outside) == 1:
+        return _("%(city)s is not a member of %(programme)s.") % {
+            "city": outside[0],
+            "programme": programme.name,
+        }
+    return _("%(city)s and %(other)s are not members of %(programme)s.") % {
+        "city": outside[0],
+        "other": outside[1],
+        "programme": programme.name,
+    }
 
 
 # --- The pipeline -----------------------------------------------------------------------------
@@ -239,20 +261,27 @@ def check_move(partnership: Partnership, to_status: str, reason: str, outcome: s
     """Refuse a move the pipeline does not allow, or one missing its reason or outcome."""
     allowed = next_statuses(partnership)
     if to_status not in allowed:
-        labels = ", ".join(Status(status).label.lower() for status in allowed) or "nothing"
+        labels = ", ".join(str(Status(status).label).lower() for status in allowed) or _("nothing")
         current = partnership.get_status_display().lower()
         target = Status(to_status).label.lower() if to_status in Status.values else repr(to_status)
         raise ValidationError(
             {
-                "status": f"A {current} partnership cannot move to {target}; it can move to: {labels}."
+                "status": _(
+                    "A %(current)s partnership cannot move to %(target)s; it can move to: "
+                    "%(labels)s."
+                )
+                % {"current": current, "target": target, "labels": labels}
             }
         )
     if to_status in NEEDS_REASON and not reason:
         raise ValidationError(
-            {"reason": f"Say why the partnership is {Status(to_status).label.lower()}."}
+            {
+                "reason": _("Say why the partnership is %(status)s.")
+                % {"status": str(Status(to_status).label).lower()}
+            }
         )
     if to_status == Status.CONCLUDED and outcome not in Partnership.Outcome.values:
-        raise ValidationError({"outcome": "Say how it went: good, mixed or poor."})
+        raise ValidationError({"outcome": _("Say how it went: good, mixed or poor.")})
 
 
 @transaction.atomic
@@ -279,7 +308,7 @@ def change_status(
     if needs_confirmation(to_status):
         if not override:
             raise ConfirmationNeeded(_confirmation_message(user, partnership, to_status))
-        require(user.is_staff, "Only admins may move a partnership without the other city.")
+        require(user.is_staff, _("Only admins may move a partnership without the other city."))
         note = f"Admin override: moved without the cities' confirmation. {note}".strip()
     moved = apply_move(
         user=user,
@@ -297,8 +326,7 @@ def _tell_the_others(user, partnership: Partnership, to_status: str, reason: str
     """A one-sided move (a pause, an end, an admin's override) is news for the other city;
     for both cities when an admin made it."""
     acting = acting_city_id(user, partnership)
-    label = Status(to_status).label.lower()
-    who = city_name(partnership, acting) if acting is not None else "An admin"
+    status = Lower(Status(to_status).label)
     for city_id in partnership.city_ids:
         if city_id == acting:
             continue
@@ -306,8 +334,24 @@ def _tell_the_others(user, partnership: Partnership, to_status: str, reason: str
             city_id,
             kind=Kind.STEP_DECIDED,
             target=partnership,
-            title=f"{who} moved the partnership of {partnership.donor.name} and "
-            f"{partnership.recipient.name} to {label}",
+            title=Text(
+                gettext_lazy(
+                    "%(city)s moved the partnership of %(donor)s and %(recipient)s to %(status)s"
+                ),
+                city=city_name(partnership, acting),
+                donor=partnership.donor.name,
+                recipient=partnership.recipient.name,
+                status=status,
+            )
+            if acting is not None
+            else Text(
+                gettext_lazy(
+                    "An admin moved the partnership of %(donor)s and %(recipient)s to %(status)s"
+                ),
+                donor=partnership.donor.name,
+                recipient=partnership.recipient.name,
+                status=status,
+            ),
             body=reason,
             url=partnership.get_absolute_url(),
             exclude=user,
@@ -315,18 +359,21 @@ def _tell_the_others(user, partnership: Partnership, to_status: str, reason: str
 
 
 def _confirmation_message(user, partnership: Partnership, to_status: str) -> str:
-    label = Status(to_status).label.lower()
+    label = str(Status(to_status).label).lower()
     pending = pending_step(partnership)
     if pending is not None and pending.to_status == to_status:
         waiting = city_name(partnership, pending.waiting_for_city_id)
-        return (
-            f"Moving to {label} waits for {waiting} to confirm the step proposed on "
-            f"{pending.created_at:%d %b %Y}."
-        )
-    return (
-        f"Moving to {label} needs both cities: {_others_name(user, partnership)} has not "
-        "confirmed. Propose the step; an editor of the other city confirms it."
-    )
+        return _(
+            "Moving to %(status)s waits for %(city)s to confirm the step proposed on %(date)s."
+        ) % {
+            "status": label,
+            "city": waiting,
+            "date": date_format(timezone.localtime(pending.created_at), "DATE_FORMAT"),
+        }
+    return _(
+        "Moving to %(status)s needs both cities: %(city)s has not confirmed. Propose the step; "
+        "an editor of the other city confirms it."
+    ) % {"status": label, "city": _others_name(user, partnership)}
 
 
 def city_name(partnership: Partnership, city_id: int) -> str:
@@ -338,7 +385,10 @@ def city_name(partnership: Partnership, city_id: int) -> str:
 def _others_name(user, partnership: Partnership) -> str:
     acting = acting_city_id(user, partnership)
     if acting is None:
-        return f"{partnership.donor.name} or {partnership.recipient.name}"
+        return _("%(donor)s or %(recipient)s") % {
+            "donor": partnership.donor.name,
+            "recipient": partnership.recipient.name,
+        }
     other = partnership.recipient_id if acting == partnership.donor_id else partnership.donor_id
     return city_name(partnership, other)
 

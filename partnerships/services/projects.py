@@ -14,6 +14,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from bestpractices.models import BestPractice, PracticePartner
 from bestpractices.services import PracticeContent, create_practice
@@ -60,7 +62,7 @@ def _validate(project: Project) -> None:
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if project.practice is not None and project.practice.status != BestPractice.Status.PUBLISHED:
-        errors.setdefault("practice", []).append("Link a published best practice.")
+        errors.setdefault("practice", []).append(_("Link a published best practice."))
     if errors:
         raise ValidationError(errors)
 
@@ -82,11 +84,11 @@ def save_project(
     if project is None:
         if partnership.is_closed:
             raise ValidationError(
-                {"partnership": "A concluded or ended partnership takes no new projects."}
+                {"partnership": _("A concluded or ended partnership takes no new projects.")}
             )
         project = Project(partnership=partnership)
     elif project.partnership_id != partnership.pk:
-        raise ValidationError({"project": "This project belongs to another partnership."})
+        raise ValidationError({"project": _("This project belongs to another partnership.")})
     # A ModelForm may already have written the new values on the instance: compare with the row.
     old_status = (
         Project.objects.filter(pk=project.pk).values_list("status", flat=True).first()
@@ -164,7 +166,7 @@ def add_figure(
     )
     figure.full_clean()
     if baseline is None and result is None:
-        raise ValidationError({"result": "Give the result (and the baseline, if known)."})
+        raise ValidationError({"result": _("Give the result (and the baseline, if known).")})
     figure.save()
     record_event(
         project.partnership,
@@ -190,13 +192,17 @@ def propose_to_catalogue(*, user, project: Project, city: City | None = None) ->
     partnership = project.partnership
     require_partnership_editor(user, partnership)
     if project.practice_draft_id:
-        raise ValidationError({"project": "This project was already proposed to the catalogue."})
+        raise ValidationError({"project": _("This project was already proposed to the catalogue.")})
     city = city or partnership.recipient
-    require(city.pk in partnership.city_ids, "The practice belongs to one of the two cities.")
+    require(city.pk in partnership.city_ids, _("The practice belongs to one of the two cities."))
     figures = list(project.figures.all())
     if not project.outcomes.strip() and not figures:
         raise ValidationError(
-            {"outcomes": "Record the project's outcomes first: they are what the catalogue shares."}
+            {
+                "outcomes": _(
+                    "Record the project's outcomes first: they are what the catalogue shares."
+                )
+            }
         )
     content = PracticeContent(
         fields={
@@ -248,19 +254,27 @@ def _summary(project: Project) -> str:
 def _story(project: Project, partnership: Partnership) -> str:
     """The practice's body in Markdown: who did it with whom, how it was paid, what it gave."""
     lines = [
-        f"{partnership.recipient.name} carried out this project with {partnership.donor.name} "
-        f"in their city-to-city partnership.",
+        _(
+            "%(recipient)s carried out this project with %(donor)s in their city-to-city partnership."
+        )
+        % {"recipient": partnership.recipient.name, "donor": partnership.donor.name},
     ]
     if project.practice is not None:
-        lines.append(f"It followed the practice “{project.practice.title}”.")
+        lines.append(_("It followed the practice “%(title)s”.") % {"title": project.practice.title})
     if project.budget_usd is not None:
-        source = f", funded by {project.funding_source}" if project.funding_source else ""
-        lines.append(f"Budget: USD {project.budget_usd:,}{source}.")
+        budget = number_format(project.budget_usd, force_grouping=True)
+        if project.funding_source:
+            lines.append(
+                _("Budget: USD %(budget)s, funded by %(source)s.")
+                % {"budget": budget, "source": project.funding_source}
+            )
+        else:
+            lines.append(_("Budget: USD %(budget)s.") % {"budget": budget})
     parts = [" ".join(lines)]
     if project.summary.strip():
         parts.append(project.summary.strip())
     if project.outcomes.strip():
-        parts.append("## Outcomes\n\n" + project.outcomes.strip())
+        parts.append("## " + _("Outcomes") + "\n\n" + project.outcomes.strip())
     return "\n\n".join(parts)
 
 

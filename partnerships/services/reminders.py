@@ -6,6 +6,9 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from notifications.languages import Text
 
 from ..models import Partnership
 from .notices import Kind, tell_city
@@ -32,10 +35,13 @@ def remind_reviews(*, today: datetime.date | None = None) -> int:
         review_on = partnership.review_on
         assert review_on is not None
         passed = review_on <= today
-        when = "was due" if passed else "is due"
-        title = (
-            f"The review of {partnership.donor.name} – {partnership.recipient.name} "
-            f"{when} on {review_on:%d %b %Y}"
+        title = Text(
+            gettext_lazy("The review of %(donor)s – %(recipient)s was due on %(date)s")
+            if passed
+            else gettext_lazy("The review of %(donor)s – %(recipient)s is due on %(date)s"),
+            donor=partnership.donor.name,
+            recipient=partnership.recipient.name,
+            date=review_on,
         )
         key = f"review:{partnership.pk}:{review_on.isoformat()}:{'passed' if passed else 'soon'}"
         for city_id in partnership.city_ids:

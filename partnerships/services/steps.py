@@ -11,6 +11,10 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from notifications.languages import Lower, Text
 
 from ..models import Partnership, StepProposal
 from ..permissions import can_act_for, require_partnership_editor
@@ -49,15 +53,17 @@ def propose_step(
     if not pipeline.needs_confirmation(to_status):
         raise ValidationError(
             {
-                "status": "Pausing or ending does not wait for the other city: change the "
-                "status directly, with a reason."
+                "status": _(
+                    "Pausing or ending does not wait for the other city: change the status "
+                    "directly, with a reason."
+                )
             }
         )
     pipeline.check_move(partnership, to_status, "", outcome)
     city_id = pipeline.acting_city_id(user, partnership)
     if city_id is None:
         raise PermissionDenied(
-            "Admins do not speak for either city: move the partnership as a recorded override."
+            _("Admins do not speak for either city: move the partnership as a recorded override.")
         )
     pending = StepProposal.objects.filter(partnership=partnership, state=Step.PENDING).first()
     if pending is not None:
@@ -67,8 +73,11 @@ def propose_step(
         proposer = pipeline.city_name(partnership, pending.proposed_for_city_id)
         raise ValidationError(
             {
-                "status": f"{proposer} already proposed moving to "
-                f"{Status(pending.to_status).label.lower()}; answer or withdraw that step first."
+                "status": _(
+                    "%(city)s already proposed moving to %(status)s; answer or withdraw that step "
+                    "first."
+                )
+                % {"city": proposer, "status": str(Status(pending.to_status).label).lower()}
             }
         )
     proposal = StepProposal.objects.create(
@@ -83,7 +92,6 @@ def propose_step(
     proposing = pipeline.city_name(partnership, city_id)
     waiting_id = proposal.waiting_for_city_id
     waiting = pipeline.city_name(partnership, waiting_id)
-    label = Status(to_status).label.lower()
     record(
         partnership,
         user,
@@ -97,7 +105,13 @@ def propose_step(
         waiting_id,
         kind=Kind.STEP_WAITING,
         target=partnership,
-        title=f"{proposing} proposes moving your partnership to {label}: waiting for you",
+        title=Text(
+            gettext_lazy(
+                "%(city)s proposes moving your partnership to %(status)s: waiting for you"
+            ),
+            city=proposing,
+            status=Lower(Status(to_status).label),
+        ),
         body=note,
         url=partnership.get_absolute_url(),
         exclude=user,
@@ -108,7 +122,10 @@ def propose_step(
 def _require_pending(proposal: StepProposal) -> None:
     if proposal.state != Step.PENDING:
         raise ValidationError(
-            {"step": f"This step was already answered ({proposal.get_state_display().lower()})."}
+            {
+                "step": _("This step was already answered (%(state)s).")
+                % {"state": proposal.get_state_display().lower()}
+            }
         )
 
 
@@ -118,16 +135,19 @@ def _require_other_side(user, partnership: Partnership, proposal: StepProposal, 
     waiting_id = proposal.waiting_for_city_id
     waiting = pipeline.city_name(partnership, waiting_id)
     if user.pk == proposal.proposed_by_id and not override:
-        raise PermissionDenied(f"You proposed this step; an editor of {waiting} confirms it.")
+        raise PermissionDenied(
+            _("You proposed this step; an editor of %(city)s confirms it.") % {"city": waiting}
+        )
     if waiting_id in pipeline.edited_city_ids(user):
         return
     if override and user.is_staff:
         return
     if can_act_for(user, waiting_id):  # staff, without override
         raise PermissionDenied(
-            f"Admins answer for {waiting} only as a recorded override (tick override)."
+            _("Admins answer for %(city)s only as a recorded override (tick override).")
+            % {"city": waiting}
         )
-    raise PermissionDenied(f"Only editors of {waiting} may answer this step.")
+    raise PermissionDenied(_("Only editors of %(city)s may answer this step.") % {"city": waiting})
 
 
 @transaction.atomic
@@ -146,7 +166,7 @@ def _confirm(
     _require_other_side(user, partnership, proposal, override)
     if partnership.status != proposal.from_status:
         raise ValidationError(
-            {"step": "The partnership moved since this step was proposed; propose it again."}
+            {"step": _("The partnership moved since this step was proposed; propose it again.")}
         )
     pipeline.check_move(partnership, proposal.to_status, "", proposal.outcome)
     as_admin = override and proposal.waiting_for_city_id not in pipeline.edited_city_ids(user)
@@ -171,13 +191,16 @@ def _confirm(
         outcome=proposal.outcome,
         note=note,
     )
-    label = Status(proposal.to_status).label.lower()
     settle(kind=Kind.STEP_WAITING, target=partnership)
     tell_city(
         proposal.proposed_for_city_id,
         kind=Kind.STEP_DECIDED,
         target=partnership,
-        title=f"{waiting} confirmed: your partnership is now {label}",
+        title=Text(
+            gettext_lazy("%(city)s confirmed: your partnership is now %(status)s"),
+            city=waiting,
+            status=Lower(Status(proposal.to_status).label),
+        ),
         url=partnership.get_absolute_url(),
         exclude=user,
     )
@@ -193,7 +216,7 @@ def decline_step(*, user, proposal: StepProposal, reason: str, override: bool = 
     _require_other_side(user, partnership, proposal, override)
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say why, so the other city knows what to change."})
+        raise ValidationError({"reason": _("Say why, so the other city knows what to change.")})
     waiting = pipeline.city_name(partnership, proposal.waiting_for_city_id)
     proposal.state = Step.DECLINED
     proposal.decided_by = user
@@ -215,7 +238,11 @@ def decline_step(*, user, proposal: StepProposal, reason: str, override: bool = 
         proposal.proposed_for_city_id,
         kind=Kind.STEP_DECIDED,
         target=partnership,
-        title=f"{waiting} declined moving your partnership to {label}",
+        title=Text(
+            gettext_lazy("%(city)s declined moving your partnership to %(status)s"),
+            city=waiting,
+            status=Lower(Status(proposal.to_status).label),
+        ),
         body=reason,
         url=partnership.get_absolute_url(),
         exclude=user,
@@ -231,7 +258,9 @@ def withdraw_step(*, user, proposal: StepProposal) -> StepProposal:
     proposal = StepProposal.objects.select_for_update().get(pk=proposal.pk)
     _require_pending(proposal)
     if proposal.proposed_for_city_id not in pipeline.edited_city_ids(user):
-        raise PermissionDenied("Only editors of the city that proposed the step may withdraw it.")
+        raise PermissionDenied(
+            _("Only editors of the city that proposed the step may withdraw it.")
+        )
     proposal.state = Step.WITHDRAWN
     proposal.decided_by = user
     proposal.decided_at = timezone.now()

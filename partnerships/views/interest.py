@@ -25,7 +25,7 @@ def interest_send(request: HttpRequest, donor: str, recipient: str) -> HttpRespo
     match = fitting_match(donor, recipient)
     cities = [city for city in (match.donor, match.recipient) if can_act_for(request.user, city.pk)]
     if not cities:
-        raise PermissionDenied("Only editors of one of the two cities may express interest.")
+        raise PermissionDenied(_("Only editors of one of the two cities may express interest."))
     form = InterestForm(request.POST or None, match=match, cities=cities)
     if request.method == "POST":
         sent = run_service(
@@ -83,7 +83,7 @@ def _interest(request: HttpRequest, pk: int) -> ExpressionOfInterest:
         ExpressionOfInterest.objects.select_related("from_city", "to_city"), pk=pk
     )
     if not can_answer(request.user, interest):
-        raise PermissionDenied("Only editors of the city it was sent to may answer.")
+        raise PermissionDenied(_("Only editors of the city it was sent to may answer."))
     return interest
 
 

@@ -15,6 +15,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from cities.countries import country_choices
 from cities.models import City
@@ -95,7 +96,7 @@ def fitting_match(donor: str, recipient: str) -> Match:
     """The pair's match for the pages that act on it (interest, partnership)."""
     match = pair_or_404(donor, recipient).match
     if match is None:
-        raise Http404("These two cities do not fit: the donor offers none of the needs.")
+        raise Http404(_("These two cities do not fit: the donor offers none of the needs."))
     return match
 
 

@@ -6,7 +6,7 @@ partnership page is shown again with the errors on the form that was sent.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import messages
@@ -15,10 +15,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cities.models import PolicyArea
+from cities.taxonomy import term
 from matching.models import Match
+from matching.views.explain import COMPONENT_TEXT
 from toolkit.pages import filter_form_for_people, paginate_capped
 
 from ..filtersets import PartnershipFilterSet
@@ -45,6 +50,9 @@ from .common import get_partnership, run_service
 from .context import reasons_from_match
 from .matches import fitting_match
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _member_programmes(match: Match):
     """Programmes both cities of the match are members of."""
@@ -63,7 +71,7 @@ def partnership_start(request: HttpRequest, donor: str, recipient: str) -> HttpR
     if not (
         can_act_for(request.user, match.donor_id) or can_act_for(request.user, match.recipient_id)
     ):
-        raise PermissionDenied("Only editors of one of the two cities may start a partnership.")
+        raise PermissionDenied(_("Only editors of one of the two cities may start a partnership."))
     initial = {
         "policy_areas": [item["area"] for item in match.top_areas or []],
         "reasons": reasons_from_match(match),
@@ -81,21 +89,24 @@ def partnership_start(request: HttpRequest, donor: str, recipient: str) -> HttpR
             ),
         )
         if partnership is not None:
-            messages.success(request, "Partnership proposed: both cities can now agree it.")
+            messages.success(request, _("Partnership proposed: both cities can now agree it."))
             return redirect(partnership)
     return render(request, "partnerships/cooperation/start.html", {"match": match, "form": form})
 
 
 # The list's filters as a person reads them (the API documents the same filters its own way).
-FILTER_TEXT = {
-    "q": ("City name", "Part of either city's name."),
-    "policy_area": ("Policy area", "One of its areas."),
-    "kind": ("Kind", "Donor and recipient, or peers."),
-    "programme": ("Programme", ""),
-    "active": ("Active", "Agreed, pilot, scaling up or expanded."),
-    "review_due": ("Review due", "Still running, and its review date has passed."),
-    "mine": ("My cities only", "Partnerships of the cities you edit."),
-    "status": ("Status", "None ticked: every status."),
+FILTER_TEXT: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
+    "q": (gettext_lazy("City name"), gettext_lazy("Part of either city's name.")),
+    "policy_area": (gettext_lazy("Policy area"), gettext_lazy("One of its areas.")),
+    "kind": (gettext_lazy("Kind"), gettext_lazy("Donor and recipient, or peers.")),
+    "programme": (gettext_lazy("Programme"), ""),
+    "active": (gettext_lazy("Active"), gettext_lazy("Agreed, pilot, scaling up or expanded.")),
+    "review_due": (
+        gettext_lazy("Review due"),
+        gettext_lazy("Still running, and its review date has passed."),
+    ),
+    "mine": (gettext_lazy("My cities only"), gettext_lazy("Partnerships of the cities you edit.")),
+    "status": (gettext_lazy("Status"), gettext_lazy("None ticked: every status.")),
 }
 
 
@@ -170,10 +181,10 @@ def detail_context(request: HttpRequest, partnership: Partnership, **bound: form
         "suggestions": suggest_areas(partnership, areas=areas),
         "snapshot": partnership.match_snapshot,
         "snapshot_parts": [
-            (name.replace("_", " ").capitalize(), value)
+            (COMPONENT_TEXT[name][0] if name in COMPONENT_TEXT else name, value)
             for name, value in (partnership.match_snapshot.get("components") or {}).items()
         ],
-        "area_names": {area.code: area.name for area in areas},
+        "area_names": {area.code: term(area.name) for area in areas},
         **forms_,
     }
 
@@ -237,7 +248,7 @@ def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _editable(request: HttpRequest, pk: int) -> Partnership:
     partnership = get_partnership(pk)
     if not can_change_partnership(request.user, partnership):
-        raise PermissionDenied("Only editors of one of the two cities and admins may change it.")
+        raise PermissionDenied(_("Only editors of one of the two cities and admins may change it."))
     return partnership
 
 
@@ -256,9 +267,16 @@ def partnership_status(request: HttpRequest, pk: int) -> HttpResponse:
     if isinstance(result, StepProposal):
         waiting = step_view(request.user, partnership, result)["waiting_for"]
         label = result.get_to_status_display().lower()
-        messages.success(request, f"Moving to {label} is proposed: waiting for {waiting}.")
+        messages.success(
+            request,
+            _("Moving to %(status)s is proposed: waiting for %(city)s.")
+            % {"status": label, "city": waiting},
+        )
         return redirect(partnership)
-    messages.success(request, f"The partnership is now: {result.get_status_display().lower()}.")
+    messages.success(
+        request,
+        _("The partnership is now: %(status)s.") % {"status": result.get_status_display().lower()},
+    )
     return redirect(result)
 
 
@@ -306,7 +324,9 @@ def step_confirm(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     if moved is None:
         return _page(request, partnership, answer_form=form)
     messages.success(
-        request, f"Confirmed: the partnership is now {moved.get_status_display().lower()}."
+        request,
+        _("Confirmed: the partnership is now %(status)s.")
+        % {"status": moved.get_status_display().lower()},
     )
     return redirect(moved)
 
@@ -328,7 +348,7 @@ def step_decline(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     )
     if declined is None:
         return _page(request, partnership, answer_form=form)
-    messages.success(request, "Declined; the other city sees your reason.")
+    messages.success(request, _("Declined; the other city sees your reason."))
     return redirect(partnership)
 
 
@@ -338,7 +358,7 @@ def step_withdraw(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     partnership = get_partnership(pk)
     proposal = _pending(partnership, step_pk)
     steps.withdraw_step(user=request.user, proposal=proposal)
-    messages.success(request, "The proposed step is withdrawn.")
+    messages.success(request, _("The proposed step is withdrawn."))
     return redirect(partnership)
 
 
@@ -358,7 +378,11 @@ def partnership_review(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if reviewed is None:
         return _page(request, partnership, review_form=form)
-    messages.success(request, f"Review recorded; next one on {reviewed.review_on:%d %b %Y}.")
+    messages.success(
+        request,
+        _("Review recorded; next one on %(date)s.")
+        % {"date": date_format(reviewed.review_on, "DATE_FORMAT") if reviewed.review_on else ""},
+    )
     return redirect(reviewed)
 
 
@@ -375,7 +399,9 @@ def partnership_organization(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if link is None:
         return _page(request, partnership, organization_form=form)
-    messages.success(request, f"{link.organization.name} added.")
+    messages.success(
+        request, _("%(organization)s added.") % {"organization": link.organization.name}
+    )
     return redirect(partnership)
 
 
@@ -389,7 +415,9 @@ def partnership_organization_remove(request: HttpRequest, pk: int, link_pk: int)
         partnership=partnership,
     )
     details.remove_organization(user=request.user, link=link)
-    messages.success(request, f"{link.organization.name} removed.")
+    messages.success(
+        request, _("%(organization)s removed.") % {"organization": link.organization.name}
+    )
     return redirect(partnership)
 
 
@@ -406,7 +434,7 @@ def partnership_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if entry is None:
         return _page(request, partnership, ledger_form=form)
-    messages.success(request, "Ledger entry recorded.")
+    messages.success(request, _("Ledger entry recorded."))
     return redirect(partnership.get_absolute_url() + "#ledger")
 
 
@@ -428,7 +456,7 @@ def partnership_edit(request: HttpRequest, pk: int) -> HttpResponse:
             ),
         )
         if saved is not None:
-            messages.success(request, "Partnership saved.")
+            messages.success(request, _("Partnership saved."))
             return redirect(saved)
     ctx = {"partnership": partnership, "form": form}
     return render(request, "partnerships/cooperation/partnership_edit.html", ctx)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..forms import FigureForm, MilestoneForm, ProjectForm
@@ -28,7 +29,7 @@ def _project(request: HttpRequest, pk: int, *, edit: bool = False) -> Project:
         pk=pk,
     )
     if edit and not can_change_partnership(request.user, project.partnership):
-        raise PermissionDenied("Only editors of one of the two cities and admins may change it.")
+        raise PermissionDenied(_("Only editors of one of the two cities and admins may change it."))
     return project
 
 
@@ -69,9 +70,9 @@ def project_edit(request: HttpRequest, pk: int | None = None, partnership_pk: in
     elif partnership_pk is not None:
         partnership = get_partnership(partnership_pk)
     else:
-        raise Http404("No partnership given.")
+        raise Http404(_("No partnership given."))
     if not can_change_partnership(request.user, partnership):
-        raise PermissionDenied("Only editors of one of the two cities and admins may add one.")
+        raise PermissionDenied(_("Only editors of one of the two cities and admins may add one."))
     areas = service.area_choices_for(partnership)
     form = ProjectForm(request.POST or None, instance=project, areas=areas)
     if request.method == "POST":
@@ -85,7 +86,7 @@ def project_edit(request: HttpRequest, pk: int | None = None, partnership_pk: in
             ),
         )
         if saved is not None:
-            messages.success(request, f"Project “{saved.title}” saved.")
+            messages.success(request, _("Project “%(title)s” saved.") % {"title": saved.title})
             return redirect("project-detail", pk=saved.pk)
     ctx = {"form": form, "project": project, "partnership": partnership}
     return render(request, "partnerships/cooperation/project_form.html", ctx)
@@ -136,6 +137,6 @@ def project_propose(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return _page(request, project, propose_errors=error_lines(error))
     messages.success(
-        request, "A draft practice was created from the project: complete it and submit it."
+        request, _("A draft practice was created from the project: complete it and submit it.")
     )
     return redirect(practice)
