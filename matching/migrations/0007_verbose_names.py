@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cities", "0005_user_preferences"),
-        ("matching", "0005_match_list_indexes"),
+        ("matching", "0006_run_list_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
