@@ -85,6 +85,7 @@ def setup(url: str) -> None:
     ensure_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["OUTBOX_IN_BACKGROUND"] = "false"  # a run started here ends before it returns
     os.environ.pop("REDIS_URL", None)
     os.environ["DEBUG"] = "false"  # no query log: measure what production runs
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citymatch.settings")
