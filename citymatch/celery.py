@@ -18,4 +18,5 @@ def _in_memory_without_a_broker(sender: Celery, **kwargs) -> None:
     if not sender.conf.broker_url:
         sender.conf.broker_url = "memory://localhost/"
 
+
 app.autodiscover_tasks()

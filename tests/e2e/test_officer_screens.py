@@ -98,7 +98,9 @@ def test_an_officer_sees_their_matches_the_weights_panel_and_the_catalogue(
     countries = set(BestPractice.objects.values_list("city__country", flat=True))
     assert options[0] == "Any country" and len(options) == 1 + len(countries) == 2
     assert "Japan" in options and "Antarctica" not in options
-    assert page.get_by_label("Policy area", exact=True).locator("option").first.inner_text() == "Any"
+    assert (
+        page.get_by_label("Policy area", exact=True).locator("option").first.inner_text() == "Any"
+    )
     sort = page.get_by_label("Sort by").locator("option").all_inner_texts()
     assert "Newest first" in sort and "Most CO₂ avoided" in sort
     filters = page.locator("details.filters").inner_text()
