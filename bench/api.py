@@ -99,6 +99,7 @@ def setup(url: str, redis_url: str | None = None) -> None:
     ensure_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["OUTBOX_IN_BACKGROUND"] = "false"  # a run started here ends before it returns
     if redis_url:
         os.environ["REDIS_URL"] = redis_url
         os.environ["CACHE_KEY_PREFIX"] = "bench"

@@ -55,6 +55,7 @@ def _setup(url: str) -> None:
     _ensure_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.pop("CELERY_BROKER_URL", None)  # the run's tasks execute in this process
+    os.environ["OUTBOX_IN_BACKGROUND"] = "false"  # ... in this thread, under the timers
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citymatch.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")

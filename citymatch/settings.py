@@ -142,8 +142,15 @@ DATABASES = {
 }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if not USING_POSTGRES:
-    # SQLite: wait for a concurrent writer (a worker thread) rather than fail at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite: wait for a concurrent writer (a run's background thread) rather than fail at
+    # once. Write-ahead logging lets pages read while a run writes its matches; a transaction
+    # takes the write lock when it begins, so it waits its turn instead of failing when another
+    # writer committed since it first read.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+        transaction_mode="IMMEDIATE",
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -419,6 +426,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # OUTBOX_RELAY_SECONDS (beat), at worker start and with `manage.py relay_outbox`.
 OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 30)
 OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7)
+# Without a broker, long tasks (a scoring run) run in a background thread of the process that
+# asked for them, so the page or API request answers at once; false runs them in the request.
+OUTBOX_IN_BACKGROUND = env_bool("OUTBOX_IN_BACKGROUND", True)
 
 # A running scoring run's steps update its heartbeat every SCORING_HEARTBEAT_SECONDS; a run
 # silent for SCORING_STALE_BEATS beats lost its worker and is re-queued, at most

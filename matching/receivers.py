@@ -64,9 +64,14 @@ def lock_out_activation(sender, instance, **kwargs) -> None:
 def warm_up_engine(**kwargs) -> None:
     """Compile the engine's kernels into their disk cache (or load them from it), so that no
     user's request or task waits for a compiler: after ``migrate`` (which ``make run`` and
-    deployments run first) and in every worker process as it starts."""
+    deployments run first) and in every worker process as it starts. ``migrate`` says so
+    first, since the first compilation takes a while with nothing else on screen."""
     from .scoring import warm_up
 
+    stdout = kwargs.get("stdout")
+    if stdout is not None and kwargs.get("verbosity", 1) >= 1:
+        stdout.write("Preparing the scoring engine (compiled once: several seconds the first time)")
+        stdout.flush()
     warm_up()
 
 

@@ -18,6 +18,8 @@ from contextlib import nullcontext
 
 from celery import Task, chord, shared_task
 
+from toolkit.outbox import services as outbox
+
 from . import services
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,9 @@ RUN_TASK = {"base": RunTask, "acks_late": True, "reject_on_worker_lost": True}
 
 
 def steps_of(task: Task, run_id: int):
-    """On a worker, keep the run's heartbeat while the step works; in-process, nothing."""
-    if task.request.is_eager:
+    """On a worker, or in the background thread that runs it without a broker, keep the run's
+    heartbeat while the step works; in the caller's own thread, nothing."""
+    if task.request.is_eager and not outbox.in_background():
         return nullcontext()
     return services.keep_beating(run_id=run_id)
 

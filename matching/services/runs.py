@@ -26,7 +26,8 @@ broker the same code runs in-process):
 
 Runs are sent to the workers through the outbox (``toolkit.outbox``): the run row and its
 message commit together, and a run started while the broker is down stays queued until the
-relay sends it.
+relay sends it. With no broker at all, the run's tasks run in a background thread of the process
+that started it (``outbox.enqueue(background=True)``), beating its heartbeat like a worker.
 """
 
 from __future__ import annotations
@@ -169,8 +170,12 @@ def run_in_progress() -> MatchRun | None:
 
 
 def _enqueue(run_id: int) -> None:
-    """Ask a worker to run it, in the caller's transaction (sent once that commits)."""
-    outbox.enqueue(task="matching.tasks.run_scoring", kwargs={"run_id": run_id})
+    """Ask a worker to run it, in the caller's transaction (sent once that commits).
+
+    Without a broker the run goes to a thread of this process, so whoever started it (a page,
+    the API, a command that follows it with a progress bar) gets an answer at once.
+    """
+    outbox.enqueue(task="matching.tasks.run_scoring", kwargs={"run_id": run_id}, background=True)
 
 
 # --- 2. Prepare ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-// Live progress of a scoring run: polls the run's JSON in the API (/api/match-runs/<id>/)
-// every second while it is queued or running, updates the bar and the status, and reloads the
-// page once the run has finished.
-// Without JavaScript the page refreshes itself (a <noscript> meta refresh) instead.
+// Live progress of a scoring run: while it is queued or running, fetches the run's own page
+// every second and takes from it the bar, the status and the figures (cities scored, shards,
+// start time, heartbeat), as the server renders them in the page's language; reloads the page
+// once the run has ended. Without JavaScript the page refreshes itself (a <noscript> meta
+// refresh) instead.
 (function () {
   const block = document.querySelector("[data-run-progress]");
   if (!block) return;
@@ -9,20 +10,34 @@
   const bar = block.querySelector("progress");
   const percent = block.querySelector("[data-percent]");
   const status = document.querySelector("[data-run-status]");
-  const live = ["queued", "running"];
+  const figures = document.querySelector("[data-run-figures]");
+  const parser = new DOMParser();
   let failures = 0;
+
+  function take(fresh) {
+    const freshBlock = fresh.querySelector("[data-run-progress]");
+    if (!freshBlock) return false; // the run has ended: the page shows its result
+    const freshBar = freshBlock.querySelector("progress");
+    bar.value = freshBar.value;
+    bar.textContent = freshBar.textContent;
+    percent.textContent = freshBlock.querySelector("[data-percent]").textContent;
+    const freshStatus = fresh.querySelector("[data-run-status]");
+    if (status && freshStatus) {
+      status.textContent = freshStatus.textContent;
+      status.className = freshStatus.className;
+    }
+    const freshFigures = fresh.querySelector("[data-run-figures]");
+    if (figures && freshFigures) figures.replaceChildren(...freshFigures.cloneNode(true).childNodes);
+    return true;
+  }
 
   async function poll() {
     try {
-      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
       if (!response.ok) throw new Error(String(response.status));
-      const run = await response.json();
+      const fresh = parser.parseFromString(await response.text(), "text/html");
       failures = 0;
-      bar.value = run.progress;
-      bar.textContent = run.progress + "%";
-      percent.textContent = run.progress + "%";
-      if (status) status.textContent = run.status.charAt(0).toUpperCase() + run.status.slice(1);
-      if (!live.includes(run.status)) {
+      if (!take(fresh)) {
         window.location.reload();
         return;
       }

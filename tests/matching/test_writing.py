@@ -1,15 +1,24 @@
-"""Writing matches: COPY on PostgreSQL, bulk_create elsewhere, the same rows either way."""
+"""Writing matches: COPY on PostgreSQL, executemany on SQLite, the same rows either way."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import JSONField
 from django.test.utils import CaptureQueriesContext
 
 from matching.models import Match
 from matching.scoring import score_all
 from matching.services import load_inputs, params_from_snapshot
-from matching.services.writing import explain, match_objects, write_matches
+from matching.services.writing import (
+    MATCH_COLUMNS,
+    explain,
+    match_objects,
+    sqlite_rows,
+    write_matches,
+)
 from tests.factories import BestPracticeFactory, MatchRunFactory, population
 
 pytestmark = pytest.mark.django_db
@@ -61,15 +70,41 @@ def test_copy_writes_the_rows_bulk_create_would(postgres):
     )
 
 
-def test_sqlite_writes_in_batches(settings):
-    if settings.USING_POSTGRES:
-        pytest.skip("the bulk_create path is SQLite's")
+def test_sqlite_rows_hold_what_bulk_create_would_store():
     run, explained, partnered = scored_population()
-    with CaptureQueriesContext(connection) as queries:
-        write_matches(explained, run_id=run.pk)
-    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-    assert 0 < len(inserts) <= len(explained) / 20  # many rows per INSERT, not one each
-    assert Match.objects.filter(run=run).count() == len(explained)
+    objects = {(m.donor_id, m.recipient_id): m for m in match_objects(explained, run_id=run.pk)}
+    rows = [dict(zip(MATCH_COLUMNS, row, strict=True)) for row in sqlite_rows(explained, run.pk)]
+    assert len(rows) == len(objects) == len(explained) > 0
+    assert [row["score"] for row in rows] == sorted((row["score"] for row in rows), reverse=True)
+    for row in rows:
+        obj = objects[(row["donor_id"], row["recipient_id"])]
+        for name, value in row.items():
+            expected = getattr(obj, name)
+            if isinstance(Match._meta.get_field(name.removesuffix("_id")), JSONField):
+                # The text Django's JSONField writes on SQLite.
+                assert value == json.dumps(expected), name
+            else:
+                assert value == expected and type(value) is type(expected), name
+    assert any(row["existing_partnership"] for row in rows) and any(
+        row["practices"] != "[]" for row in rows
+    )
+
+
+def test_sqlite_writes_every_row_in_one_statement_and_rolls_back_with_its_transaction(settings):
+    if settings.USING_POSTGRES:
+        pytest.skip("the executemany path is SQLite's")
+    run, explained, partnered = scored_population()
+    with transaction.atomic():
+        assert write_matches(explained, run_id=run.pk) == len(explained)
+    other = MatchRunFactory()
+    Match.objects.bulk_create(match_objects(explained, run_id=other.pk))
+    assert rows(run) == rows(other)
+
+    again = MatchRunFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        write_matches(explained, run_id=again.pk)
+        raise RuntimeError("the activation failed")
+    assert not Match.objects.filter(run=again).exists()
 
 
 def test_the_explanation_of_every_row(postgres):

@@ -13,18 +13,23 @@ sends that message again, so the tasks sent this way are safe to run twice. Two 
 send one message at the same time (each locks what it sends, skipping rows another holds).
 
 Without a broker (tasks run in-process) a message is marked sent, then its task runs at once,
-outside the caller's transaction, as a direct ``delay()`` would.
+outside the caller's transaction, as a direct ``delay()`` would. A message enqueued with
+``background=True`` (a long task that a person must not wait for, such as a scoring run) runs
+instead in a thread of this process, with its own database connection, so the request that
+asked for it answers at once; ``OUTBOX_IN_BACKGROUND = False`` runs it in the caller's thread
+too. ``wait_for_background()`` lets a command wait for those threads before it exits.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from .models import Message
@@ -35,12 +40,72 @@ RELAY_BATCH = 100
 ERROR_MAX_CHARS = 1_000
 
 
-def enqueue(*, task: str, kwargs: dict[str, Any] | None = None) -> Message:
-    """Record ``task(**kwargs)`` in the current transaction; send it once that commits."""
+def enqueue(
+    *, task: str, kwargs: dict[str, Any] | None = None, background: bool = False
+) -> Message:
+    """Record ``task(**kwargs)`` in the current transaction; send it once that commits.
+
+    ``background``: without a broker, run the task in a thread of this process rather than in
+    the caller's (with a broker, the worker runs it anyway).
+    """
     message = Message.objects.create(task=task, kwargs=kwargs or {})
     message_id = message.pk
-    transaction.on_commit(lambda: send_pending(ids=[message_id]), robust=True)
+    if background:
+        transaction.on_commit(lambda: send_in_background(ids=[message_id]), robust=True)
+    else:
+        transaction.on_commit(lambda: send_pending(ids=[message_id]), robust=True)
     return message
+
+
+_background = threading.local()
+_threads: set[threading.Thread] = set()
+_threads_lock = threading.Lock()
+
+
+def in_background() -> bool:
+    """Whether the current thread is one that runs an outbox task in the background."""
+    return bool(getattr(_background, "active", False))
+
+
+def send_in_background(*, ids: list[int]) -> threading.Thread | None:
+    """Send these messages now; without a broker, run their tasks in a new thread.
+
+    The thread claims the messages as ``send_pending`` does (so a relay never runs them a
+    second time) and closes its database connections when done. It is a daemon: a server
+    stopped mid-task leaves the task's own recovery to pick it up (a scoring run's heartbeat).
+    Returns the thread, or None when the messages were sent in this thread.
+    """
+    if not current_app.conf.task_always_eager or not getattr(
+        settings, "OUTBOX_IN_BACKGROUND", True
+    ):
+        send_pending(ids=ids)
+        return None
+
+    def work() -> None:
+        _background.active = True
+        try:
+            send_pending(ids=ids)
+        except Exception:
+            logger.exception("Outbox messages %s failed in the background.", ids)
+        finally:
+            connections.close_all()  # this thread's own connections
+            with _threads_lock:
+                _threads.discard(thread)
+
+    thread = threading.Thread(target=work, name=f"outbox-{'-'.join(map(str, ids))}", daemon=True)
+    with _threads_lock:
+        _threads.add(thread)
+    thread.start()
+    return thread
+
+
+def wait_for_background(timeout: float | None = None) -> bool:
+    """Wait until the tasks running in the background have ended; False on a timeout."""
+    with _threads_lock:
+        running = list(_threads)
+    for thread in running:
+        thread.join(timeout)
+    return not any(thread.is_alive() for thread in running)
 
 
 def relay() -> int:

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from matching import services
 from matching.models import MatchRun, ScoringProfile
+from toolkit.outbox import services as outbox
 
 
 class Command(BaseCommand):
@@ -57,6 +58,10 @@ class Command(BaseCommand):
             )
         if wait:
             run = self._follow(run, poll=poll, quiet=options["no_progress"])
+        # Without a broker the run works in a thread of this process: let it end (the steps
+        # after the activation too) before the command exits.
+        outbox.wait_for_background()
+        run.refresh_from_db()
         if run.status == MatchRun.Status.FAILED:
             raise CommandError(f"Run {run.pk} failed: {_one_line(run.error)}")
         if not wait:
