@@ -30,10 +30,11 @@ def content_language_choices() -> list[tuple[str, str]]:
 
 def validate_language_code(code: str) -> None:
     from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext
 
     if code not in ISO_639_1:
         raise ValidationError(
-            "Use a two-letter ISO 639-1 code in lower case, such as 'en'.", code="language"
+            gettext("Use a two-letter ISO 639-1 code in lower case, such as 'en'."), code="language"
         )
 
 

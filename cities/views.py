@@ -30,7 +30,7 @@ from .permissions import can_edit_city
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-SAVED_MESSAGE = "Saved. Your matches are being updated…"
+SAVED_MESSAGE = _("Saved. Your matches are being updated…")
 
 
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
