@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.languages import content_language_choices
 from cities.models import City, Organization, PolicyArea, Sector
+from cities.taxonomy import term
 
 from .models import ActionStep, BestPractice, Evidence, Lesson, Outcome, PracticePartner
 from .revisions import PRACTICE_FIELDS, take_snapshot
@@ -41,6 +42,14 @@ class CityChoiceField(forms.ModelChoiceField):
         return city_label(obj)
 
 
+class TermMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Policy areas or sectors, named in the reader's language (sectors after their letter)."""
+
+    def label_from_instance(self, obj: PolicyArea | Sector) -> str:
+        name = term(obj.name)
+        return f"{obj.code}: {name}" if isinstance(obj, Sector) else name
+
+
 def _ui_language() -> str:
     return (translation.get_language() or "en").split("-")[0]
 
@@ -51,13 +60,13 @@ class BestPracticeForm(forms.ModelForm):
         label=_("Implementing city"),
         help_text=_("The city that carried out the practice."),
     )
-    policy_areas = forms.ModelMultipleChoiceField(
+    policy_areas = TermMultipleChoiceField(
         queryset=PolicyArea.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         label=_("Policy areas"),
         help_text=_("Choose at least one."),
     )
-    sectors = forms.ModelMultipleChoiceField(
+    sectors = TermMultipleChoiceField(
         queryset=Sector.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,

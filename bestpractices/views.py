@@ -57,7 +57,7 @@ def _visible_practice(
 # On the page, a select speaks for itself; the API-oriented help stays in the API schema.
 PAGE_HELP = {
     "q": None,
-    "cost_max": None,
+    "cost_max": _("The amount, or the middle of the cost range."),
     "status": _("Without it, published practices. Others: your own practices (curators: all)."),
 }
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
@@ -30,7 +31,8 @@ from .permissions import can_edit_city
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-SAVED_MESSAGE = _("Saved. Your matches are being updated…")
+# Stored in English (tests compare with it), shown in the reader's language.
+SAVED_MESSAGE = gettext_noop("Saved. Your matches are being updated…")
 
 
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
@@ -77,7 +79,7 @@ def city_edit(request: HttpRequest, slug: str) -> HttpResponse:
         sectors=Sector.objects.all(),
     )
     if request.method == "POST" and form.is_valid() and _saved(request, form, city):
-        messages.success(request, SAVED_MESSAGE)
+        messages.success(request, gettext(SAVED_MESSAGE))
         return redirect(city)
     return render(request, "cities/city_edit.html", {"city": city, "form": form})
 
