@@ -173,3 +173,22 @@ def test_the_catalogue_costs_the_same_queries_in_every_language(client, curator,
                 client.get(url, HTTP_ACCEPT_LANGUAGE=language)
             counts.append(len(queries))
         assert len(set(counts)) == 1, f"{url}: {counts}"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ja", ["審査履歴", "実施手順", "2件の変更履歴：比較と復元", "必要な受入能力"]),
+        ("vi", ["lịch sử xét duyệt", "2 phiên bản: so sánh và khôi phục"]),
+    ],
+)
+def test_the_admin_labels_practices_in_the_language(admin_client, curated, language, words):
+    response = admin_client.get(
+        reverse("admin:bestpractices_bestpractice_change", args=[curated.pk]),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert all(word.lower() in page.lower() for word in words), [
+        word for word in words if word.lower() not in page.lower()
+    ]

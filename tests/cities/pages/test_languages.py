@@ -156,3 +156,19 @@ def test_the_city_list_costs_the_same_queries_in_every_language(editor_client, c
                 editor_client.get(url, HTTP_ACCEPT_LANGUAGE=language)
             counts.append(len(queries))
         assert len(set(counts)) == 1, f"{url}: {counts}"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ja", ["実施能力と予算", "出典と担当者", "国際協力に携わる職員数", "専門性とニーズ"]),
+        ("vi", ["Năng lực và ngân sách", "Nguồn gốc dữ liệu và cán bộ phụ trách"]),
+    ],
+)
+def test_the_admin_labels_cities_in_the_language(admin_client, recipient, language, words):
+    response = admin_client.get(
+        reverse("admin:cities_city_change", args=[recipient.pk]), HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert all(word in page for word in words), [word for word in words if word not in page]
