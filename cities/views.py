@@ -71,7 +71,9 @@ def city_list(request: HttpRequest) -> HttpResponse:
 def city_edit(request: HttpRequest, slug: str) -> HttpResponse:
     city = get_object_or_404(City.objects.with_profile(), slug=slug)
     if not can_edit_city(request.user, city):
-        raise PermissionDenied("Only the editors of this city and administrators may edit it.")
+        raise PermissionDenied(
+            gettext("Only the editors of this city and administrators may edit it.")
+        )
     form = CityProfileForm(
         request.POST or None,
         instance=city,

@@ -17,7 +17,7 @@ from cities.countries import COUNTRY_NAMES
 from cities.models import City
 from tests.cities.api.test_cities import NEW_CITY
 from tests.cities.pages.test_city_edit import _valid_post
-from tests.factories import CityFactory
+from tests.factories import CityFactory, UserFactory
 from tests.html import english_left, text
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +172,18 @@ def test_the_admin_labels_cities_in_the_language(admin_client, recipient, langua
     assert response.status_code == 200
     page = text(response)
     assert all(word in page for word in words), [word for word in words if word not in page]
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("ja", "この都市を編集できるのは、担当者と管理者だけです。"),
+        ("vi", "Chỉ cán bộ phụ trách của thành phố này và quản trị viên mới có thể chỉnh sửa."),
+    ],
+)
+def test_a_refused_edit_says_why_in_the_language(client, recipient, language, refusal):
+    client.force_login(UserFactory())
+    url = reverse("city-edit", args=[recipient.slug])
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 403
+    assert refusal in text(response)
