@@ -251,3 +251,11 @@ def saved_language(user: Any) -> str:
     """The language ``user`` chose, or ``""`` when they never chose one."""
     preferences = UserPreferences.objects.filter(user=user).values_list("language", flat=True)
     return preferences.first() or ""
+
+
+def saved_languages(users: Iterable[Any]) -> dict[int, str]:
+    """The language each of ``users`` chose, by user id, in one query (those who never chose
+    one are left out)."""
+    ids = [user.pk for user in users]
+    chosen = UserPreferences.objects.filter(user_id__in=ids).exclude(language="")
+    return dict(chosen.values_list("user_id", "language"))

@@ -8,16 +8,19 @@ is announced.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from cities.permissions import CURATOR_GROUP, is_admin, is_curator
+from cities.services import saved_languages
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -117,11 +120,11 @@ def submit_practice(*, practice: BestPractice, user: AnyUser, comment: str = "")
         )
         _check_from(practice, {Status.DRAFT}, Status.SUBMITTED)
         moved = _move(practice, user=user, to=Status.SUBMITTED, comment=comment)
-        notify(
+        _notify(
             recipients=_curators(exclude_id=practice.author_id),
             kind=Kind.PRACTICE_WAITING,
             target=moved,
-            title=f"“{moved.title}” is waiting for review",
+            title=gettext_lazy("“%(title)s” is waiting for review"),
             body=comment.strip(),
             url=moved.get_absolute_url(),
             exclude=user,
@@ -148,11 +151,11 @@ def publish_practice(
             raise ChecklistIncomplete(missing)
         practice.published_at = timezone.now()
         moved = _move(practice, user=user, to=Status.PUBLISHED, comment=comment)
-        notify(
+        _notify(
             recipients=[moved.author],
             kind=Kind.PRACTICE_PUBLISHED,
             target=moved,
-            title=f"Your practice “{moved.title}” is published",
+            title=gettext_lazy("Your practice “%(title)s” is published"),
             body=comment.strip(),
             url=moved.get_absolute_url(),
             exclude=user,
@@ -186,11 +189,11 @@ def send_back_practice(*, practice: BestPractice, user: AnyUser, comment: str) -
         require_permission(is_curator(user), gettext("Only curators may send a practice back."))
         _check_from(practice, {Status.SUBMITTED, Status.PUBLISHED}, Status.DRAFT)
         moved = _move(practice, user=user, to=Status.DRAFT, comment=comment)
-        notify(
+        _notify(
             recipients=[moved.author],
             kind=Kind.PRACTICE_RETURNED,
             target=moved,
-            title=f"Your practice “{moved.title}” was sent back",
+            title=gettext_lazy("Your practice “%(title)s” was sent back"),
             body=comment.strip(),
             url=moved.get_absolute_url(),
             exclude=user,
@@ -205,6 +208,22 @@ def archive_practice(*, practice: BestPractice, user: AnyUser, comment: str = ""
         require_permission(is_curator(user), gettext("Only curators may archive."))
         _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED}, Status.ARCHIVED)
         return _move(practice, user=user, to=Status.ARCHIVED, comment=comment)
+
+
+def _notify(
+    *, recipients: Iterable[Any], target: BestPractice, title: StrOrPromise, **options: Any
+) -> None:
+    """``notify``, once per language: each person reads the title in the language they chose
+    for the site (its default language when they chose none)."""
+    people = [person for person in recipients if person is not None]
+    chosen = saved_languages(people)
+    groups: dict[str, list[Any]] = {}
+    for person in people:
+        groups.setdefault(chosen.get(person.pk) or settings.LANGUAGE_CODE, []).append(person)
+    for language, group in groups.items():
+        with translation.override(language):
+            words = str(title) % {"title": target.title}
+            notify(recipients=group, target=target, title=words, **options)
 
 
 def _curators(*, exclude_id: int | None) -> list:

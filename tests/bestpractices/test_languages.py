@@ -11,12 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bestpractices import services
 from bestpractices.models import BestPractice, StatusChange
 from bestpractices.services.revisions import record_revision
 from cities.countries import COUNTRY_NAMES
-from cities.models import City, Organization
+from cities.models import City, Organization, UserPreferences
+from notifications.models import Notification
 from tests.bestpractices.test_api import LIST, payload
-from tests.factories import BestPracticeFactory, CityFactory
+from tests.factories import BestPracticeFactory, CityFactory, UserFactory
 from tests.html import english_left, text
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +194,24 @@ def test_the_admin_labels_practices_in_the_language(admin_client, curated, langu
     assert all(word.lower() in page.lower() for word in words), [
         word for word in words if word.lower() not in page.lower()
     ]
+
+
+def test_each_person_is_notified_in_the_language_they_chose(curator):
+    japanese_curator = UserFactory()
+    japanese_curator.groups.set(curator.groups.all())
+    UserPreferences.objects.create(user=japanese_curator, language="ja")
+    author = UserFactory()
+    UserPreferences.objects.create(user=author, language="vi")
+    practice = BestPracticeFactory(
+        title="Takakura composting", status=BestPractice.Status.DRAFT, author=author
+    )
+
+    services.submit_practice(practice=practice, user=author)
+    titles = dict(Notification.objects.values_list("recipient_id", "title"))
+    assert titles[curator.pk] == "“Takakura composting” is waiting for review"
+    assert titles[japanese_curator.pk] == "「Takakura composting」が審査を待っています"
+
+    services.send_back_practice(practice=practice, user=curator, comment="Add the costs.")
+    returned = Notification.objects.get(recipient=author)
+    assert returned.title == "Thực tiễn “Takakura composting” của quý vị đã được trả lại"
+    assert returned.body == "Add the costs."
