@@ -181,6 +181,8 @@ SUMMARIES = frozenset(
     ]
 )
 RESTORED = re.compile(r"^Restored revision (\d+)$")
+# What the history records before the comment of an admin who published their own practice.
+ADMIN_OVERRIDE = gettext_noop("Admin override: published by its own author.")
 
 
 def restored_summary(number: int) -> str:
@@ -191,8 +193,15 @@ def readable_summary(summary: str) -> str:
     """A stored revision summary in the active language (a comment stays as written)."""
     head, colon, comment = summary.partition(": ")
     if head in SUMMARIES:
-        return gettext(head) + (gettext(": ") + comment if colon else "")
+        return gettext(head) + (gettext(": ") + readable_comment(comment) if colon else "")
     restored = RESTORED.match(summary)
     if restored:
         return gettext("Restored revision %(number)s") % {"number": restored.group(1)}
     return summary
+
+
+def readable_comment(comment: str) -> str:
+    """A curation comment as written, the words the workflow adds in the reader's language."""
+    if comment.startswith(ADMIN_OVERRIDE):
+        return gettext(ADMIN_OVERRIDE) + comment[len(ADMIN_OVERRIDE) :]
+    return comment

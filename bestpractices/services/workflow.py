@@ -25,6 +25,7 @@ from notifications.models import Kind
 from notifications.services import notify
 
 from ..models import BestPractice, StatusChange
+from ..revisions import ADMIN_OVERRIDE
 from .announcements import announce
 from .guards import lock_practice, require_permission
 from .revisions import record_revision
@@ -145,7 +146,7 @@ def publish_practice(
         if user.is_authenticated and practice.author_id == user.pk:
             if not (override and is_admin(user)):
                 raise FourEyesRequired()
-            comment = f"Admin override: published by its own author. {comment.strip()}".strip()
+            comment = f"{ADMIN_OVERRIDE} {comment.strip()}".strip()
         missing = missing_for_publication(practice)
         if missing:
             raise ChecklistIncomplete(missing)

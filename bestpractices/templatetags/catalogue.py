@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils import formats
 
-from bestpractices.revisions import readable_summary
+from bestpractices.revisions import readable_comment, readable_summary
 
 register = template.Library()
 
@@ -33,3 +33,9 @@ def figure(value: Any) -> str:
 def revision_summary(summary: str) -> str:
     """What a revision changed, in the reader's language."""
     return readable_summary(summary)
+
+
+@register.filter
+def curation_comment(comment: str) -> str:
+    """A curator's comment, the words the workflow adds to it in the reader's language."""
+    return readable_comment(comment)

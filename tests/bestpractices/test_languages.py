@@ -215,3 +215,24 @@ def test_each_person_is_notified_in_the_language_they_chose(curator):
     returned = Notification.objects.get(recipient=author)
     assert returned.title == "Thực tiễn “Takakura composting” của quý vị đã được trả lại"
     assert returned.body == "Add the costs."
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ja", "管理者による例外：作成者自身が公開しました。 Urgent"),
+        ("vi", "do chính tác giả công bố. Urgent"),
+    ],
+)
+def test_the_history_reads_in_the_language_with_the_comment_as_written(
+    client, staff_user, language, words
+):
+    practice = BestPracticeFactory(
+        status=BestPractice.Status.SUBMITTED, complete=True, author=staff_user
+    )
+    services.publish_practice(practice=practice, user=staff_user, override=True, comment="Urgent")
+    client.force_login(staff_user)
+    page = text(client.get(practice.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language))
+    assert words in page
+    revisions = reverse("practice-revisions", args=[practice.slug])
+    assert words in text(client.get(revisions, HTTP_ACCEPT_LANGUAGE=language))
