@@ -1,5 +1,6 @@
 """The two long forms an officer fills in, in Japanese and in Vietnamese, in a real browser: the
-city profile and a new best practice, blank and with their error summaries.
+city profile and a new best practice, blank and with their error summaries; then a curator's
+revisions of a practice and the comparison of two of them, whose field names are long.
 
 Each state is checked at 1280 and 375 px and saved as a screenshot
 (tests/e2e/screenshots/lang-*-form-*.png): longer labels, help and errors must not widen the
@@ -9,10 +10,14 @@ page, and a failed save keeps everything typed and writes nothing.
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from bestpractices.models import BestPractice
+from bestpractices.services.revisions import record_revision
 from cities.models import City
+from cities.permissions import CURATOR_GROUP
+from tests.factories import UserFactory
 
 from .conftest import SCREENSHOTS, WIDTHS, BrowserErrors
 from .demo import PASSWORD, build_demo
@@ -31,6 +36,8 @@ WORDS = {
         "new": "事例を投稿する",
         "draft": "下書きとして保存する",
         "required": "この項目は必須です。",
+        "revisions": "の変更履歴",
+        "compare": "第1版 → 第2版",
     },
     "vi": {
         "sign_in": "Đăng nhập",
@@ -40,8 +47,18 @@ WORDS = {
         "new": "Gửi một thực tiễn",
         "draft": "Lưu bản nháp",
         "required": "Trường này là bắt buộc.",
+        "revisions": "Các phiên bản của",
+        "compare": "Phiên bản 1 → phiên bản 2",
     },
 }
+
+
+def _sign_in(page, base: str, username: str, words: dict) -> None:
+    page.goto(base + "/accounts/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name=words["sign_in"]).click()
+    page.wait_for_url(base + "/")
 
 
 def _shot(page, language: str, name: str) -> None:
@@ -71,11 +88,7 @@ def test_the_profile_and_practice_forms_in_the_partners_languages(live_server, b
     page = context.new_page()
     errors.watch(page)
 
-    page.goto(live_server.url + "/accounts/login/")
-    page.locator("input[name=username]").fill(demo.editor_username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name=words["sign_in"]).click()
-    page.wait_for_url(live_server.url + "/")
+    _sign_in(page, live_server.url, demo.editor_username, words)
 
     # The city profile: blank, then refused past a plausible limit, the typed value kept.
     edit_url = live_server.url + reverse("city-edit", args=[demo.recipient.slug])
@@ -105,5 +118,33 @@ def test_the_profile_and_practice_forms_in_the_partners_languages(live_server, b
     _shot(page, language, "practice-new-errors")
     assert not BestPractice.objects.filter(author__username=demo.editor_username).exists()
 
+    context.close()
+
+    # A curator's view of a practice's revisions and of what changed between two of them.
+    curator = UserFactory(username="curator")
+    curator.groups.add(Group.objects.get_or_create(name=CURATOR_GROUP)[0])
+    practice = BestPractice.objects.filter(city=demo.kitakyushu).first()
+    record_revision(practice=practice, user=curator, summary="Created")
+    BestPractice.objects.filter(pk=practice.pk).update(
+        waste_diverted_t_per_year=12_500, energy_saved_mwh_per_year=830, start_year=1997
+    )
+    practice.refresh_from_db()
+    record_revision(practice=practice, user=curator, summary="Edited")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale={"ja": "ja-JP", "vi": "vi-VN"}[language]
+    )
+    page = context.new_page()
+    errors.watch(page)
+    _sign_in(page, live_server.url, "curator", words)
+    page.goto(live_server.url + reverse("practice-revisions", args=[practice.slug]))
+    assert words["revisions"] in page.inner_text("h1")
+    _shot(page, language, "practice-revisions")
+    page.goto(
+        live_server.url
+        + reverse("practice-revision-compare", args=[practice.slug])
+        + "?old=1&new=2"
+    )
+    assert page.inner_text("h1") == words["compare"]
+    _shot(page, language, "practice-compare")
     context.close()
     assert errors.messages == []
