@@ -31,7 +31,7 @@ from .permissions import can_edit_city
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# Stored in English (tests compare with it), shown in the reader's language.
+# The English words; the page shows them in the reader's language.
 SAVED_MESSAGE = gettext_noop("Saved. Your matches are being updated…")
 
 
