@@ -59,7 +59,7 @@ bench: install
 
 # Refresh the Japanese and Vietnamese catalogues from the code and templates, then compile them
 # (needs GNU gettext). The compiled .mo files are committed: running the product needs no gettext.
-MAKEMESSAGES_FLAGS := --locale=ja --locale=vi --no-obsolete --add-location=file \
+MAKEMESSAGES_FLAGS := --locale=ja --locale=vi --no-obsolete --no-wrap --add-location=file \
 	--ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench --ignore=node_modules
 messages: install
 	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_FLAGS)

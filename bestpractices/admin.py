@@ -6,6 +6,7 @@ is recorded as a revision like any other change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -15,6 +16,8 @@ from django.forms import ModelForm, ModelMultipleChoiceField
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import (
@@ -80,7 +83,7 @@ class StatusChangeInline(admin.TabularInline):
     can_delete = False
     fields = HISTORY_COLUMNS
     readonly_fields = HISTORY_COLUMNS
-    verbose_name_plural = "curation history"
+    verbose_name_plural = _("curation history")
 
     def has_add_permission(self, request: HttpRequest, obj: BestPractice | None = None) -> bool:
         return False
@@ -91,7 +94,7 @@ def _run_workflow(
     request: HttpRequest,
     queryset: QuerySet[BestPractice],
     step: services.WorkflowStep,
-    done: str,
+    done: Callable[[int], str],
 ) -> None:
     """One service call per practice; a refusal names the practice and the reason. Scoring
     hears once about all the cities."""
@@ -102,11 +105,24 @@ def _run_workflow(
                 step(practice=practice, user=request.user, comment="")
             except (services.WorkflowError, PermissionDenied) as exc:
                 reason = exc.message if isinstance(exc, services.WorkflowError) else str(exc)
-                modeladmin.message_user(request, f"“{practice}”: {reason}", messages.ERROR)
+                modeladmin.message_user(
+                    request,
+                    gettext("“%(practice)s”: %(reason)s")
+                    % {"practice": practice, "reason": reason},
+                    messages.ERROR,
+                )
             else:
                 succeeded += 1
         if succeeded:
-            modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+            modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
+
+
+def _published(count: int) -> str:
+    return gettext("Published: %(count)s.") % {"count": count}
+
+
+def _archived(count: int) -> str:
+    return gettext("Archived: %(count)s.") % {"count": count}
 
 
 @admin.register(BestPractice)
@@ -136,14 +152,18 @@ class BestPracticeAdmin(admin.ModelAdmin):
         # which costs them nothing but the two joins.
         return BestPractice.objects.for_admin_list()
 
-    @admin.display(description="Revisions")
+    @admin.display(description=_("Revisions"))
     def revisions_link(self, obj: BestPractice) -> str:
         if not obj.pk:
             return "—"
         url = reverse("practice-revisions", args=[obj.slug])
-        return format_html(
-            '<a href="{}">{} revisions: compare and restore</a>', url, obj.revisions.count()
-        )
+        count = obj.revisions.count()
+        words = ngettext(
+            "%(count)s revision: compare and restore",
+            "%(count)s revisions: compare and restore",
+            count,
+        ) % {"count": count}
+        return format_html('<a href="{}">{}</a>', url, words)
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
@@ -158,13 +178,13 @@ class BestPracticeAdmin(admin.ModelAdmin):
             old_city_id=form.initial.get("city") if change else None,
         )
 
-    @admin.action(description="Publish selected practices (checklist must be complete)")
+    @admin.action(description=_("Publish selected practices (checklist must be complete)"))
     def publish_selected(self, request: HttpRequest, queryset: QuerySet[BestPractice]) -> None:
-        _run_workflow(self, request, queryset, services.publish_practice, "Published")
+        _run_workflow(self, request, queryset, services.publish_practice, _published)
 
-    @admin.action(description="Archive selected practices")
+    @admin.action(description=_("Archive selected practices"))
     def archive_selected(self, request: HttpRequest, queryset: QuerySet[BestPractice]) -> None:
-        _run_workflow(self, request, queryset, services.archive_practice, "Archived")
+        _run_workflow(self, request, queryset, services.archive_practice, _archived)
 
 
 @admin.register(PracticeRevision)

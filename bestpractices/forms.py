@@ -13,16 +13,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import translation
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cities.languages import content_language_choices
 from cities.models import City, Organization, PolicyArea, Sector
+from cities.taxonomy import term
 
 from .models import ActionStep, BestPractice, Evidence, Lesson, Outcome, PracticePartner
 from .revisions import PRACTICE_FIELDS, take_snapshot
 from .services import PracticeContent
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from .permissions import AnyUser
 
 
@@ -38,6 +42,14 @@ class CityChoiceField(forms.ModelChoiceField):
         return city_label(obj)
 
 
+class TermMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Policy areas or sectors, named in the reader's language (sectors after their letter)."""
+
+    def label_from_instance(self, obj: PolicyArea | Sector) -> str:
+        name = term(obj.name)
+        return f"{obj.code}: {name}" if isinstance(obj, Sector) else name
+
+
 def _ui_language() -> str:
     return (translation.get_language() or "en").split("-")[0]
 
@@ -45,40 +57,41 @@ def _ui_language() -> str:
 class BestPracticeForm(forms.ModelForm):
     city = CityChoiceField(
         queryset=City.objects.all(),
-        label="Implementing city",
-        help_text="The city that carried out the practice.",
+        label=_("Implementing city"),
+        help_text=_("The city that carried out the practice."),
     )
-    policy_areas = forms.ModelMultipleChoiceField(
+    policy_areas = TermMultipleChoiceField(
         queryset=PolicyArea.objects.all(),
         widget=forms.CheckboxSelectMultiple,
-        help_text="Choose at least one.",
+        label=_("Policy areas"),
+        help_text=_("Choose at least one."),
     )
-    sectors = forms.ModelMultipleChoiceField(
+    sectors = TermMultipleChoiceField(
         queryset=Sector.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Economic sectors involved",
+        label=_("Economic sectors involved"),
     )
 
     class Meta:
         model = BestPractice
         fields = ["city", "language", "policy_areas", "sectors", *PRACTICE_FIELDS]
         labels = {
-            "body": "Story",
-            "cost_usd": "Cost (USD)",
-            "cost_min_usd": "or cost from (USD)",
-            "cost_max_usd": "to (USD)",
-            "population_min": "Suits cities from (population)",
-            "population_max": "to (population)",
-            "min_absorptive_capacity": "Absorptive capacity needed (0–5)",
-            "min_budget_usd": "Co-funding needed (USD)",
-            "people_served": "People served",
-            "jobs_created": "Jobs created",
+            "body": _("Story"),
+            "cost_usd": _("Cost (USD)"),
+            "cost_min_usd": _("or cost from (USD)"),
+            "cost_max_usd": pgettext_lazy("cost", "to (USD)"),
+            "population_min": _("Suits cities from (population)"),
+            "population_max": pgettext_lazy("population", "to (population)"),
+            "min_absorptive_capacity": _("Absorptive capacity needed (0–5)"),
+            "min_budget_usd": _("Co-funding needed (USD)"),
+            "people_served": _("People served"),
+            "jobs_created": _("Jobs created"),
         }
         help_texts = {
-            "body": "Markdown: **bold**, lists, links. HTML is removed.",
-            "cost_usd": "One amount, or leave empty and give a range.",
-            "contact": "A name, office or e-mail address for questions.",
+            "body": _("Markdown: **bold**, lists, links. HTML is removed."),
+            "cost_usd": _("One amount, or leave empty and give a range."),
+            "contact": _("A name, office or e-mail address for questions."),
         }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
@@ -111,7 +124,7 @@ class BestPracticeForm(forms.ModelForm):
         )
         cities = City.objects.filter(shown).distinct().order_by("name", "country")
         # Only the widget's choices shrink: the field's queryset still accepts any city.
-        self.fields["city"].widget.choices = [("", "Choose a city")] + [
+        self.fields["city"].widget.choices = [("", gettext("Choose a city"))] + [
             (city.pk, city_label(city)) for city in cities.only("name", "country")
         ]
 
@@ -169,8 +182,8 @@ class StepForm(forms.ModelForm):
     evidence_refs = forms.CharField(
         required=False,
         max_length=100,
-        label="Evidence it rests on",
-        help_text="Numbers of the sources listed under Evidence, e.g. 1, 3.",
+        label=_("Evidence it rests on"),
+        help_text=_("Numbers of the sources listed under Evidence, e.g. 1, 3."),
     )
 
     class Meta:
@@ -183,7 +196,9 @@ class StepForm(forms.ModelForm):
         numbers = []
         for part in filter(None, (piece.strip() for piece in text.split(","))):
             if not part.isdigit() or int(part) < 1:
-                raise ValidationError(f"“{part}” is not a source number; write e.g. 1, 3.")
+                raise ValidationError(
+                    gettext("“%(part)s” is not a source number; write e.g. 1, 3.") % {"part": part}
+                )
             numbers.append(int(part))
         return sorted(set(numbers))
 
@@ -213,15 +228,22 @@ class LessonForm(forms.ModelForm):
 
 
 class PartnerForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.all(), label=_("Organization")
+    )
     # The initial role is what a browser sends for an untouched row, so that row stays empty.
     role = forms.ChoiceField(
-        choices=PracticePartner.Role.choices, initial=PracticePartner.Role.TECHNICAL
+        choices=PracticePartner.Role.choices,
+        initial=PracticePartner.Role.TECHNICAL,
+        label=_("Role"),
     )
 
 
 class RowsFormSet(forms.BaseFormSet):
     """The rows of one list of the practice (steps, evidence…)."""
+
+    # What one row is called in the list of errors ("Step 2, title: …").
+    row_label: StrOrPromise = ""
 
     def add_service_errors(self, messages: list[str]) -> None:
         """Errors the services found in these rows, shown above them with the formset's own."""
@@ -258,6 +280,13 @@ class PracticeForms:
         "lessons": LessonFormSet,
         "partners": PartnerFormSet,
     }
+    ROW_LABELS: dict[str, StrOrPromise] = {
+        "steps": _("Step"),
+        "evidence": _("Source"),
+        "outcomes": _("Outcome"),
+        "lessons": _("Lesson"),
+        "partners": _("Partner"),
+    }
 
     def __init__(
         self,
@@ -273,6 +302,8 @@ class PracticeForms:
             key: formset_class(data, prefix=key, initial=initial.get(key))
             for key, formset_class in self.FORMSETS.items()
         }
+        for key, formset in self.formsets.items():
+            formset.row_label = self.ROW_LABELS[key]
 
     def __getattr__(self, name: str) -> RowsFormSet:
         # Templates read {{ forms.steps }}, {{ forms.evidence }}…

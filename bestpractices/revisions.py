@@ -6,10 +6,15 @@ turns it back into the content the services write (``PracticeContent``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from .models import BestPractice
+from django.db.models import Model
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_noop, pgettext
+
+from .models import ActionStep, BestPractice, Evidence, Lesson, Outcome
 
 # The practice's own fields a revision keeps (and a restore writes back), in reading order.
 PRACTICE_FIELDS = [
@@ -110,41 +115,45 @@ def diff_snapshots(before: dict[str, Any], after: dict[str, Any]) -> list[DiffRo
 
 
 def _flatten(snapshot: dict[str, Any]) -> dict[str, str]:
+    status = snapshot.get("status")
     rows: dict[str, str] = {
-        "Status": _text(snapshot.get("status")),
-        "City": _text((snapshot.get("city") or {}).get("name")),
-        "Policy areas": ", ".join(snapshot.get("policy_areas", [])),
-        "Sectors": ", ".join(snapshot.get("sectors", [])),
+        gettext("Status"): _text(
+            BestPractice.Status(status).label if status in BestPractice.Status.values else status
+        ),
+        gettext("City"): _text((snapshot.get("city") or {}).get("name")),
+        gettext("Policy areas"): ", ".join(snapshot.get("policy_areas", [])),
+        gettext("Sectors"): ", ".join(snapshot.get("sectors", [])),
     }
     for name in PRACTICE_FIELDS:
-        rows[_label(name)] = _text(snapshot.get(name))
-    rows["Partners"] = "\n".join(
+        rows[_label(BestPractice, name)] = _text(snapshot.get(name))
+    rows[gettext("Partners")] = "\n".join(
         f"{partner['organization']} ({partner['role']})" for partner in snapshot.get("partners", [])
     )
-    sections = [
-        ("Step", "steps", [*STEP_FIELDS, "evidence_refs"]),
-        ("Evidence", "evidence", EVIDENCE_FIELDS),
-        ("Outcome", "outcomes", OUTCOME_FIELDS),
-        ("Lesson", "lessons", LESSON_FIELDS),
+    sections: list[tuple[str, str, type[Model], list[str]]] = [
+        (pgettext("row of a practice", "Step"), "steps", ActionStep, STEP_FIELDS),
+        (pgettext("row of a practice", "Evidence"), "evidence", Evidence, EVIDENCE_FIELDS),
+        (pgettext("row of a practice", "Outcome"), "outcomes", Outcome, OUTCOME_FIELDS),
+        (pgettext("row of a practice", "Lesson"), "lessons", Lesson, LESSON_FIELDS),
     ]
-    for title, key, fields in sections:
+    for title, key, model, fields in sections:
+        names = [*fields, "evidence_refs"] if key == "steps" else fields
         for number, item in enumerate(snapshot.get(key, []), start=1):
-            for name in fields:
-                rows[f"{title} {number}: {_label(name)}"] = _text(item.get(name))
+            for name in names:
+                label = gettext("%(row)s %(number)s: %(field)s") % {
+                    "row": title,
+                    "number": number,
+                    "field": _label(model, name),
+                }
+                rows[label] = _text(item.get(name))
     return rows
 
 
-def _label(name: str) -> str:
-    special = {
-        "co2_avoided_t_per_year": "CO₂ avoided (t/yr)",
-        "energy_saved_mwh_per_year": "Energy saved (MWh/yr)",
-        "waste_diverted_t_per_year": "Waste diverted (t/yr)",
-        "doi": "DOI",
-        "url": "URL",
-        "evidence_refs": "Evidence cited",
-        "do_differently": "What they would do differently",
-    }
-    return special.get(name, name.replace("_usd", " (USD)").replace("_", " ").capitalize())
+def _label(model: type[Model], name: str) -> str:
+    """A field's name for a person, in the active language (the model's verbose name)."""
+    if name == "evidence_refs":
+        return gettext("Evidence cited")
+    field = model._meta.get_field(name)
+    return capfirst(str(getattr(field, "verbose_name", name)))
 
 
 def _text(value: Any) -> str:
@@ -155,3 +164,44 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# What a revision says of itself, stored in English and shown in the reader's language; a
+# workflow move adds the curator's comment after a colon ("Sent back: add the costs").
+SUMMARIES = frozenset(
+    [
+        gettext_noop("Created"),
+        gettext_noop("Edited"),
+        gettext_noop("Created in the admin"),
+        gettext_noop("Edited in the admin"),
+        gettext_noop("Submitted for review"),
+        gettext_noop("Published"),
+        gettext_noop("Sent back"),
+        gettext_noop("Archived"),
+    ]
+)
+RESTORED = re.compile(r"^Restored revision (\d+)$")
+# What the history records before the comment of an admin who published their own practice.
+ADMIN_OVERRIDE = gettext_noop("Admin override: published by its own author.")
+
+
+def restored_summary(number: int) -> str:
+    return f"Restored revision {number}"
+
+
+def readable_summary(summary: str) -> str:
+    """A stored revision summary in the active language (a comment stays as written)."""
+    head, colon, comment = summary.partition(": ")
+    if head in SUMMARIES:
+        return gettext(head) + (gettext(": ") + readable_comment(comment) if colon else "")
+    restored = RESTORED.match(summary)
+    if restored:
+        return gettext("Restored revision %(number)s") % {"number": restored.group(1)}
+    return summary
+
+
+def readable_comment(comment: str) -> str:
+    """A curation comment as written, the words the workflow adds in the reader's language."""
+    if comment.startswith(ADMIN_OVERRIDE):
+        return gettext(ADMIN_OVERRIDE) + comment[len(ADMIN_OVERRIDE) :]
+    return comment

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters.widgets import BooleanWidget
@@ -29,12 +30,15 @@ from .permissions import can_edit, can_view
 from .querysets import cities_that_could_use, similar_practices
 from .revisions import diff_snapshots
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PAGE_SIZE = 20
-WORKFLOW_ACTIONS: dict[str, tuple[services.WorkflowStep, str]] = {
-    "submit": (services.submit_practice, "Submitted: the curators will review it."),
-    "publish": (services.publish_practice, "Published: it is public and counts in scoring."),
-    "send_back": (services.send_back_practice, "Sent back to its author as a draft."),
-    "archive": (services.archive_practice, "Archived: it no longer shows or counts."),
+WORKFLOW_ACTIONS: dict[str, tuple[services.WorkflowStep, StrOrPromise]] = {
+    "submit": (services.submit_practice, _("Submitted: the curators will review it.")),
+    "publish": (services.publish_practice, _("Published: it is public and counts in scoring.")),
+    "send_back": (services.send_back_practice, _("Sent back to its author as a draft.")),
+    "archive": (services.archive_practice, _("Archived: it no longer shows or counts.")),
 }
 
 
@@ -46,32 +50,32 @@ def _visible_practice(
         BestPractice.objects.all() if queryset is None else queryset, slug=slug
     )
     if not can_view(request.user, practice):
-        raise Http404("No such practice.")
+        raise Http404(gettext("No such practice."))
     return practice
 
 
 # On the page, a select speaks for itself; the API-oriented help stays in the API schema.
 PAGE_HELP = {
     "q": None,
-    "cost_max": None,
+    "cost_max": _("The amount, or the middle of the cost range."),
     "status": _("Without it, published practices. Others: your own practices (curators: all)."),
 }
 
 
 # The sort options in words (the API's ``ordering`` keeps its field names).
 SORT_WORDS = [
-    ("", "Best match, else title"),
-    ("title", "Title, A to Z"),
-    ("-published_at", "Newest first"),
-    ("-updated_at", "Recently changed"),
-    ("-start_year", "Most recent start"),
-    ("cost", "Lowest cost first"),
-    ("-cost", "Highest cost first"),
-    ("-co2_avoided", "Most CO₂ avoided"),
-    ("-energy_saved", "Most energy saved"),
-    ("-waste_diverted", "Most waste diverted"),
-    ("-people_served", "Most people served"),
-    ("-jobs_created", "Most jobs created"),
+    ("", _("Best match, else title")),
+    ("title", _("Title, A to Z")),
+    ("-published_at", _("Newest first")),
+    ("-updated_at", _("Recently changed")),
+    ("-start_year", _("Most recent start")),
+    ("cost", _("Lowest cost first")),
+    ("-cost", _("Highest cost first")),
+    ("-co2_avoided", _("Most CO₂ avoided")),
+    ("-energy_saved", _("Most energy saved")),
+    ("-waste_diverted", _("Most waste diverted")),
+    ("-people_served", _("Most people served")),
+    ("-jobs_created", _("Most jobs created")),
 ]
 
 
@@ -160,7 +164,9 @@ def practice_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             bundle.add_service_errors(error)
         else:
-            messages.success(request, "Saved as a draft. Submit it when it is ready for review.")
+            messages.success(
+                request, gettext("Saved as a draft. Submit it when it is ready for review.")
+            )
             return redirect(practice)
     return render(request, "bestpractices/practice_form.html", {"forms": bundle, "practice": None})
 
@@ -169,7 +175,7 @@ def practice_create(request: HttpRequest) -> HttpResponse:
 def practice_edit(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _visible_practice(request, slug)
     if not can_edit(request.user, practice):
-        raise PermissionDenied("Only its author (while a draft) and curators may edit it.")
+        raise PermissionDenied(gettext("Only its author (while a draft) and curators may edit it."))
     bundle = PracticeForms(request.POST or None, user=request.user, practice=practice)
     if request.method == "POST" and bundle.is_valid():
         try:
@@ -177,7 +183,7 @@ def practice_edit(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             bundle.add_service_errors(error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect(practice)
     ctx = {"forms": bundle, "practice": practice}
     return render(request, "bestpractices/practice_form.html", ctx)
@@ -187,10 +193,12 @@ def practice_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def practice_delete(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _visible_practice(request, slug)
     if not can_edit(request.user, practice):
-        raise PermissionDenied("Only its author (while a draft) and curators may delete it.")
+        raise PermissionDenied(
+            gettext("Only its author (while a draft) and curators may delete it.")
+        )
     if request.method == "POST":
         services.delete_practice(practice=practice, user=request.user)
-        messages.success(request, f"“{practice.title}” was deleted.")
+        messages.success(request, gettext("“%(title)s” was deleted.") % {"title": practice.title})
         return redirect("practice-list")
     return render(request, "bestpractices/practice_delete.html", {"practice": practice})
 
@@ -202,7 +210,7 @@ def practice_workflow(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _visible_practice(request, slug)
     action, done = WORKFLOW_ACTIONS.get(request.POST.get("action", ""), (None, ""))
     if action is None:
-        messages.error(request, "Choose what to do with the practice.")
+        messages.error(request, gettext("Choose what to do with the practice."))
         return redirect(practice)
     comment = request.POST.get("comment", "")
     try:
@@ -224,9 +232,9 @@ def practice_workflow(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _curated_practice(request: HttpRequest, slug: str) -> BestPractice:
     if not request.user.is_authenticated:
-        raise PermissionDenied("Sign in as a curator.")
+        raise PermissionDenied(gettext("Sign in as a curator."))
     if not is_curator(request.user):
-        raise PermissionDenied("Only curators see revisions.")
+        raise PermissionDenied(gettext("Only curators see revisions."))
     return get_object_or_404(BestPractice, slug=slug)
 
 
@@ -245,14 +253,14 @@ def practice_revision_compare(request: HttpRequest, slug: str) -> HttpResponse:
     practice = _curated_practice(request, slug)
     numbers = sorted(practice.revisions.values_list("number", flat=True))
     if not numbers:
-        raise Http404("This practice has no revisions.")
+        raise Http404(gettext("This practice has no revisions."))
     new_number = _number(request.GET.get("new"), numbers[-1])
     old_number = _number(request.GET.get("old"), max([n for n in numbers if n < new_number] or [1]))
     revisions = {
         r.number: r for r in practice.revisions.filter(number__in=[old_number, new_number])
     }
     if old_number not in revisions or new_number not in revisions:
-        raise Http404("No such revision.")
+        raise Http404(gettext("No such revision."))
     old, new = revisions[old_number], revisions[new_number]
     ctx = {
         "practice": practice,
@@ -279,5 +287,8 @@ def practice_revision_restore(request: HttpRequest, slug: str, number: int) -> H
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Revision {number} restored (kept as a new revision).")
+        messages.success(
+            request,
+            gettext("Revision %(number)s restored (kept as a new revision).") % {"number": number},
+        )
     return redirect("practice-revisions", slug=practice.slug)

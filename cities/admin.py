@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .importing import export_cities
@@ -85,7 +87,10 @@ class SharedChoicesMixin:
 
 
 class PolicyAreaForm(forms.ModelForm):
-    sdg_targets = CodeListField(help_text="UN SDG targets separated by commas, e.g. 11.6, 12.5.")
+    sdg_targets = CodeListField(
+        label=_("SDG targets"),
+        help_text=_("UN SDG targets separated by commas, e.g. 11.6, 12.5."),
+    )
 
     class Meta:
         model = PolicyArea
@@ -100,7 +105,7 @@ class PolicyAreaAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "description")
     ordering = ("position", "code")
 
-    @admin.display(description="SDG targets")
+    @admin.display(description=_("SDG targets"))
     def sdg_targets_display(self, area: PolicyArea) -> str:
         return ", ".join(area.sdg_targets or [])
 
@@ -113,8 +118,8 @@ class SectorRelevanceInline(SharedChoicesMixin, admin.TabularInline):
     extra = 0
     shared_choice_fields = ("policy_area",)
     related_for_str = ("sector", "policy_area")
-    verbose_name = "relevant policy area"
-    verbose_name_plural = "relevant policy areas (the scoring model's table R)"
+    verbose_name = _("relevant policy area")
+    verbose_name_plural = _("relevant policy areas (the scoring model's table R)")
 
 
 @admin.register(Sector)
@@ -127,7 +132,7 @@ class SectorAdmin(admin.ModelAdmin):
         # The relevant areas column reads one prefetch, not a query per sector.
         return super().get_queryset(request).prefetch_related("relevant_areas")
 
-    @admin.display(description="relevant policy areas")
+    @admin.display(description=_("relevant policy areas"))
     def relevant_area_codes(self, sector: Sector) -> str:
         return ", ".join(area.code for area in sector.relevant_areas.all())
 
@@ -149,7 +154,7 @@ class CitySectorInline(SharedChoicesMixin, admin.TabularInline):
     extra = 0
     shared_choice_fields = ("sector",)
     related_for_str = ("city", "sector")
-    verbose_name_plural = "sector shares (need not sum to 1)"
+    verbose_name_plural = _("sector shares (need not sum to 1)")
 
 
 class CityAdminForm(forms.ModelForm):
@@ -157,7 +162,9 @@ class CityAdminForm(forms.ModelForm):
     the profile schema through the model."""
 
     languages = CodeListField(
-        lower=True, help_text="ISO 639-1 codes separated by commas, e.g. ja, en."
+        lower=True,
+        label=_("Working languages"),
+        help_text=_("ISO 639-1 codes separated by commas, e.g. ja, en."),
     )
 
     class Meta:
@@ -177,7 +184,7 @@ class CityAdminForm(forms.ModelForm):
         return cleaned
 
 
-@admin.action(description="Export the selected cities as CSV (import format)")
+@admin.action(description=_("Export the selected cities as CSV (import format)"))
 def export_selected_cities(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[City]
 ) -> HttpResponse:
@@ -228,10 +235,10 @@ class CityAdmin(admin.ModelAdmin):
     list_per_page = 50
     fieldsets = (
         (None, {"fields": _section(Part.IDENTITY)}),
-        (Part.PLACE.value, {"fields": _section(Part.PLACE)}),
-        (Part.CAPACITY.value, {"fields": _section(Part.CAPACITY)}),
+        (Part.PLACE.title, {"fields": _section(Part.PLACE)}),
+        (Part.CAPACITY.title, {"fields": _section(Part.CAPACITY)}),
         (
-            "Provenance and editors",
+            _("Provenance and editors"),
             {"fields": (*_section(Part.PROVENANCE), "editors", "created_at", "updated_at")},
         ),
     )
@@ -282,7 +289,8 @@ class OrganizationAdmin(admin.ModelAdmin):
     class Form(forms.ModelForm):
         countries = CodeListField(
             upper=True,
-            help_text="ISO 3166-1 alpha-2 codes separated by commas; empty means worldwide.",
+            label=_("countries"),
+            help_text=_("ISO 3166-1 alpha-2 codes separated by commas; empty means worldwide."),
         )
 
         class Meta:
@@ -309,10 +317,10 @@ class OrganizationAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related("policy_areas")
 
-    @admin.display(description="countries")
+    @admin.display(description=_("countries"))
     def countries_display(self, organization: Organization) -> str:
-        return ", ".join(organization.countries) if organization.countries else "worldwide"
+        return ", ".join(organization.countries) if organization.countries else gettext("worldwide")
 
-    @admin.display(description="policy areas")
+    @admin.display(description=_("policy areas"))
     def area_codes(self, organization: Organization) -> str:
         return ", ".join(area.code for area in organization.policy_areas.all())

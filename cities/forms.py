@@ -8,11 +8,14 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from toolkit.pages import QuickSelect
 
 from .models import City, PolicyArea, Sector, language_code_validator
 from .profile import EXPERTISE_LABELS, FIELD, NEED_LABELS, PAGE_FIELDS, level_choices
+from .taxonomy import term
 
 EXPERTISE_CHOICES = level_choices(EXPERTISE_LABELS)
 NEED_CHOICES = level_choices(NEED_LABELS)
@@ -33,7 +36,7 @@ class CityProfileForm(forms.ModelForm):
         required=False,
         max_length=200,
         label=FIELD["languages"].label,
-        help_text="Two-letter ISO 639-1 codes separated by commas, such as: en, fr, vi.",
+        help_text=_("Two-letter ISO 639-1 codes separated by commas, such as: en, fr, vi."),
     )
 
     class Meta:
@@ -68,14 +71,14 @@ class CityProfileForm(forms.ModelForm):
                 choices=EXPERTISE_CHOICES,
                 coerce=int,
                 initial=expertise,
-                label=f"Expertise in {area.name}",
+                label=gettext("Expertise in %(area)s") % {"area": term(area.name)},
                 widget=QuickSelect,
             )
             self.fields[f"need_{area.code}"] = forms.TypedChoiceField(
                 choices=NEED_CHOICES,
                 coerce=int,
                 initial=need,
-                label=f"Need in {area.name}",
+                label=gettext("Need in %(area)s") % {"area": term(area.name)},
                 widget=QuickSelect,
             )
         for sector in self.sectors:
@@ -85,7 +88,8 @@ class CityProfileForm(forms.ModelForm):
                 max_value=PERCENT_MAX,
                 decimal_places=2,
                 initial=shares.get(sector.code),
-                label=f"{sector.code}: {sector.name} (% of the economy)",
+                label=gettext("%(code)s: %(sector)s (percent of the economy)")
+                % {"code": sector.code, "sector": term(sector.name)},
             )
 
     def _stored_levels(self) -> dict[str, tuple[int, int]]:
@@ -116,7 +120,9 @@ class CityProfileForm(forms.ModelForm):
                 language_code_validator(code)
             except ValidationError as exc:
                 raise ValidationError(
-                    f"“{part.strip()}” is not a two-letter code. " + exc.messages[0]
+                    gettext("“%(code)s” is not a two-letter code.") % {"code": part.strip()}
+                    + " "
+                    + exc.messages[0]
                 ) from exc
             if code not in codes:
                 codes.append(code)

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .countries import COUNTRIES, REGIONS, region_of
@@ -33,7 +34,7 @@ from .querysets import CityQuerySet, OrganizationQuerySet
 from .validation import clean_profile
 
 language_code_validator = RegexValidator(
-    r"^[a-z]{2}$", "Use a two-letter ISO 639-1 code in lower case, such as 'en'."
+    r"^[a-z]{2}$", _("Use a two-letter ISO 639-1 code in lower case, such as 'en'.")
 )
 # The level scale of expertise and needs (SCORING.md's E and N).
 LEVEL_VALIDATORS = [MinValueValidator(LEVEL_MIN), MaxValueValidator(LEVEL_MAX)]
@@ -52,17 +53,19 @@ def _described(name: str) -> dict[str, Any]:
 class PolicyArea(models.Model):
     """A field of municipal policy in which cities cooperate (waste, air, water…)."""
 
-    code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
     sdg_targets = models.JSONField(
-        default=list, blank=True, help_text='UN SDG targets, e.g. ["11.6"].'
+        _("SDG targets"), default=list, blank=True, help_text=_('UN SDG targets, e.g. ["11.6"].')
     )
     position = models.PositiveSmallIntegerField(
-        default=0, help_text="Order in lists and in scoring."
+        _("position"), default=0, help_text=_("Order in lists and in scoring.")
     )
 
     class Meta:
+        verbose_name = _("policy area")
+        verbose_name_plural = _("policy areas")
         ordering = ["position", "code"]
 
     def __str__(self) -> str:
@@ -72,8 +75,10 @@ class PolicyArea(models.Model):
 class Sector(models.Model):
     """An ISIC Rev.4 section (A–U)."""
 
-    code = models.CharField(max_length=1, unique=True, validators=[RegexValidator(r"^[A-U]$")])
-    name = models.CharField(max_length=200)
+    code = models.CharField(
+        _("code"), max_length=1, unique=True, validators=[RegexValidator(r"^[A-U]$")]
+    )
+    name = models.CharField(_("name"), max_length=200)
     relevant_areas: models.ManyToManyField[PolicyArea, SectorRelevance] = models.ManyToManyField(
         PolicyArea,
         through="SectorRelevance",
@@ -82,6 +87,8 @@ class Sector(models.Model):
     )
 
     class Meta:
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -101,7 +108,7 @@ class SectorRelevance(models.Model):
                 fields=["sector", "policy_area"], name="unique_sector_relevance"
             )
         ]
-        verbose_name = "sector relevance"
+        verbose_name = _("sector relevance")
 
     def __str__(self) -> str:
         return f"{self.sector.code} → {self.policy_area.code}"
@@ -113,7 +120,9 @@ class City(models.Model):
     name = models.CharField(max_length=FIELD["name"].max_length, **_described("name"))
     slug = models.SlugField(max_length=220, unique=True)
     country = models.CharField(max_length=2, choices=COUNTRIES, **_described("country"))
-    region = models.CharField(max_length=2, choices=REGIONS, editable=False, db_index=True)
+    region = models.CharField(
+        _("region"), max_length=2, choices=REGIONS, editable=False, db_index=True
+    )
     latitude = models.FloatField(**_described("latitude"))
     longitude = models.FloatField(**_described("longitude"))
     population = models.PositiveBigIntegerField(**_described("population"))
@@ -143,16 +152,20 @@ class City(models.Model):
     )
     sources = models.TextField(blank=True, **_described("sources"))
     editors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="edited_cities", blank=True
+        settings.AUTH_USER_MODEL,
+        related_name="edited_cities",
+        blank=True,
+        verbose_name=_("editors"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CityQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
         ordering = ["name", "country"]
-        verbose_name_plural = "cities"
         constraints = [
             models.UniqueConstraint(fields=["name", "country"], name="unique_city_name_country"),
             models.CheckConstraint(condition=Q(population__gt=0), name="city_population_positive"),
@@ -214,16 +227,20 @@ class CityAreaLevel(models.Model):
     """What a city offers (expertise) and needs in one policy area, each 0–3."""
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="area_levels")
-    policy_area = models.ForeignKey(PolicyArea, on_delete=models.PROTECT, related_name="+")
+    policy_area = models.ForeignKey(
+        PolicyArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("policy area")
+    )
     expertise = models.PositiveSmallIntegerField(
+        _("expertise"),
         default=0,
         validators=LEVEL_VALIDATORS,
-        help_text=f"{level_words(EXPERTISE_LABELS)}.",
+        help_text=format_lazy("{}.", level_words(EXPERTISE_LABELS)),
     )
     need = models.PositiveSmallIntegerField(
+        _("need"),
         default=0,
         validators=LEVEL_VALIDATORS,
-        help_text=f"{level_words(NEED_LABELS)}.",
+        help_text=format_lazy("{}.", level_words(NEED_LABELS)),
     )
 
     class Meta:
@@ -235,8 +252,8 @@ class CityAreaLevel(models.Model):
             ),
             models.CheckConstraint(condition=Q(need__lte=LEVEL_MAX), name="area_need_range"),
         ]
-        verbose_name = "expertise and need"
-        verbose_name_plural = "expertise and needs"
+        verbose_name = _("expertise and need")
+        verbose_name_plural = _("expertise and needs")
 
     def __str__(self) -> str:
         return f"{self.city}: {self.policy_area.code} E{self.expertise} N{self.need}"
@@ -246,16 +263,21 @@ class CitySector(models.Model):
     """The share of one ISIC section in a city's economy (shares are normalised in scoring)."""
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="sector_shares")
-    sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="+")
+    sector = models.ForeignKey(
+        Sector, on_delete=models.PROTECT, related_name="+", verbose_name=_("sector")
+    )
     share = models.FloatField(
+        _("share"),
         validators=[
             validate_finite,
             MinValueValidator(0),
             MaxValueValidator(SHARE_MAX),
-        ]
+        ],
     )
 
     class Meta:
+        verbose_name = _("sector share")
+        verbose_name_plural = _("sector shares")
         ordering = ["sector__code"]
         constraints = [
             models.UniqueConstraint(fields=["city", "sector"], name="unique_city_sector"),
@@ -277,15 +299,18 @@ class Organization(models.Model):
         COMPANY = "company", _("Company")
         UNIVERSITY = "university", _("University or research institute")
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(max_length=220, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    description = models.TextField(blank=True)
-    website = models.URLField(blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("website"), blank=True)
     countries = models.JSONField(
+        _("countries"),
         default=list,
         blank=True,
-        help_text="ISO 3166-1 alpha-2 codes of the countries it supports; empty means worldwide.",
+        help_text=_(
+            "ISO 3166-1 alpha-2 codes of the countries it supports; empty means worldwide."
+        ),
     )
     policy_areas = models.ManyToManyField(PolicyArea, related_name="organizations", blank=True)
     # Staff of the organization: they read the details (reasons, ledger, projects' funding,
@@ -294,14 +319,16 @@ class Organization(models.Model):
         settings.AUTH_USER_MODEL,
         related_name="organizations",
         blank=True,
-        help_text="Users who work for this organization.",
+        help_text=_("Users who work for this organization."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = OrganizationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -313,10 +340,15 @@ class Organization(models.Model):
         if not isinstance(self.countries, list) or not all(
             isinstance(code, str) for code in self.countries
         ):
-            raise ValidationError({"countries": "Give a list of ISO 3166-1 alpha-2 codes."})
+            raise ValidationError({"countries": _("Give a list of ISO 3166-1 alpha-2 codes.")})
         unknown = [code for code in self.countries if code not in known]
         if unknown:
-            raise ValidationError({"countries": f"Unknown country codes: {', '.join(unknown)}."})
+            raise ValidationError(
+                {
+                    "countries": _("Unknown country codes: %(codes)s.")
+                    % {"codes": ", ".join(unknown)}
+                }
+            )
 
     def covers_country(self, country: str) -> bool:
         return not self.countries or country in self.countries
@@ -335,7 +367,7 @@ class UserPreferences(models.Model):
         blank=True,
         help_text=_("The language of the pages; empty follows the browser."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("user preferences")

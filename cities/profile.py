@@ -14,20 +14,36 @@ import enum
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.deconstruct import deconstructible
+from django.utils.formats import number_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Expertise a city offers and needs it states, per policy area (SCORING.md's E and N).
 LEVEL_MIN = 0
 LEVEL_MAX = 3
-EXPERTISE_LABELS = {0: "none", 1: "some", 2: "proven", 3: "leading"}
-NEED_LABELS = {0: "none", 1: "low", 2: "medium", 3: "high"}
+EXPERTISE_LABELS: dict[int, StrOrPromise] = {
+    0: pgettext_lazy("expertise level", "none"),
+    1: pgettext_lazy("expertise level", "some"),
+    2: pgettext_lazy("expertise level", "proven"),
+    3: pgettext_lazy("expertise level", "leading"),
+}
+NEED_LABELS: dict[int, StrOrPromise] = {
+    0: pgettext_lazy("need level", "none"),
+    1: pgettext_lazy("need level", "low"),
+    2: pgettext_lazy("need level", "medium"),
+    3: pgettext_lazy("need level", "high"),
+}
 # How much outside help the administration can absorb.
 ABSORPTIVE_CAPACITY_MAX = 5
 # A sector's share of the economy; shares are normalised, so only their ratios matter. The cap
@@ -75,24 +91,39 @@ class Part(enum.Enum):
     AREAS = "Expertise, needs and economy"
     PROVENANCE = "Provenance"
 
+    @property
+    def title(self) -> StrOrPromise:
+        """The section's heading in the admin, in the reader's language."""
+        return PART_TITLES[self]
+
+
+PART_TITLES: dict[Part, StrOrPromise] = {
+    Part.IDENTITY: "",
+    Part.PLACE: _("Place"),
+    Part.CAPACITY: _("Capacity and budget"),
+    Part.AREAS: _("Expertise, needs and economy"),
+    Part.PROVENANCE: _("Provenance"),
+}
+
 
 @dataclass(frozen=True)
 class Limit:
     """An upper limit with the plain words every surface shows past it.
 
     ``setting`` names a Django setting that, when present, replaces ``value``; ``words`` is a
-    format string given the limit, e.g. ``"at most USD {limit:,} a year"``.
+    translatable string given the limit formatted for the active language, e.g.
+    ``"at most USD %(limit)s a year"``.
     """
 
     value: int | float
-    words: str
+    words: StrOrPromise
     setting: str = ""
 
     def current(self) -> int | float:
         return getattr(settings, self.setting, self.value) if self.setting else self.value
 
     def message(self) -> str:
-        return self.words.format(limit=self.current())
+        return str(self.words) % {"limit": number_format(self.current(), force_grouping=True)}
 
 
 @dataclass(frozen=True)
@@ -100,8 +131,8 @@ class ProfileField:
     name: str
     kind: Kind
     part: Part
-    label: str
-    help_text: str = ""
+    label: StrOrPromise
+    help_text: StrOrPromise = ""
     # A new city (and every import file) must give it; the others have ``default``.
     required: bool = False
     default: Any = None
@@ -112,7 +143,7 @@ class ProfileField:
     # every path (form, API, import, admin) alike and by the model field's validators.
     limit: Limit | None = None
     # Words for a bad value, as an import report shows them after "row 7, population: ".
-    words: str = ""
+    words: StrOrPromise = ""
     max_length: int | None = None
     # Part of API.md's fields and of the import format's columns (the others are provenance
     # columns that exports add).
@@ -124,18 +155,25 @@ class ProfileField:
 
     @property
     def message(self) -> str:
-        """What is wrong with a value of the wrong kind or outside the range."""
+        """What is wrong with a value of the wrong kind or outside the range, in the active
+        language."""
         if self.words:
-            return self.words
+            return str(self.words)
         if self.kind is Kind.DECIMAL:
-            return f"must be a number from {self.minimum:g} to {self.maximum:g}"
+            return gettext("must be a number from %(minimum)s to %(maximum)s") % {
+                "minimum": number_format(f"{self.minimum:g}"),
+                "maximum": number_format(f"{self.maximum:g}"),
+            }
         if self.kind is Kind.WHOLE:
             if self.minimum == 1:
-                return "must be a positive integer"
+                return gettext("must be a positive integer")
             if self.maximum is not None and self.maximum < MAX_INT32:
-                return f"must be a whole number from {self.minimum} to {self.maximum}"
-            return "must be a whole number ≥ 0"
-        return "is not valid"
+                return gettext("must be a whole number from %(minimum)s to %(maximum)s") % {
+                    "minimum": number_format(self.minimum or 0, force_grouping=True),
+                    "maximum": number_format(self.maximum, force_grouping=True),
+                }
+            return gettext("must be a whole number ≥ 0")
+        return gettext("is not valid")
 
     def validators(self) -> list[Callable[[Any], None]]:
         """Django validators of the model field (forms and the API derive theirs from them)."""
@@ -189,20 +227,38 @@ class WithinLimit(MaxValueValidator):
 def validate_finite(value: float) -> None:
     # NaN passes every range check (all its comparisons are false), so it is refused here.
     if not math.isfinite(value):
-        raise ValidationError("Enter a finite number.", code="not_finite")
+        raise ValidationError(_("Enter a finite number."), code="not_finite")
 
 
-def level_words(labels: Mapping[int, str]) -> str:
-    """``0 none, 1 some, 2 proven, 3 leading``."""
-    return ", ".join(f"{level} {label}" for level, label in labels.items())
+def _level_words(labels: Mapping[int, StrOrPromise]) -> str:
+    return gettext(", ").join(f"{level} {label}" for level, label in labels.items())
 
 
-def level_choices(labels: Mapping[int, str]) -> list[tuple[int, str]]:
+def level_words(labels: Mapping[int, StrOrPromise]) -> StrOrPromise:
+    """``0 none, 1 some, 2 proven, 3 leading`` in the language active when it is shown."""
+    return lazy_text(_level_words, labels)
+
+
+def level_choices(labels: Mapping[int, StrOrPromise]) -> list[tuple[int, StrOrPromise]]:
     """Choices of a select: ``(2, "2 · proven")``."""
-    return [(level, f"{level} · {label}") for level, label in labels.items()]
+    return [(level, format_lazy("{} · {}", level, label)) for level, label in labels.items()]
 
 
-def _whole(name: str, label: str, maximum: int, **options: Any) -> ProfileField:
+def lazy_text(function: Callable[..., str], *args: Any) -> StrOrPromise:
+    """``function(*args)``, computed each time it is shown (in the active language)."""
+    return format_lazy("{}", _Deferred(function, args))
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    function: Callable[..., str]
+    args: tuple[Any, ...]
+
+    def __format__(self, spec: str) -> str:
+        return format(self.function(*self.args), spec)
+
+
+def _whole(name: str, label: StrOrPromise, maximum: int, **options: Any) -> ProfileField:
     options.setdefault("part", Part.CAPACITY)
     options.setdefault("scored", True)
     return ProfileField(
@@ -213,14 +269,14 @@ def _whole(name: str, label: str, maximum: int, **options: Any) -> ProfileField:
 # In the order of API.md's city fields and import columns, then the provenance columns.
 FIELDS: tuple[ProfileField, ...] = (
     ProfileField(
-        "name", Kind.TEXT, Part.IDENTITY, "Name", required=True, max_length=200, on_page=False
+        "name", Kind.TEXT, Part.IDENTITY, _("Name"), required=True, max_length=200, on_page=False
     ),
     ProfileField(
         "country",
         Kind.COUNTRY,
         Part.IDENTITY,
-        "Country",
-        help_text="ISO 3166-1 alpha-2.",
+        _("Country"),
+        help_text=_("ISO 3166-1 alpha-2."),
         required=True,
         on_page=False,
     ),
@@ -228,8 +284,8 @@ FIELDS: tuple[ProfileField, ...] = (
         "latitude",
         Kind.DECIMAL,
         Part.PLACE,
-        "Latitude",
-        help_text="Decimal degrees, −90 (south) to 90 (north).",
+        _("Latitude"),
+        help_text=_("Decimal degrees, −90 (south) to 90 (north)."),
         required=True,
         minimum=-90,
         maximum=90,
@@ -238,8 +294,8 @@ FIELDS: tuple[ProfileField, ...] = (
         "longitude",
         Kind.DECIMAL,
         Part.PLACE,
-        "Longitude",
-        help_text="Decimal degrees, −180 (west) to 180 (east).",
+        _("Longitude"),
+        help_text=_("Decimal degrees, −180 (west) to 180 (east)."),
         required=True,
         minimum=-180,
         maximum=180,
@@ -248,20 +304,20 @@ FIELDS: tuple[ProfileField, ...] = (
         "population",
         Kind.WHOLE,
         Part.PLACE,
-        "Population",
-        help_text="Inhabitants of the city.",
+        _("Population"),
+        help_text=_("Inhabitants of the city."),
         required=True,
         minimum=1,
         maximum=MAX_INT64,
-        limit=Limit(POPULATION_LIMIT, "at most {limit:,} inhabitants", "CITY_POPULATION_LIMIT"),
+        limit=Limit(POPULATION_LIMIT, _("at most %(limit)s inhabitants"), "CITY_POPULATION_LIMIT"),
         scored=True,
     ),
     ProfileField(
         "role",
         Kind.CHOICE,
         Part.IDENTITY,
-        "Role",
-        help_text="Donor: shares know-how; recipient: looks for help; or both.",
+        _("Role"),
+        help_text=_("Donor: shares know-how; recipient: looks for help; or both."),
         required=True,
         default=Role.BOTH.value,
         scored=True,
@@ -270,8 +326,8 @@ FIELDS: tuple[ProfileField, ...] = (
         "languages",
         Kind.LANGUAGES,
         Part.CAPACITY,
-        "Working languages",
-        help_text="Two-letter ISO 639-1 codes, such as en, fr, vi.",
+        _("Working languages"),
+        help_text=_("Two-letter ISO 639-1 codes, such as en, fr, vi."),
         default=[],
         maximum=50,
         scored=True,
@@ -280,49 +336,52 @@ FIELDS: tuple[ProfileField, ...] = (
         "has_international_department",
         Kind.FLAG,
         Part.CAPACITY,
-        "Has an international-cooperation department",
+        _("Has an international-cooperation department"),
         default=False,
         scored=True,
     ),
     _whole(
         "international_staff",
-        "Staff working on international cooperation",
+        _("Staff working on international cooperation"),
         MAX_INT32,
-        help_text="People on the international team.",
-        limit=Limit(STAFF_LIMIT, "at most {limit:,} people", "CITY_STAFF_LIMIT"),
+        help_text=_("People on the international team."),
+        limit=Limit(STAFF_LIMIT, _("at most %(limit)s people"), "CITY_STAFF_LIMIT"),
     ),
     _whole(
         "years_of_cooperation",
-        "Years of cooperation experience",
+        _("Years of cooperation experience"),
         1000,
-        limit=Limit(YEARS_LIMIT, "at most {limit:,} years", "CITY_YEARS_LIMIT"),
+        limit=Limit(YEARS_LIMIT, _("at most %(limit)s years"), "CITY_YEARS_LIMIT"),
     ),
     _whole(
         "absorptive_capacity",
-        "Absorptive capacity",
+        _("Absorptive capacity"),
         ABSORPTIVE_CAPACITY_MAX,
-        help_text="How much outside help the administration can absorb, 0–5.",
+        help_text=_("How much outside help the administration can absorb, 0–5."),
     ),
     _whole(
         "cooperation_budget_usd",
-        "Yearly cooperation budget (USD)",
+        _("Yearly cooperation budget (USD)"),
         MAX_INT64,
-        help_text="Yearly budget the city can give to cooperation (USD).",
-        limit=Limit(BUDGET_LIMIT_USD, "at most USD {limit:,} a year", "CITY_BUDGET_LIMIT_USD"),
+        help_text=_("Yearly budget the city can give to cooperation (USD)."),
+        limit=Limit(BUDGET_LIMIT_USD, _("at most USD %(limit)s a year"), "CITY_BUDGET_LIMIT_USD"),
     ),
     _whole(
         "cofunding_usd",
-        "Co-funding as a recipient (USD)",
+        _("Co-funding as a recipient (USD)"),
         MAX_INT64,
-        help_text="Co-funding the city can bring as a recipient (USD).",
-        limit=Limit(COFUNDING_LIMIT_USD, "at most USD {limit:,}", "CITY_COFUNDING_LIMIT_USD"),
+        help_text=_("Co-funding the city can bring as a recipient (USD)."),
+        limit=Limit(COFUNDING_LIMIT_USD, _("at most USD %(limit)s"), "CITY_COFUNDING_LIMIT_USD"),
     ),
     ProfileField(
         "expertise",
         Kind.LEVELS,
         Part.AREAS,
-        "Expertise",
-        help_text=f"Policy-area code → expertise the city offers ({level_words(EXPERTISE_LABELS)}).",
+        _("Expertise"),
+        help_text=format_lazy(
+            _("Policy-area code → expertise the city offers ({levels})."),
+            levels=level_words(EXPERTISE_LABELS),
+        ),
         default={},
         minimum=LEVEL_MIN,
         maximum=LEVEL_MAX,
@@ -332,9 +391,11 @@ FIELDS: tuple[ProfileField, ...] = (
         "needs",
         Kind.LEVELS,
         Part.AREAS,
-        "Needs",
-        help_text=f"Policy-area code → need ({level_words(NEED_LABELS)}). "
-        "Writing it replaces all needs.",
+        _("Needs"),
+        help_text=format_lazy(
+            _("Policy-area code → need ({levels}). Writing it replaces all needs."),
+            levels=level_words(NEED_LABELS),
+        ),
         default={},
         minimum=LEVEL_MIN,
         maximum=LEVEL_MAX,
@@ -344,8 +405,8 @@ FIELDS: tuple[ProfileField, ...] = (
         "sectors",
         Kind.SHARES,
         Part.AREAS,
-        "Economic sectors",
-        help_text="ISIC section letter → share of the economy. Writing it replaces all shares.",
+        _("Economic sectors"),
+        help_text=_("ISIC section letter → share of the economy. Writing it replaces all shares."),
         default={},
         minimum=0,
         maximum=SHARE_MAX,
@@ -355,8 +416,8 @@ FIELDS: tuple[ProfileField, ...] = (
         "is_synthetic",
         Kind.FLAG,
         Part.PROVENANCE,
-        "Synthetic",
-        help_text="Cooperation fields generated for demonstration, not taken from the city.",
+        _("Synthetic"),
+        help_text=_("Cooperation fields generated for demonstration, not taken from the city."),
         default=False,
         in_api=False,
         on_page=False,
@@ -365,10 +426,10 @@ FIELDS: tuple[ProfileField, ...] = (
         "geonames_id",
         Kind.WHOLE,
         Part.PROVENANCE,
-        "GeoNames id",
+        _("GeoNames id"),
         minimum=1,
         maximum=MAX_INT32,
-        words="must be a positive integer (a GeoNames id)",
+        words=_("must be a positive integer (a GeoNames id)"),
         in_api=False,
         on_page=False,
     ),
@@ -376,8 +437,8 @@ FIELDS: tuple[ProfileField, ...] = (
         "sources",
         Kind.TEXT,
         Part.PROVENANCE,
-        "Sources",
-        help_text="Public sources the profile is written from (one per line).",
+        _("Sources"),
+        help_text=_("Public sources the profile is written from (one per line)."),
         default="",
         in_api=False,
     ),

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from . import profile
 from .models import City, CityAreaLevel, CitySector, PolicyArea, Sector, UserPreferences
@@ -240,7 +241,9 @@ def _who(user: Any) -> str:
 def save_language_choice(*, user: Any, language: str) -> None:
     """Remember the page language a signed-in person chose (``""`` goes back to the browser's)."""
     if language and language not in {code for code, _name in settings.LANGUAGES}:
-        raise ValidationError({"language": f"Unknown language {language!r}."})
+        raise ValidationError(
+            {"language": gettext("Unknown language %(code)s.") % {"code": repr(language)}}
+        )
     UserPreferences.objects.update_or_create(user=user, defaults={"language": language})
 
 
@@ -248,3 +251,11 @@ def saved_language(user: Any) -> str:
     """The language ``user`` chose, or ``""`` when they never chose one."""
     preferences = UserPreferences.objects.filter(user=user).values_list("language", flat=True)
     return preferences.first() or ""
+
+
+def saved_languages(users: Iterable[Any]) -> dict[int, str]:
+    """The language each of ``users`` chose, by user id, in one query (those who never chose
+    one are left out)."""
+    ids = [user.pk for user in users]
+    chosen = UserPreferences.objects.filter(user_id__in=ids).exclude(language="")
+    return dict(chosen.values_list("user_id", "language"))

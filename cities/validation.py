@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from .countries import COUNTRY_NAMES
 from .languages import ISO_639_1
@@ -53,7 +55,7 @@ def clean_profile(
             cleaned[name] = value
             continue
         if value is None and field.required:
-            errors[name] = ["is required"]
+            errors[name] = [gettext("is required")]
             continue
         try:
             # By the field's name, not its kind: an import calls this for every row, and enum
@@ -111,35 +113,46 @@ def _in_range(field: ProfileField, value: float) -> bool:
 def _either(words: Iterable[Any]) -> str:
     """``donor, recipient or both``."""
     items = [str(word) for word in words]
-    return f"{', '.join(items[:-1])} or {items[-1]}" if len(items) > 1 else "".join(items)
+    if len(items) < 2:
+        return "".join(items)
+    return gettext("%(items)s or %(last)s") % {
+        "items": gettext(", ").join(items[:-1]),
+        "last": items[-1],
+    }
 
 
 def _text(field: ProfileField, value: Any, codes: _Codes) -> str:
     if value is None and not field.required:
         return ""
     if not isinstance(value, str):
-        raise _Bad("must be text")
+        raise _Bad(gettext("must be text"))
     if field.required:
         # Imports match cities by exact name, so no stored name carries stray spaces.
         value = value.strip()
         if not value:
-            raise _Bad("is required")
+            raise _Bad(gettext("is required"))
     if field.max_length is not None and len(value) > field.max_length:
-        raise _Bad(f"must be at most {field.max_length} characters")
+        raise _Bad(gettext("must be at most %(count)s characters") % {"count": field.max_length})
     return value
 
 
 def _country(field: ProfileField, value: Any, codes: _Codes) -> str:
     code = str(value).strip().upper()
     if code not in COUNTRY_NAMES:
-        raise _Bad(f"unknown country code '{value}' (use ISO 3166-1 alpha-2, such as JP)")
+        raise _Bad(
+            gettext("unknown country code '%(code)s' (use ISO 3166-1 alpha-2, such as JP)")
+            % {"code": value}
+        )
     return code
 
 
 def _choice(field: ProfileField, value: Any, codes: _Codes) -> str:
     role = str(value).strip().lower()
     if role not in ROLES:
-        raise _Bad(f"'{value}' is not a role (use {_either(Role.values)})")
+        raise _Bad(
+            gettext("'%(value)s' is not a role (use %(roles)s)")
+            % {"value": value, "roles": _either(Role.values)}
+        )
     return role
 
 
@@ -163,20 +176,22 @@ def _whole(field: ProfileField, value: Any, codes: _Codes) -> int | None:
 
 def _flag(field: ProfileField, value: Any, codes: _Codes) -> bool:
     if not isinstance(value, bool):
-        raise _Bad(f"'{value}' is not true or false")
+        raise _Bad(gettext("'%(value)s' is not true or false") % {"value": value})
     return value
 
 
 def _languages(field: ProfileField, value: Any, codes: _Codes) -> list[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(code, str) for code in value):
-        raise _Bad('must be a list of ISO 639-1 codes, such as ["ja", "en"]')
+        raise _Bad(gettext('must be a list of ISO 639-1 codes, such as ["ja", "en"]'))
     # Sorted and without repeats, so equal sets of languages compare equal.
     languages = sorted({code.strip().lower() for code in value if code.strip()})
     unknown = [code for code in languages if code not in ISO_639_1]
     if unknown:
-        raise _Bad(f"not ISO 639-1 language codes: {', '.join(unknown)}")
+        raise _Bad(
+            gettext("not ISO 639-1 language codes: %(codes)s") % {"codes": ", ".join(unknown)}
+        )
     if field.maximum is not None and len(languages) > field.maximum:
-        raise _Bad(f"must be at most {field.maximum:g} languages")
+        raise _Bad(gettext("must be at most %(count)s languages") % {"count": f"{field.maximum:g}"})
     return languages
 
 
@@ -189,10 +204,12 @@ def _pairs(value: Any, example: str) -> Iterable[tuple[Any, Any]]:
         isinstance(pair, tuple) and len(pair) == 2 for pair in value
     ):
         return value
-    raise _Bad(f"must be an object of codes and values, such as {example}")
+    raise _Bad(
+        gettext("must be an object of codes and values, such as %(example)s") % {"example": example}
+    )
 
 
-LEVEL_WORDS = _either(range(LEVEL_MIN, LEVEL_MAX + 1))
+LEVELS = range(LEVEL_MIN, LEVEL_MAX + 1)
 ROLES = frozenset(Role.values)
 
 
@@ -203,15 +220,18 @@ def _levels(field: ProfileField, value: Any, codes: _Codes) -> dict[str, int]:
         code = str(raw_code).strip().lower()
         level = _whole_number(raw_level)
         if code not in codes.policy_areas:
-            problems.append(f"unknown policy area '{code}'")
+            problems.append(gettext("unknown policy area '%(code)s'") % {"code": code})
         elif code in levels:
-            problems.append(f"'{code}' is given twice")
+            problems.append(gettext("'%(code)s' is given twice") % {"code": code})
         elif level is None or not LEVEL_MIN <= level <= LEVEL_MAX:
-            problems.append(f"the level of '{code}' must be {LEVEL_WORDS}, not '{raw_level}'")
+            problems.append(
+                gettext("the level of '%(code)s' must be %(levels)s, not '%(value)s'")
+                % {"code": code, "levels": _either(LEVELS), "value": raw_level}
+            )
         else:
             levels[code] = level
     if problems:
-        raise _Bad("; ".join(problems))
+        raise _Bad(gettext("; ").join(problems))
     return {code: level for code, level in levels.items() if level}
 
 
@@ -222,19 +242,29 @@ def _shares(field: ProfileField, value: Any, codes: _Codes) -> dict[str, float]:
         code = str(raw_code).strip().upper()
         share = _number(raw_share)
         if code not in codes.sectors:
-            problems.append(f"unknown ISIC section '{code}' (use a letter A to U)")
+            problems.append(
+                gettext("unknown ISIC section '%(code)s' (use a letter A to U)") % {"code": code}
+            )
         elif code in shares:
-            problems.append(f"'{code}' is given twice")
+            problems.append(gettext("'%(code)s' is given twice") % {"code": code})
         elif not math.isfinite(share) or share < 0:
-            problems.append(f"the share of '{code}' must be a number ≥ 0, not '{raw_share}'")
+            problems.append(
+                gettext("the share of '%(code)s' must be a number ≥ 0, not '%(value)s'")
+                % {"code": code, "value": raw_share}
+            )
         elif field.maximum is not None and share > field.maximum:
             problems.append(
-                f"the share of '{code}' must be at most {field.maximum:,.0f}, not '{raw_share}'"
+                gettext("the share of '%(code)s' must be at most %(maximum)s, not '%(value)s'")
+                % {
+                    "code": code,
+                    "maximum": number_format(round(field.maximum), force_grouping=True),
+                    "value": raw_share,
+                }
             )
         else:
             shares[code] = share
     if problems:
-        raise _Bad("; ".join(problems))
+        raise _Bad(gettext("; ").join(problems))
     # A zero share says nothing a missing one does not; leaving it out keeps stored profiles
     # comparable whichever way they were written.
     return {code: share for code, share in shares.items() if share > 0}

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
@@ -30,7 +31,8 @@ from .permissions import can_edit_city
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-SAVED_MESSAGE = "Saved. Your matches are being updated…"
+# The English words; the page shows them in the reader's language.
+SAVED_MESSAGE = gettext_noop("Saved. Your matches are being updated…")
 
 
 # What a person reads next to the filters; the FilterSet's own help texts document the API.
@@ -69,7 +71,9 @@ def city_list(request: HttpRequest) -> HttpResponse:
 def city_edit(request: HttpRequest, slug: str) -> HttpResponse:
     city = get_object_or_404(City.objects.with_profile(), slug=slug)
     if not can_edit_city(request.user, city):
-        raise PermissionDenied("Only the editors of this city and administrators may edit it.")
+        raise PermissionDenied(
+            gettext("Only the editors of this city and administrators may edit it.")
+        )
     form = CityProfileForm(
         request.POST or None,
         instance=city,
@@ -77,7 +81,7 @@ def city_edit(request: HttpRequest, slug: str) -> HttpResponse:
         sectors=Sector.objects.all(),
     )
     if request.method == "POST" and form.is_valid() and _saved(request, form, city):
-        messages.success(request, SAVED_MESSAGE)
+        messages.success(request, gettext(SAVED_MESSAGE))
         return redirect(city)
     return render(request, "cities/city_edit.html", {"city": city, "form": form})
 

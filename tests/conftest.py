@@ -113,6 +113,17 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a page requested in Japanese leaves Japanese
+    active in the thread (LocaleMiddleware activates, nothing deactivates), and services called
+    directly afterwards would speak it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -29,6 +29,7 @@ MAKEMESSAGES_FLAGS = [
     "--locale=ja",
     "--locale=vi",
     "--no-obsolete",
+    "--no-wrap",
     "--add-location=file",
     "--ignore=.venv",
     "--ignore=staticfiles",

@@ -13,6 +13,7 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import BooleanWidget
 
 # The largest value a 64-bit integer column holds: bigger numbers are refused as bad input
@@ -20,7 +21,7 @@ from django_filters.widgets import BooleanWidget
 MAX_BIGINT = 2**63 - 1
 
 language_code = RegexValidator(
-    r"^[a-z]{2}$", "Use a two-letter ISO 639-1 code in lower case, such as 'en'."
+    r"^[a-z]{2}$", _("Use a two-letter ISO 639-1 code in lower case, such as 'en'.")
 )
 
 

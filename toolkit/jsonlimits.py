@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils.translation import gettext
+
 
 class JSONTooDeep(ValueError):
     """The document nests lists and objects deeper than allowed."""
@@ -37,7 +39,11 @@ def loads(text: str | bytes, *, max_depth: int) -> Any:
     try:
         data = json.loads(text)
     except RecursionError:
-        raise JSONTooDeep(f"is nested deeper than {max_depth} levels") from None
+        raise JSONTooDeep(_too_deep(max_depth)) from None
     if nesting_depth(data) > max_depth:
-        raise JSONTooDeep(f"is nested deeper than {max_depth} levels")
+        raise JSONTooDeep(_too_deep(max_depth))
     return data
+
+
+def _too_deep(max_depth: int) -> str:
+    return gettext("is nested deeper than %(depth)s levels") % {"depth": max_depth}

@@ -15,6 +15,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import FilterSet
 from django_filters.widgets import BooleanWidget
@@ -134,7 +135,7 @@ def signed_in_user(request: HttpRequest) -> User:
     """The user of a page behind ``login_required``: signed in, never anonymous."""
     user = request.user
     if not isinstance(user, get_user_model()):
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(gettext("Sign in first."))
     return user
 
 

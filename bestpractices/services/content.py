@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Field, Model
 from django.utils.text import slugify
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from cities.models import City, Organization, PolicyArea, Sector
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from ..models import (
     ActionStep,
@@ -60,11 +64,11 @@ EDITABLE_FIELDS = frozenset([*PRACTICE_FIELDS, "city", "language"])
 
 # Each list of rows in the content: its model, the fields an author writes, and the word that
 # names one row in an error message.
-ROW_MODELS: dict[str, tuple[type[Model], list[str], str]] = {
-    "steps": (ActionStep, STEP_FIELDS, "step"),
-    "evidence": (Evidence, EVIDENCE_FIELDS, "evidence"),
-    "outcomes": (Outcome, OUTCOME_FIELDS, "outcome"),
-    "lessons": (Lesson, LESSON_FIELDS, "lesson"),
+ROW_MODELS: dict[str, tuple[type[Model], list[str], StrOrPromise]] = {
+    "steps": (ActionStep, STEP_FIELDS, pgettext_lazy("row of a practice", "step")),
+    "evidence": (Evidence, EVIDENCE_FIELDS, pgettext_lazy("row of a practice", "evidence")),
+    "outcomes": (Outcome, OUTCOME_FIELDS, pgettext_lazy("row of a practice", "outcome")),
+    "lessons": (Lesson, LESSON_FIELDS, pgettext_lazy("row of a practice", "lesson")),
 }
 
 
@@ -76,6 +80,16 @@ def apply_fields(practice: BestPractice, fields: dict[str, Any]) -> None:
         if isinstance(value, str):
             value = value.strip()
         setattr(practice, name, value)
+
+
+def _row_error(label: StrOrPromise, number: int, name: str, text: str) -> str:
+    """``step 2, title: This field cannot be blank.`` (the field by its API name)."""
+    return gettext("%(row)s %(number)s, %(field)s: %(message)s") % {
+        "row": label,
+        "number": number,
+        "field": name,
+        "message": text,
+    }
 
 
 def unique_slug(title: str) -> str:
@@ -98,15 +112,21 @@ def validate_content(practice: BestPractice, content: PracticeContent) -> None:
         for name, messages in exc.message_dict.items():
             errors[name].extend(messages)
     if content.policy_areas is not None and not content.policy_areas:
-        errors["policy_areas"].append("Choose at least one policy area.")
+        errors["policy_areas"].append(gettext("Choose at least one policy area."))
     if content.partners is not None:
         seen: set[int] = set()
         for organization, role in content.partners:
             if organization.pk in seen:
-                errors["partners"].append(f"{organization.name} is listed twice.")
+                errors["partners"].append(
+                    gettext("%(organization)s is listed twice.")
+                    % {"organization": organization.name}
+                )
             seen.add(organization.pk)
             if role not in PracticePartner.Role.values:
-                errors["partners"].append(f"{organization.name}: unknown role {role!r}.")
+                errors["partners"].append(
+                    gettext("%(organization)s: unknown role %(role)s.")
+                    % {"organization": organization.name, "role": repr(role)}
+                )
     for key, (model, names, label) in ROW_MODELS.items():
         for number, row in enumerate(getattr(content, key) or [], start=1):
             instance = model(**{name: row.get(name) for name in names if name in row})
@@ -117,7 +137,7 @@ def validate_content(practice: BestPractice, content: PracticeContent) -> None:
                 instance.full_clean(exclude=["practice"])
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
-                    errors[key].extend(f"{label} {number}, {name}: {text}" for text in messages)
+                    errors[key].extend(_row_error(label, number, name, text) for text in messages)
             else:
                 # clean() normalises (a DOI given as a link becomes the bare DOI).
                 row.update({name: getattr(instance, name) for name in names})
@@ -131,8 +151,15 @@ def validate_content(practice: BestPractice, content: PracticeContent) -> None:
             for ref in step.get("evidence_refs") or []:
                 if not isinstance(ref, int) or not 1 <= ref <= evidence_count:
                     errors["steps"].append(
-                        f"step {number}, evidence: there is no evidence item {ref} "
-                        f"(the practice has {evidence_count})."
+                        _row_error(
+                            pgettext("row of a practice", "step"),
+                            number,
+                            "evidence",
+                            gettext(
+                                "there is no evidence item %(number)s (the practice has %(count)s)."
+                            )
+                            % {"number": ref, "count": evidence_count},
+                        )
                     )
     if errors:
         raise ValidationError(dict(errors))
@@ -206,7 +233,7 @@ def content_from_snapshot(snapshot: dict[str, Any]) -> PracticeContent:
     city_id = (snapshot.get("city") or {}).get("id")
     city = City.objects.filter(pk=city_id).first() if city_id is not None else None
     if city is None:
-        raise ValidationError({"city": "The city of that revision no longer exists."})
+        raise ValidationError({"city": gettext("The city of that revision no longer exists.")})
     organizations = Organization.objects.in_bulk(
         [partner["organization_id"] for partner in snapshot.get("partners", [])]
     )

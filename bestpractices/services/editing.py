@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext
 
 from cities.permissions import is_curator
 
 from ..models import BestPractice, PracticeRevision
 from ..permissions import can_edit
+from ..revisions import restored_summary
 from .announcements import announce
 from .content import (
     PracticeContent,
@@ -41,7 +43,7 @@ EMPTY_LISTS = ("sectors", "partners", "steps", "evidence", "outcomes", "lessons"
 def create_practice(*, user: AnyUser, content: PracticeContent) -> BestPractice:
     """A new practice by a signed-in user; it starts as a draft that only its author sees."""
     if not user.is_authenticated:
-        raise PermissionDenied("Sign in to submit a practice.")
+        raise PermissionDenied(gettext("Sign in to submit a practice."))
     # Written, unless the author says otherwise, in the language they work in.
     language = (translation.get_language() or "en").split("-")[0]
     practice = BestPractice(author=user, status=Status.DRAFT, language=language)
@@ -69,7 +71,8 @@ def update_practice(
     with transaction.atomic():
         practice = lock_practice(practice)
         require_permission(
-            can_edit(user, practice), "Only its author (while a draft) and curators may edit."
+            can_edit(user, practice),
+            gettext("Only its author (while a draft) and curators may edit."),
         )
         old_city_id = practice.city_id
         apply_fields(practice, content.fields)
@@ -88,7 +91,8 @@ def delete_practice(*, practice: BestPractice, user: AnyUser) -> None:
     with transaction.atomic():
         practice = lock_practice(practice)
         require_permission(
-            can_edit(user, practice), "Only its author (while a draft) and curators may delete."
+            can_edit(user, practice),
+            gettext("Only its author (while a draft) and curators may delete."),
         )
         if practice.status == Status.PUBLISHED:
             announce([practice.city_id])
@@ -121,14 +125,14 @@ def restore_revision(*, revision: PracticeRevision, user: AnyUser) -> BestPracti
     The status is not part of what is restored (that is the curation workflow's business); a
     published practice cannot be restored to content that fails the checklist.
     """
-    require_permission(is_curator(user), "Only curators may restore a revision.")
+    require_permission(is_curator(user), gettext("Only curators may restore a revision."))
     content = content_from_snapshot(revision.snapshot)
     with transaction.atomic():
         practice = update_practice(
             practice=revision.practice,
             user=user,
             content=content,
-            summary=f"Restored revision {revision.number}",
+            summary=restored_summary(revision.number),
         )
         if practice.status == Status.PUBLISHED:
             missing = missing_for_publication(practice)

@@ -8,24 +8,31 @@ is announced.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from cities.permissions import CURATOR_GROUP, is_admin, is_curator
+from cities.services import saved_languages
 from notifications.models import Kind
 from notifications.services import notify
 
 from ..models import BestPractice, StatusChange
+from ..revisions import ADMIN_OVERRIDE
 from .announcements import announce
 from .guards import lock_practice, require_permission
 from .revisions import record_revision
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from ..permissions import AnyUser
 
 Status = BestPractice.Status
@@ -45,7 +52,8 @@ class ChecklistIncomplete(WorkflowError):
     def __init__(self, missing: list[str]):
         self.missing = missing
         super().__init__(
-            "This practice cannot be published until it has: " + "; ".join(missing) + "."
+            gettext("This practice cannot be published until it has: %(missing)s.")
+            % {"missing": gettext("; ").join(missing)}
         )
 
 
@@ -54,14 +62,16 @@ class FourEyesRequired(WorkflowError):
 
     def __init__(self) -> None:
         super().__init__(
-            "A practice is published by a curator other than its author: ask another curator "
-            "to review and publish it."
+            gettext(
+                "A practice is published by a curator other than its author: ask another "
+                "curator to review and publish it."
+            )
         )
 
 
 @dataclass(frozen=True)
 class ChecklistItem:
-    label: str
+    label: StrOrPromise
     done: bool
 
 
@@ -70,24 +80,29 @@ def checklist(practice: BestPractice) -> list[ChecklistItem]:
     outcomes = list(practice.outcomes.all())
     return [
         ChecklistItem(
-            "evidence of local impact (a report, paper or data set)",
+            gettext_lazy("evidence of local impact (a report, paper or data set)"),
             bool(list(practice.evidence.all())),
         ),
         ChecklistItem(
-            "at least one outcome with a measured figure",
+            gettext_lazy("at least one outcome with a measured figure"),
             any(outcome.result is not None for outcome in outcomes),
         ),
-        ChecklistItem("action steps", bool(list(practice.steps.all()))),
-        ChecklistItem("challenges and mistakes stated", bool(list(practice.lessons.all()))),
+        ChecklistItem(gettext_lazy("action steps"), bool(list(practice.steps.all()))),
         ChecklistItem(
-            "transferability stated (population range, capacity, budget or preconditions)",
+            gettext_lazy("challenges and mistakes stated"), bool(list(practice.lessons.all()))
+        ),
+        ChecklistItem(
+            gettext_lazy(
+                "transferability stated (population range, capacity, budget or preconditions)"
+            ),
             practice.has_transferability,
         ),
     ]
 
 
 def missing_for_publication(practice: BestPractice) -> list[str]:
-    return [item.label for item in checklist(practice) if not item.done]
+    """The open items of the checklist, in the active language."""
+    return [str(item.label) for item in checklist(practice) if not item.done]
 
 
 class WorkflowStep(Protocol):
@@ -102,15 +117,15 @@ def submit_practice(*, practice: BestPractice, user: AnyUser, comment: str = "")
         practice = lock_practice(practice)
         require_permission(
             is_curator(user) or (user.is_authenticated and practice.author_id == user.pk),
-            "Only its author may submit a practice.",
+            gettext("Only its author may submit a practice."),
         )
-        _check_from(practice, {Status.DRAFT}, "submitted")
+        _check_from(practice, {Status.DRAFT}, Status.SUBMITTED)
         moved = _move(practice, user=user, to=Status.SUBMITTED, comment=comment)
-        notify(
+        _notify(
             recipients=_curators(exclude_id=practice.author_id),
             kind=Kind.PRACTICE_WAITING,
             target=moved,
-            title=f"“{moved.title}” is waiting for review",
+            title=gettext_lazy("“%(title)s” is waiting for review"),
             body=comment.strip(),
             url=moved.get_absolute_url(),
             exclude=user,
@@ -126,22 +141,22 @@ def publish_practice(
     the history records."""
     with transaction.atomic():
         practice = lock_practice(practice)
-        require_permission(is_curator(user), "Only curators may publish.")
-        _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.ARCHIVED}, "published")
+        require_permission(is_curator(user), gettext("Only curators may publish."))
+        _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.ARCHIVED}, Status.PUBLISHED)
         if user.is_authenticated and practice.author_id == user.pk:
             if not (override and is_admin(user)):
                 raise FourEyesRequired()
-            comment = f"Admin override: published by its own author. {comment.strip()}".strip()
+            comment = f"{ADMIN_OVERRIDE} {comment.strip()}".strip()
         missing = missing_for_publication(practice)
         if missing:
             raise ChecklistIncomplete(missing)
         practice.published_at = timezone.now()
         moved = _move(practice, user=user, to=Status.PUBLISHED, comment=comment)
-        notify(
+        _notify(
             recipients=[moved.author],
             kind=Kind.PRACTICE_PUBLISHED,
             target=moved,
-            title=f"Your practice “{moved.title}” is published",
+            title=gettext_lazy("Your practice “%(title)s” is published"),
             body=comment.strip(),
             url=moved.get_absolute_url(),
             exclude=user,
@@ -153,31 +168,33 @@ def who_may_publish(practice: BestPractice, user: AnyUser) -> str:
     """The checklist page's line on who may publish (four eyes)."""
     author = practice.author.get_username() if practice.author else None
     if author is None:
-        return "Any curator may publish it."
+        return gettext("Any curator may publish it.")
     if user.is_authenticated and practice.author_id == user.pk:
-        extra = " (as an admin you may override this; the history records it)"
-        return (
-            "You wrote it, so a curator other than you publishes it"
-            + (extra if is_admin(user) else "")
-            + "."
-        )
-    return f"Any curator other than its author, {author}, may publish it."
+        if is_admin(user):
+            return gettext(
+                "You wrote it, so a curator other than you publishes it (as an admin you may "
+                "override this; the history records it)."
+            )
+        return gettext("You wrote it, so a curator other than you publishes it.")
+    return gettext("Any curator other than its author, %(author)s, may publish it.") % {
+        "author": author
+    }
 
 
 def send_back_practice(*, practice: BestPractice, user: AnyUser, comment: str) -> BestPractice:
     """A curator returns a practice to its author as a draft, saying what to change."""
     if not comment.strip():
-        raise ValidationError({"comment": "Say what the author should change."})
+        raise ValidationError({"comment": gettext("Say what the author should change.")})
     with transaction.atomic():
         practice = lock_practice(practice)
-        require_permission(is_curator(user), "Only curators may send a practice back.")
-        _check_from(practice, {Status.SUBMITTED, Status.PUBLISHED}, "sent back")
+        require_permission(is_curator(user), gettext("Only curators may send a practice back."))
+        _check_from(practice, {Status.SUBMITTED, Status.PUBLISHED}, Status.DRAFT)
         moved = _move(practice, user=user, to=Status.DRAFT, comment=comment)
-        notify(
+        _notify(
             recipients=[moved.author],
             kind=Kind.PRACTICE_RETURNED,
             target=moved,
-            title=f"Your practice “{moved.title}” was sent back",
+            title=gettext_lazy("Your practice “%(title)s” was sent back"),
             body=comment.strip(),
             url=moved.get_absolute_url(),
             exclude=user,
@@ -189,9 +206,25 @@ def archive_practice(*, practice: BestPractice, user: AnyUser, comment: str = ""
     """A curator withdraws a practice from the catalogue (and from scoring)."""
     with transaction.atomic():
         practice = lock_practice(practice)
-        require_permission(is_curator(user), "Only curators may archive.")
-        _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED}, "archived")
+        require_permission(is_curator(user), gettext("Only curators may archive."))
+        _check_from(practice, {Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED}, Status.ARCHIVED)
         return _move(practice, user=user, to=Status.ARCHIVED, comment=comment)
+
+
+def _notify(
+    *, recipients: Iterable[Any], target: BestPractice, title: StrOrPromise, **options: Any
+) -> None:
+    """``notify``, once per language: each person reads the title in the language they chose
+    for the site (its default language when they chose none)."""
+    people = [person for person in recipients if person is not None]
+    chosen = saved_languages(people)
+    groups: dict[str, list[Any]] = {}
+    for person in people:
+        groups.setdefault(chosen.get(person.pk) or settings.LANGUAGE_CODE, []).append(person)
+    for language, group in groups.items():
+        with translation.override(language):
+            words = str(title) % {"title": target.title}
+            notify(recipients=group, target=target, title=words, **options)
 
 
 def _curators(*, exclude_id: int | None) -> list:
@@ -203,19 +236,27 @@ def _curators(*, exclude_id: int | None) -> list:
     return curators or list(users.filter(is_staff=True))
 
 
-def _check_from(practice: BestPractice, allowed: set[str], verb: str) -> None:
+# Why a move is refused, by the status it would move to.
+REFUSALS: dict[str, StrOrPromise] = {
+    Status.SUBMITTED: gettext_lazy("A practice that is %(status)s cannot be submitted."),
+    Status.PUBLISHED: gettext_lazy("A practice that is %(status)s cannot be published."),
+    Status.DRAFT: gettext_lazy("A practice that is %(status)s cannot be sent back."),
+    Status.ARCHIVED: gettext_lazy("A practice that is %(status)s cannot be archived."),
+}
+
+
+def _check_from(practice: BestPractice, allowed: set[str], to: str) -> None:
     if practice.status not in allowed:
-        raise WorkflowError(
-            f"A practice that is {practice.get_status_display().lower()} cannot be {verb}."
-        )
+        raise WorkflowError(str(REFUSALS[to]) % {"status": practice.get_status_display().lower()})
 
 
 # The summary of the revision each move records, by the status it moves to.
+# (Stored in English; ``bestpractices.revisions.readable_summary`` shows them translated.)
 REVISION_SUMMARIES: dict[str, str] = {
-    Status.SUBMITTED: "Submitted for review",
-    Status.PUBLISHED: "Published",
-    Status.DRAFT: "Sent back",
-    Status.ARCHIVED: "Archived",
+    Status.SUBMITTED: gettext_noop("Submitted for review"),
+    Status.PUBLISHED: gettext_noop("Published"),
+    Status.DRAFT: gettext_noop("Sent back"),
+    Status.ARCHIVED: gettext_noop("Archived"),
 }
 
 

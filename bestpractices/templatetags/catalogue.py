@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.utils import formats
 
+from bestpractices.revisions import readable_comment, readable_summary
+
 register = template.Library()
 
 
@@ -25,3 +27,15 @@ def figure(value: Any) -> str:
         return formats.number_format(int(number), force_grouping=True)
     decimals = f"{number:.2f}".rstrip("0").rstrip(".").partition(".")[2]
     return formats.number_format(number, decimal_pos=len(decimals), force_grouping=True)
+
+
+@register.filter
+def revision_summary(summary: str) -> str:
+    """What a revision changed, in the reader's language."""
+    return readable_summary(summary)
+
+
+@register.filter
+def curation_comment(comment: str) -> str:
+    """A curator's comment, the words the workflow adds to it in the reader's language."""
+    return readable_comment(comment)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.http import QueryDict
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
@@ -22,6 +24,9 @@ from cities.profile import (
 )
 from toolkit.filters import language_code
 from toolkit.jsonlimits import loads as json_loads
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class PolicyAreaSerializer(serializers.ModelSerializer):
@@ -48,7 +53,7 @@ class _CodeMapField(serializers.Field):
     ``{"expertise": {"wste": ["Unknown policy area."]}}``.
     """
 
-    unknown_message = "Unknown code."
+    unknown_message: StrOrPromise = _("Unknown code.")
     example_code = "code"
 
     def __init__(self, *, child: serializers.Field, **kwargs: Any) -> None:
@@ -67,7 +72,8 @@ class _CodeMapField(serializers.Field):
                 data = json_loads(data, max_depth=2)
         if not isinstance(data, dict):
             raise serializers.ValidationError(
-                f'Expected an object such as {{"{self.example_code}": 2}}.'
+                gettext("Expected an object such as %(example)s.")
+                % {"example": f'{{"{self.example_code}": 2}}'}
             )
         known = self.known_codes()
         values: dict[str, Any] = {}
@@ -97,7 +103,7 @@ class AreaLevelsField(_CodeMapField):
     """Policy-area code → level on the profile's scale, read from the city's area levels (only
     levels above 0)."""
 
-    unknown_message = "Unknown policy area."
+    unknown_message = _("Unknown policy area.")
     example_code = "waste"
 
     def __init__(self, *, level: str, **kwargs: Any) -> None:
@@ -126,7 +132,7 @@ class AreaLevelsField(_CodeMapField):
 class SectorSharesField(_CodeMapField):
     """ISIC section letter → share of the economy (shares need not sum to 1)."""
 
-    unknown_message = "Unknown sector."
+    unknown_message = _("Unknown sector.")
     example_code = "C"
 
     def __init__(self, **kwargs: Any) -> None:
@@ -164,7 +170,9 @@ class LanguageCodesField(serializers.ListField):
         codes = super().to_internal_value(data)
         twice = sorted({code for code in codes if codes.count(code) > 1})
         if twice:
-            raise serializers.ValidationError(f"Give each language once: {', '.join(twice)}.")
+            raise serializers.ValidationError(
+                gettext("Give each language once: %(codes)s.") % {"codes": ", ".join(twice)}
+            )
         return codes
 
 

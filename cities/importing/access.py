@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext
+
 from cities.models import City
 from cities.permissions import is_admin, is_agency
 
@@ -49,7 +51,10 @@ def check_row_access(plans: Sequence[Plan], *, user: Any) -> None:
                     RowError(
                         plan.row.row,
                         "name",
-                        f"{where} is a new city: only agency users and admins create cities",
+                        gettext(
+                            "%(city)s is a new city: only agency users and admins create cities"
+                        )
+                        % {"city": where},
                     )
                 )
             continue
@@ -57,10 +62,10 @@ def check_row_access(plans: Sequence[Plan], *, user: Any) -> None:
         if user.pk in editors or (agency and not editors):
             continue
         reason = (
-            "is maintained by its editors: only they and admins may change it"
+            gettext("%(city)s is maintained by its editors: only they and admins may change it")
             if editors
-            else "may be changed only by its editors, agency users and admins"
+            else gettext("%(city)s may be changed only by its editors, agency users and admins")
         )
-        errors.append(RowError(plan.row.row, "name", f"{where} {reason}"))
+        errors.append(RowError(plan.row.row, "name", reason % {"city": where}))
     if errors:
         raise CityImportError(errors)

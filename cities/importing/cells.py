@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from cities.profile import FIELD, FIELDS, Kind, ProfileField
 from cities.validation import clean_profile
@@ -101,7 +102,7 @@ def read_cell(field: ProfileField, cell: Any) -> Any:
     """
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         if field.required:
-            raise CellError("is required")
+            raise CellError(gettext("is required"))
         return copy.copy(field.default)
     # Looked up by name, not by kind: this runs for every cell, and enum members hash slowly.
     reader = _NOTATION_OF[field.name]
@@ -116,7 +117,7 @@ def _flag(cell: Any) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise CellError(f"'{cell}' is not true or false")
+    raise CellError(gettext("'%(value)s' is not true or false") % {"value": cell})
 
 
 def _languages(cell: Any) -> list[str]:
@@ -124,7 +125,7 @@ def _languages(cell: Any) -> list[str]:
         return cell.replace(",", ";").split(";")
     if isinstance(cell, list):
         return cell
-    raise CellError("must be ISO 639-1 codes separated by ';', such as ja;en")
+    raise CellError(gettext("must be ISO 639-1 codes separated by ';', such as ja;en"))
 
 
 def _pairs(cell: Any, example: str) -> Mapping[str, Any] | list[tuple[str, str]]:
@@ -133,7 +134,10 @@ def _pairs(cell: Any, example: str) -> Mapping[str, Any] | list[tuple[str, str]]
     if isinstance(cell, dict):
         return cell
     if not isinstance(cell, str):
-        raise CellError(f"must be code:value pairs separated by ';', such as {example}")
+        raise CellError(
+            gettext("must be code:value pairs separated by ';', such as %(example)s")
+            % {"example": example}
+        )
     pairs = []
     for piece in cell.split(";"):
         if not piece.strip():

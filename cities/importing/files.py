@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from toolkit.csv import unescape_formula
 from toolkit.jsonlimits import JSONTooDeep
@@ -55,13 +57,22 @@ def read_city_file(
     limit = settings.IMPORT_MAX_BYTES
     data = fileobj.read(limit + 1)
     if len(data) > limit:
-        raise CityImportError([RowError(None, "", f"is larger than {_size(limit)}")])
+        raise CityImportError(
+            [RowError(None, "", gettext("is larger than %(size)s") % {"size": _size(limit)})]
+        )
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise CityImportError(
-                [RowError(None, "", f"is not UTF-8 text (byte {exc.start} cannot be read)")]
+                [
+                    RowError(
+                        None,
+                        "",
+                        gettext("is not UTF-8 text (byte %(byte)s cannot be read)")
+                        % {"byte": exc.start},
+                    )
+                ]
             ) from exc
     else:
         text = data.removeprefix("\ufeff")
@@ -73,8 +84,14 @@ def read_city_file(
                 RowError(
                     None,
                     "",
-                    f"has {len(rows)} cities; at most {settings.IMPORT_MAX_ROWS} "
-                    "are imported at once (split the file)",
+                    gettext(
+                        "has %(count)s cities; at most %(limit)s are imported at once "
+                        "(split the file)"
+                    )
+                    % {
+                        "count": number_format(len(rows), force_grouping=True),
+                        "limit": number_format(settings.IMPORT_MAX_ROWS, force_grouping=True),
+                    },
                 )
             ]
         )
@@ -83,8 +100,8 @@ def read_city_file(
 
 def _size(limit: int) -> str:
     if limit >= 1024 * 1024:
-        return f"{limit / (1024 * 1024):g} MB"
-    return f"{limit} bytes"
+        return gettext("%(size)s MB") % {"size": number_format(f"{limit / (1024 * 1024):g}")}
+    return gettext("%(size)s bytes") % {"size": number_format(limit, force_grouping=True)}
 
 
 def _file_kind(filename: str, text: str) -> str:
@@ -97,7 +114,7 @@ def _file_kind(filename: str, text: str) -> str:
         return "json"
     if "," in text.partition("\n")[0]:
         return "csv"
-    raise CityImportError([RowError(None, "", "is neither a .csv nor a .json city file")])
+    raise CityImportError([RowError(None, "", gettext("is neither a .csv nor a .json city file"))])
 
 
 def _parse_csv(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
@@ -105,12 +122,16 @@ def _parse_csv(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
     try:
         header = next(reader)
     except StopIteration:
-        raise CityImportError([RowError(None, "", "is empty (a header row is needed)")]) from None
+        raise CityImportError(
+            [RowError(None, "", gettext("is empty (a header row is needed)"))]
+        ) from None
     except csv.Error as exc:
-        raise CityImportError([RowError(1, "", f"cannot be read as CSV ({exc})")]) from exc
+        raise CityImportError(
+            [RowError(1, "", gettext("cannot be read as CSV (%(error)s)") % {"error": exc})]
+        ) from exc
     columns = [column.strip().lower() for column in header]
     errors = _check_columns(columns, row=None)
-    if any(error.message == DUPLICATE for error in errors):
+    if any(error.message == _duplicate() for error in errors):
         raise CityImportError(errors)  # Which cell is which is not known.
     rows: list[dict[str, Any]] = []
     row_number = 1
@@ -124,7 +145,8 @@ def _parse_csv(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
                     RowError(
                         row_number,
                         "",
-                        f"has {len(cells)} cells but the header has {len(columns)} columns",
+                        gettext("has %(cells)s cells but the header has %(columns)s columns")
+                        % {"cells": len(cells), "columns": len(columns)},
                     )
                 )
                 continue
@@ -137,7 +159,9 @@ def _parse_csv(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
             raw["_row"] = row_number
             rows.append(raw)
     except csv.Error as exc:
-        errors.append(RowError(row_number, "", f"cannot be read as CSV ({exc})"))
+        errors.append(
+            RowError(row_number, "", gettext("cannot be read as CSV (%(error)s)") % {"error": exc})
+        )
     return rows, errors
 
 
@@ -148,20 +172,29 @@ def _parse_json(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
         raise CityImportError([RowError(None, "", str(exc))]) from exc
     except json.JSONDecodeError as exc:
         raise CityImportError(
-            [RowError(None, "", f"is not valid JSON ({exc.msg} at line {exc.lineno})")]
+            [
+                RowError(
+                    None,
+                    "",
+                    gettext("is not valid JSON (%(error)s at line %(line)s)")
+                    % {"error": exc.msg, "line": exc.lineno},
+                )
+            ]
         ) from exc
     if not isinstance(data, list):
-        raise CityImportError([RowError(None, "", "must hold a JSON list of city objects")])
+        raise CityImportError(
+            [RowError(None, "", gettext("must hold a JSON list of city objects"))]
+        )
     rows: list[dict[str, Any]] = []
     errors: list[RowError] = []
     for index, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            errors.append(RowError(index, "", "must be an object with the city's fields"))
+            errors.append(RowError(index, "", gettext("must be an object with the city's fields")))
             continue
         columns = [str(key).strip().lower() for key in item]
         row_errors = _check_columns(columns, row=index)
         errors.extend(row_errors)
-        if any(error.message == DUPLICATE for error in row_errors):
+        if any(error.message == _duplicate() for error in row_errors):
             continue
         raw = {
             column: value
@@ -173,7 +206,8 @@ def _parse_json(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
     return rows, errors
 
 
-DUPLICATE = "the column appears twice"
+def _duplicate() -> str:
+    return gettext("the column appears twice")
 
 
 def _check_columns(columns: Sequence[str], *, row: int | None) -> list[RowError]:
@@ -181,12 +215,20 @@ def _check_columns(columns: Sequence[str], *, row: int | None) -> list[RowError]
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            errors.append(RowError(row, column, DUPLICATE))
+            errors.append(RowError(row, column, _duplicate()))
         elif column not in KNOWN_COLUMNS and column not in IGNORED_COLUMNS:
             known = ", ".join(COLUMNS + EXTRA_COLUMNS)
-            errors.append(RowError(row, column, f"unknown column (the columns are: {known})"))
+            errors.append(
+                RowError(
+                    row,
+                    column,
+                    gettext("unknown column (the columns are: %(columns)s)") % {"columns": known},
+                )
+            )
         seen.add(column)
     errors.extend(
-        RowError(row, column, "missing column") for column in REQUIRED_COLUMNS if column not in seen
+        RowError(row, column, gettext("missing column"))
+        for column in REQUIRED_COLUMNS
+        if column not in seen
     )
     return errors

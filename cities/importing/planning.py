@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from cities.countries import country_languages, region_of
 from cities.languages import ISO_639_1
 from cities.models import City, CityAreaLevel, CitySector
@@ -191,7 +193,8 @@ def check_geonames_ids(plans: Sequence[Plan]) -> None:
                     RowError(
                         row.row,
                         "geonames_id",
-                        f"{geonames_id} already belongs to {name} ({country})",
+                        gettext("%(id)s already belongs to %(city)s (%(country)s)")
+                        % {"id": geonames_id, "city": name, "country": country},
                     )
                 )
     if errors:

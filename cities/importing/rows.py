@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.utils.translation import gettext, pgettext
+
 from cities.models import PolicyArea, Sector
 from cities.profile import API_FIELDS, PROVENANCE_FIELDS, REQUIRED_FIELDS
 
@@ -36,7 +38,11 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row is not None else "file"
+        where = (
+            gettext("row %(row)s") % {"row": self.row}
+            if self.row is not None
+            else pgettext("import", "file")
+        )
         return (
             f"{where}, {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )

@@ -14,6 +14,7 @@ from django import template
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext
 
+from cities import languages
 from cities.countries import COUNTRY_NAMES
 from cities.taxonomy import term as taxonomy_term
 
@@ -47,8 +48,7 @@ def term(name: str) -> str:
 @register.filter
 def language_name(code: str) -> str:
     """``"ja"`` → "Japanese", in the reader's language (the code itself when unknown)."""
-    info = LANG_INFO.get(code)
-    return gettext(info["name"]) if info else code
+    return languages.language_name(code)
 
 
 @register.filter

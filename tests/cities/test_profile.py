@@ -91,7 +91,7 @@ def test_clean_profile_gives_values_in_their_stored_form():
 def budget_limit(monkeypatch):
     """The yearly budget capped at USD 1,000,000,000, or at CITY_BUDGET_LIMIT_USD when set."""
     field = FIELD["cooperation_budget_usd"]
-    limit = Limit(1_000_000_000, "at most USD {limit:,} a year", setting="CITY_BUDGET_LIMIT_USD")
+    limit = Limit(1_000_000_000, "at most USD %(limit)s a year", setting="CITY_BUDGET_LIMIT_USD")
     monkeypatch.setitem(FIELD, field.name, dataclasses.replace(field, limit=limit))
 
 

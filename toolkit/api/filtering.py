@@ -4,6 +4,7 @@ not know (``?is_active=-1``) as "no filter"; here it is a 400 naming the paramet
 from __future__ import annotations
 
 import django_filters
+from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
@@ -15,7 +16,7 @@ class FilterBackend(DjangoFilterBackend):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
             errors = {
-                name: ["Must be true or false."]
+                name: [gettext("Must be true or false.")]
                 for name, field in filterset.filters.items()
                 if isinstance(field, django_filters.BooleanFilter)
                 and name in request.query_params

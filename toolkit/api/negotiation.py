@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 
@@ -14,6 +15,11 @@ class ContentNegotiation(DefaultContentNegotiation):
             formats = [renderer.format for renderer in renderers]
             if requested not in formats:
                 raise ValidationError(
-                    {"format": [f"Unknown format {requested!r}; one of: {', '.join(formats)}."]}
+                    {
+                        "format": [
+                            gettext("Unknown format %(format)s; one of: %(formats)s.")
+                            % {"format": repr(requested), "formats": ", ".join(formats)}
+                        ]
+                    }
                 )
         return super().select_renderer(request, renderers, format_suffix)

@@ -3,6 +3,7 @@ import json
 from django.core.paginator import Page
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -38,7 +39,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
             size = 0
         if not 1 <= size <= self.max_page_size:
             raise ValidationError(
-                {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
+                {
+                    "page_size": [
+                        gettext("Must be a whole number from 1 to %(maximum)s.")
+                        % {"maximum": self.max_page_size}
+                    ]
+                }
             )
         return size
 

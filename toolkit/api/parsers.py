@@ -6,6 +6,7 @@ import codecs
 import json
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -21,6 +22,8 @@ class JSONParser(parsers.JSONParser):
             text = codecs.getreader(encoding)(stream).read()
             return loads(text, max_depth=settings.JSON_MAX_DEPTH)
         except JSONTooDeep as exc:
-            raise ParseError(f"JSON parse error - the body {exc}.") from exc
+            raise ParseError(
+                gettext("JSON parse error - the body %(error)s.") % {"error": exc}
+            ) from exc
         except (ValueError, json.JSONDecodeError) as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            raise ParseError(gettext("JSON parse error - %(error)s") % {"error": exc}) from exc
