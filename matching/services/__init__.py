@@ -23,6 +23,7 @@ from .rescoring import (
     queue_rescoring,
     rescore_cities,
     score_city_against_all,
+    score_pair_batch,
 )
 from .runs import (
     KEEP_RUNS,
@@ -63,6 +64,7 @@ __all__ = [
     "recover_lost_runs",
     "rescore_cities",
     "score_city_against_all",
+    "score_pair_batch",
     "save_profile",
     "score_shard",
     "start_run",
