@@ -137,11 +137,13 @@ class SolutionSerializer(serializers.Serializer):
 
 
 class RoundDetailSerializer(RoundSerializer):
-    capacities = CapacitySerializer(many=True, read_only=True)
-    applicants = CitySummarySerializer(many=True, read_only=True)
-    decisions = DecisionSerializer(many=True, read_only=True)
-    solution = SolutionSerializer(read_only=True, allow_null=True)
-    can_manage = serializers.BooleanField(read_only=True)
+    capacities = CapacitySerializer(many=True, read_only=True, source="detail_capacities")
+    applicants = CitySummarySerializer(many=True, read_only=True, source="detail_applicants")
+    decisions = DecisionSerializer(
+        many=True, read_only=True, source="detail_decisions", help_text="The agency only."
+    )
+    solution = SolutionSerializer(read_only=True, allow_null=True, source="detail_solution")
+    can_manage = serializers.BooleanField(read_only=True, source="detail_can_manage")
 
     class Meta(RoundSerializer.Meta):
         fields = [
@@ -192,24 +194,28 @@ def _pair(row: RoundPair) -> dict[str, Any]:
     }
 
 
-def round_detail(user, round_: Round) -> dict[str, Any]:
-    """Everything the detail shows, as plain data for ``RoundDetailSerializer``."""
-    data: dict[str, Any] = dict(RoundSerializer(round_).data)
+def round_detail(user, round_: Round) -> Round:
+    """The round with everything its detail shows attached (``RoundDetailSerializer``)."""
     manager = service.can_manage(user, round_.programme)
-    data["can_manage"] = manager
-    data["capacities"] = [
+    detail: Any = round_
+    detail.detail_can_manage = manager
+    detail.detail_capacities = [
         {"donor": row.donor, "capacity": row.capacity}
         for row in round_.capacities.select_related("donor").order_by("donor__name")
     ]
-    data["applicants"] = [
+    detail.detail_applicants = [
         row.recipient
         for row in round_.applications.select_related("recipient").order_by("recipient__name")
     ]
-    data["decisions"] = list(round_.decisions.all()) if manager else []
+    detail.detail_decisions = list(round_.decisions.all()) if manager else []
+    detail.detail_solution = _solution(user, round_, manager)
+    return round_
+
+
+def _solution(user, round_: Round, manager: bool) -> dict[str, Any] | None:
     solution = round_.solution or {}
     if not round_.solved_at:
-        data["solution"] = None
-        return data
+        return None
     names = service.city_names(round_)
     rows = list(
         RoundPair.objects.filter(round=round_)
@@ -219,7 +225,7 @@ def round_detail(user, round_: Round) -> dict[str, Any]:
     mine = service.visible_city_ids(user, round_)
     rows = [r for r in rows if mine is None or r.donor_id in mine or r.recipient_id in mine]
     left_out = service.explained_left_out(user, round_, names)
-    data["solution"] = {
+    return {
         "status": solution.get("status"),
         "optimal": solution.get("optimal"),
         "stable": solution.get("stable"),
@@ -250,7 +256,6 @@ def round_detail(user, round_: Round) -> dict[str, Any]:
         if manager
         else [],
     }
-    return data
 
 
 @extend_schema(
