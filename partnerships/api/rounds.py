@@ -20,7 +20,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -275,6 +275,20 @@ class RoundViewSet(viewsets.GenericViewSet):
         CSVRenderer,
     ]
     queryset = Round.objects.none()
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        """CSV only for a round's detail: lists and actions answer JSON."""
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) == "retrieve":
+            return renderers
+        return [r for r in renderers if not isinstance(r, CSVRenderer)]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error is JSON, also when the CSV file was asked for.
+        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
 
     def programme(self) -> Programme:
         found = getattr(self, "_programme", None)
