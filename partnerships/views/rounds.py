@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from cities.models import City, PolicyArea
 from matching.views.explain import COMPONENT_TEXT
+from matching.vocabulary import COMPONENTS
 from toolkit.csv import csv_lines, csv_response
 from toolkit.pages import signed_in_user
 
@@ -64,8 +65,8 @@ def _bars(components: dict) -> list[dict]:
             "value": value,
             "percent": max(0.0, min(100.0, value * 100)),
         }
-        for name, value in components.items()
-        if name in COMPONENT_TEXT
+        for name in COMPONENTS
+        if (value := components.get(name)) is not None
     ]
 
 
