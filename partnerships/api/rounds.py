@@ -133,6 +133,9 @@ class SolutionSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.IntegerField())
     )
     left_out = LeftOutSerializer(many=True)
+    remedies_complete = serializers.BooleanField(
+        help_text="False when remedies were searched briefly (solve with thorough for all)."
+    )
     infeasible = InfeasibleSerializer(many=True)
 
 
@@ -169,6 +172,13 @@ class DecisionInputSerializer(serializers.Serializer):
     donor = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
     recipient = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
     decision = serializers.ChoiceField(choices=service.DECISIONS)
+
+
+class SolveInputSerializer(serializers.Serializer):
+    thorough = serializers.BooleanField(
+        default=False,
+        help_text="Search every remedy of the left-out recipients, however long it takes.",
+    )
 
 
 class ProposeInputSerializer(serializers.Serializer):
@@ -233,6 +243,7 @@ def _solution(user, round_: Round, manager: bool) -> dict[str, Any] | None:
         "stable_pairs": [_pair(r) for r in rows if r.method == RoundPair.Method.STABLE],
         "only_optimal": solution.get("only_optimal", []) if manager else [],
         "only_stable": solution.get("only_stable", []) if manager else [],
+        "remedies_complete": solution.get("remedies_complete", True),
         "left_out": [
             {
                 **entry,
@@ -357,14 +368,17 @@ class RoundViewSet(viewsets.GenericViewSet):
         return self._detail(round_)
 
     @extend_schema(
-        request=None,
+        request=SolveInputSerializer,
         responses={200: RoundDetailSerializer, 403: NOT_AGENCY},
-        description="Solve the round again from the current scores, capacities and decisions.",
+        description="Solve the round again from the current scores, capacities and decisions. "
+        "Remedies are searched for a fraction of a second unless ``thorough``.",
     )
     @action(detail=True, methods=["post"])
     def solve(self, request: Request, pk: str | None = None, **kwargs) -> Response:
         round_ = get_object_or_404(self.get_queryset(), pk=pk)
-        service.solve(user=request.user, round_=round_)
+        incoming = SolveInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        service.solve(user=request.user, round_=round_, **incoming.validated_data)
         return self._detail(round_)
 
     @extend_schema(

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from bestpractices.models import BestPractice
 from cities.models import City, PolicyArea
-from matching.models import Match
+from matching.models import Match, MatchRun
 from matching.services import score_pair_batch
 from matching.vocabulary import COMPONENTS
 
@@ -42,6 +42,7 @@ from ..models import (
     RoundPair,
 )
 from ..permissions import can_act_for, edited_city_ids, organization_ids, require
+from ..rounds.solver import solve_optimal_detail
 from . import pipeline
 from .notices import Kind, tell_city
 
@@ -157,8 +158,10 @@ def update_round(
 
 
 def add_member_donors(round_: Round) -> int:
-    """Capacity rows for member donors that have none yet (joined since the round opened)."""
+    """Capacity rows for member donors that have none yet (joined since the round opened); a
+    city that applied to the round as a recipient does not give in it."""
     have = set(round_.capacities.values_list("donor_id", flat=True))
+    have |= set(round_.applications.values_list("recipient_id", flat=True))
     wanted = [pk for pk in member_ids(round_.programme, donors=True) if pk not in have]
     if not wanted:
         return 0
@@ -221,6 +224,8 @@ def apply_to_round(*, user, round_: Round, recipient: City) -> tuple[RoundApplic
                 % {"city": recipient.name, "programme": round_.programme.name}
             }
         )
+    # A city both giving and receiving help applies as a recipient: it gives nothing here.
+    RoundCapacity.objects.filter(round=round_, donor=recipient).delete()
     return RoundApplication.objects.get_or_create(
         round=round_, recipient=recipient, defaults={"applied_by": user}
     )
@@ -291,6 +296,12 @@ def _practice_costs(matches: Iterable[Match]) -> dict[int, int]:
     return costs
 
 
+# The round's scored pairs, per process, by round, active run, members and their last profile
+# edit: re-solving after the agency's edits (locks, capacities) reads no match again.
+PAIR_CACHE_SIZE = 4
+_pair_cache: dict[tuple, tuple[dict[tuple[int, int], Match], set[tuple[int, int]]]] = {}
+
+
 def build_inputs(round_: Round) -> RoundInputs:
     """The round's ``RoundProblem``: donors and their capacities, applicants, decisions, the
     pairs' scores from the active run (the others scored now, in one batch), costs and areas."""
@@ -302,7 +313,7 @@ def build_inputs(round_: Round) -> RoundInputs:
     cities = {
         city.pk: city
         for city in City.objects.filter(pk__in=[*capacities, *recipients]).only(
-            "id", "name", "slug", "country", "role"
+            "id", "name", "slug", "country", "role", "updated_at"
         )
     }
     donors = sorted(capacities)
@@ -311,19 +322,35 @@ def build_inputs(round_: Round) -> RoundInputs:
         RoundDecision.objects.filter(round=round_).values_list("donor_id", "recipient_id", "kind")
     )
     areas = [area.code for area in round_.policy_areas.all()]
-    matches: dict[tuple[int, int], Match] = {}
-    if donors and recipients:
-        for match in (
-            Match.objects.of_active_run()
-            .filter(donor_id__in=donors, recipient_id__in=recipients)
-            .only(*MATCH_FIELDS)
-        ):
-            matches[(match.donor_id, match.recipient_id)] = match
-    stored = set(matches)
-    read = time.perf_counter()
-    missing = [(d, r) for d in donors for r in recipients if d != r and (d, r) not in matches]
-    matches.update(score_pair_batch(missing))
-    scored = time.perf_counter()
+    run = MatchRun.objects.active()
+    key = (
+        round_.pk,
+        run.pk if run else None,
+        tuple(donors),
+        tuple(recipients),
+        max((city.updated_at for city in cities.values()), default=None),
+    )
+    cached = _pair_cache.get(key)
+    if cached is not None:
+        matches, stored = cached
+        read = scored = time.perf_counter()
+    else:
+        matches = {}
+        if donors and recipients:
+            for match in (
+                Match.objects.filter(run=run, donor_id__in=donors, recipient_id__in=recipients)
+                .only(*MATCH_FIELDS)
+                .order_by()
+            ):
+                matches[(match.donor_id, match.recipient_id)] = match
+        stored = set(matches)
+        read = time.perf_counter()
+        missing = [(d, r) for d in donors for r in recipients if d != r and (d, r) not in matches]
+        matches.update(score_pair_batch(missing))
+        scored = time.perf_counter()
+        if len(_pair_cache) >= PAIR_CACHE_SIZE:
+            _pair_cache.pop(next(iter(_pair_cache)))
+        _pair_cache[key] = (matches, stored)
     costs = _practice_costs(matches.values()) if round_.costing == Round.Costing.PRACTICES else {}
 
     def cost_of(match: Match) -> int | None:
@@ -384,16 +411,40 @@ class Solved:
     explanations: solver.Explanations
     comparison: solver.Comparison
     timings: dict[str, float]
+    remedies_complete: bool = True
 
 
-def solve_inputs(inputs: RoundInputs) -> Solved:
-    """Both methods, the comparison and the explanations of the optimal assignment."""
+# Remedies solve the round again once per change tried: they get what is left of this many
+# seconds once the round itself is solved (a big round solved again after the agency's edits
+# stays about as quick as its first solve); ``explain_fully`` tries every change.
+REMEDY_SECONDS = 0.4
+CAPACITY_SOLVES = 16
+BUDGET_SOLVES = 3
+
+
+def solve_inputs(inputs: RoundInputs, *, remedy_seconds: float | None = REMEDY_SECONDS) -> Solved:
+    """Both methods, the comparison and the explanations of the optimal assignment, with
+    remedies found within ``remedy_seconds`` (None: every change ``explain`` tries)."""
     started = time.perf_counter()
-    optimal = solver.solve_optimal(inputs.problem)
+    detail = solve_optimal_detail(inputs.problem)
+    optimal = detail.assignment
     solved = time.perf_counter()
     stable = solver.solve_stable(inputs.problem)
     stabled = time.perf_counter()
-    explanations = solver.explain(inputs.problem, optimal)
+    capacity_solves, budget_solves = CAPACITY_SOLVES, BUDGET_SOLVES
+    if remedy_seconds is not None:
+        affordable = int(remedy_seconds / max(solved - started, 1e-3))
+        budget_solves = min(BUDGET_SOLVES, affordable // 4)
+        # Budget remedies also solve once without the budget.
+        spare = affordable - budget_solves - (1 if budget_solves else 0)
+        capacity_solves = max(0, min(CAPACITY_SOLVES, spare))
+    explanations = solver.explain(
+        inputs.problem,
+        optimal,
+        detail=detail,
+        max_capacity_solves=capacity_solves,
+        max_budget_solves=budget_solves,
+    )
     explained = time.perf_counter()
     return Solved(
         inputs=inputs,
@@ -407,6 +458,7 @@ def solve_inputs(inputs: RoundInputs) -> Solved:
             "stable": stabled - solved,
             "explain": explained - stabled,
         },
+        remedies_complete=(capacity_solves, budget_solves) == (CAPACITY_SOLVES, BUDGET_SOLVES),
     )
 
 
@@ -466,6 +518,7 @@ def _solution(solved: Solved) -> dict:
             for reason in optimal.infeasible_reasons
         ],
         "left_out": left_out,
+        "remedies_complete": solved.remedies_complete,
         "counts": {
             "donors": len(problem.donors),
             "recipients": len(problem.recipients),
@@ -506,13 +559,14 @@ def _pair_rows(
 
 
 @transaction.atomic
-def solve(*, user, round_: Round) -> Solved:
-    """Solve the round again from the database and keep the result."""
+def solve(*, user, round_: Round, thorough: bool = False) -> Solved:
+    """Solve the round again from the database and keep the result; ``thorough`` searches
+    every remedy however long it takes (``REMEDY_SECONDS`` otherwise)."""
     require_manager(user, round_.programme)
     given, round_ = round_, Round.objects.select_for_update().get(pk=round_.pk)
     _require_not_closed(round_)
     add_member_donors(round_)
-    solved = solve_inputs(build_inputs(round_))
+    solved = solve_inputs(build_inputs(round_), remedy_seconds=None if thorough else REMEDY_SECONDS)
     keep = {
         (row.donor_id, row.recipient_id): row.partnership_id
         for row in round_.pairs.filter(partnership__isnull=False)

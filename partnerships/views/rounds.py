@@ -157,7 +157,9 @@ def _form_refused(request: HttpRequest, form: forms.Form) -> None:
 def round_solve(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     round_ = _round(slug, pk)
     try:
-        solved = service.solve(user=signed_in_user(request), round_=round_)
+        solved = service.solve(
+            user=signed_in_user(request), round_=round_, thorough=bool(request.POST.get("thorough"))
+        )
     except ValidationError as error:
         _refused(request, error)
         return _back(round_)

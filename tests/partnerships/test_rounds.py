@@ -321,3 +321,32 @@ def test_editors_see_only_their_own_pairs(setup):
     assert rounds.left_out_for(setup.editors["Cebu"], setup.round) == []
     assert len(rounds.left_out_for(setup.editors["Dhaka"], setup.round)) == 1
     assert len(rounds.pairs_for(setup.agency, setup.round)) == 3
+
+
+def test_remedies_are_searched_within_the_time_given_and_thoroughly_on_demand(setup):
+    inputs = rounds.build_inputs(setup.round)
+    brief = rounds.solve_inputs(inputs, remedy_seconds=0)
+    assert not brief.remedies_complete
+    (left,) = brief.explanations.left_out
+    assert left.reasons and left.remedies == ()
+    thorough = rounds.solve(user=setup.agency, round_=setup.round, thorough=True)
+    assert thorough.remedies_complete and thorough.explanations.left_out[0].remedies
+    setup.round.refresh_from_db()
+    assert setup.round.solution["remedies_complete"] is True
+
+
+def test_practices_costs_count_when_the_round_says_so(setup):
+    from tests.factories import BestPracticeFactory
+
+    practice = BestPracticeFactory(city=setup.donors["Yokohama"], cost_usd=20_000)
+    row = rounds.Match.objects.get(
+        donor=setup.donors["Yokohama"], recipient=setup.recipients["Dhaka"]
+    )
+    row.practices = [[practice.pk, practice.title]]
+    row.save()
+    setup.round.costing = "practices"
+    setup.round.save()
+    problem = rounds.build_inputs(setup.round).problem
+    costs = {o.pair: problem.cost_of(o) for o in problem.pairs}
+    assert costs[(setup.donors["Yokohama"].pk, setup.recipients["Dhaka"].pk)] == 20_000
+    assert costs[(setup.donors["Osaka"].pk, setup.recipients["Dhaka"].pk)] == 50_000
