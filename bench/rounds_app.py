@@ -146,7 +146,8 @@ def bench(recipients: int, donors: int, runs: int) -> None:
     print(
         f"{'':>20} service solve: first {first_s:.3f} s; re-solve after a lock, a rule-out "
         f"and a capacity {resolve_s:.3f} s (optimal {steps['optimal']:.3f} s, stable "
-        f"{steps['stable']:.3f} s, explain {steps['explain']:.3f} s); thorough remedies "
+        f"{steps['stable']:.3f} s, explain {steps['explain']:.3f} s, write pairs "
+        f"{steps['write']:.3f} s); thorough remedies "
         f"{thorough_s:.3f} s"
     )
     print(

@@ -469,15 +469,19 @@ def _pair_list(pairs: Iterable) -> list[list[int]]:
 def _solution(solved: Solved) -> dict:
     problem, optimal, stable = solved.inputs.problem, solved.optimal, solved.stable
     spent = optimal.total_cost_usd
+    cheapest: dict[solver.CityId, int] = {}
+    for option in problem.pairs:
+        if option.scored:
+            cost = problem.cost_of(option)
+            cheapest[option.recipient_id] = min(cost, cheapest.get(option.recipient_id, cost))
     left_out = []
     for item in solved.explanations.left_out:
-        options = [o for o in problem.pairs if o.recipient_id == item.recipient_id and o.scored]
         left_out.append(
             {
                 "recipient": int(item.recipient_id),
                 "reasons": [str(reason) for reason in item.reasons],
                 "donors": [int(d) for d in item.donor_ids],
-                "cheapest_usd": min((problem.cost_of(o) for o in options), default=None),
+                "cheapest_usd": cheapest.get(item.recipient_id),
                 "remedies": [
                     {
                         "kind": str(remedy.kind),
@@ -571,8 +575,10 @@ def solve(*, user, round_: Round, thorough: bool = False) -> Solved:
         (row.donor_id, row.recipient_id): row.partnership_id
         for row in round_.pairs.filter(partnership__isnull=False)
     }
+    written = time.perf_counter()
     round_.pairs.all().delete()
     RoundPair.objects.bulk_create(_pair_rows(round_, solved, keep))
+    solved.timings["write"] = time.perf_counter() - written
     round_.solution = _solution(solved)
     round_.solved_at = timezone.now()
     round_.save(update_fields=["solution", "solved_at", "updated_at"])
