@@ -299,7 +299,18 @@ def _practice_costs(matches: Iterable[Match]) -> dict[int, int]:
 # The round's scored pairs, per process, by round, active run, members and their last profile
 # edit: re-solving after the agency's edits (locks, capacities) reads no match again.
 PAIR_CACHE_SIZE = 4
-_pair_cache: dict[tuple, tuple[dict[tuple[int, int], Match], set[tuple[int, int]]]] = {}
+
+
+@dataclass
+class _ScoredPairs:
+    matches: dict[tuple[int, int], Match]
+    stored: set[tuple[int, int]]
+    # The pairs as the solver takes them when every pair costs the expected cost (practices'
+    # costs are read again at each solve: a curator may change them).
+    options: tuple[solver.PairOption, ...] | None = None
+
+
+_pair_cache: dict[tuple, _ScoredPairs] = {}
 
 
 def build_inputs(round_: Round) -> RoundInputs:
@@ -332,7 +343,7 @@ def build_inputs(round_: Round) -> RoundInputs:
     )
     cached = _pair_cache.get(key)
     if cached is not None:
-        matches, stored = cached
+        matches, stored = cached.matches, cached.stored
         read = scored = time.perf_counter()
     else:
         matches = {}
@@ -350,7 +361,7 @@ def build_inputs(round_: Round) -> RoundInputs:
         scored = time.perf_counter()
         if len(_pair_cache) >= PAIR_CACHE_SIZE:
             _pair_cache.pop(next(iter(_pair_cache)))
-        _pair_cache[key] = (matches, stored)
+        cached = _pair_cache[key] = _ScoredPairs(matches, stored)
     costs = _practice_costs(matches.values()) if round_.costing == Round.Costing.PRACTICES else {}
 
     def cost_of(match: Match) -> int | None:
@@ -363,22 +374,27 @@ def build_inputs(round_: Round) -> RoundInputs:
         ]
         return min(known) if known else None
 
-    pairs = [
-        solver.PairOption(
-            donor_id=d,
-            recipient_id=r,
-            score=float(match.score),
-            cost_usd=cost_of(match),
-            areas=_area_codes(match),
-            reciprocity=float(match.reciprocity),
-            breakdown_id=(d, r),
+    practices = round_.costing == Round.Costing.PRACTICES
+    pairs = None if practices else cached.options
+    if pairs is None:
+        pairs = tuple(
+            solver.PairOption(
+                donor_id=d,
+                recipient_id=r,
+                score=float(match.score),
+                cost_usd=cost_of(match),
+                areas=_area_codes(match),
+                reciprocity=float(match.reciprocity),
+                breakdown_id=(d, r),
+            )
+            for (d, r), match in sorted(matches.items())
         )
-        for (d, r), match in sorted(matches.items())
-    ]
+        if not practices:
+            cached.options = pairs
     problem = solver.RoundProblem(
         recipients=tuple(recipients),
         donors=tuple(donors),
-        pairs=tuple(pairs),
+        pairs=pairs,
         capacity=dict(capacities.items()),
         recipient_max=round_.max_partners,
         budget_usd=round_.budget_usd,
