@@ -382,6 +382,7 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": "citymatch.api.views.OVERALL_STATES",
         "PartnershipStatusEnum": "partnerships.models.Partnership.Status",
         "PartnershipKindEnum": "partnerships.models.Partnership.Kind",
+        "RoundStateEnum": "partnerships.models.Round.State",
     },
 }
 

@@ -741,3 +741,185 @@ class ExpressionOfInterest(models.Model):
             else (self.from_city, self.to_city)
         )
         return reverse("match-detail", kwargs={"donor": donor.slug, "recipient": recipient.slug})
+
+
+class Round(models.Model):
+    """A call of a programme: recipients apply, donors state their capacity, and the agency
+    pairs them at once within every donor's capacity and the round's budget
+    (``services.rounds``, solved by the ``rounds`` package)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        PROPOSED = "proposed", _("Partnerships proposed")
+        CLOSED = "closed", _("Closed")
+
+    class Costing(models.TextChoices):
+        EXPECTED = "expected", _("The expected cost per partnership")
+        PRACTICES = "practices", _("The practices' costs")
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="rounds")
+    title = models.CharField(max_length=200)
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    budget_usd = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text=_("The round's money (USD); empty for no budget limit.")
+    )
+    policy_areas = models.ManyToManyField(
+        "cities.PolicyArea",
+        related_name="+",
+        blank=True,
+        help_text=_("The policy areas the round funds; none chosen funds every area."),
+    )
+    expected_cost_usd = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("What one partnership is expected to cost (USD)."),
+    )
+    costing = models.CharField(
+        max_length=10,
+        choices=Costing.choices,
+        default=Costing.EXPECTED,
+        help_text=_(
+            "How a pair's cost is counted: the expected cost, or the cheapest of the donor's "
+            "practices in the pair's areas (the expected cost when none states a cost)."
+        ),
+    )
+    max_partners = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("The most donors one recipient may be paired with in the round."),
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    solution = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("The last solution: totals, left-out recipients and their remedies."),
+    )
+    solved_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opens_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="round_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("round-detail", kwargs={"slug": self.programme.slug, "pk": self.pk})
+
+
+class RoundCapacity(models.Model):
+    """How many new partnerships a member donor can take in a round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="capacities")
+    donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    capacity = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "New partnerships the donor can take in the round. By default one per five "
+            "international staff (at least one), plus one with 20 years of cooperation or "
+            "more, at most five."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["round", "donor__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "donor"], name="unique_round_donor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor} in {self.round}: {self.capacity}"
+
+
+class RoundApplication(models.Model):
+    """A member recipient city applying to a round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="applications")
+    recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "recipient__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "recipient"], name="unique_round_recipient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} applies to {self.round}"
+
+
+class RoundDecision(models.Model):
+    """The agency's decision on one pair of a round: locked in, or ruled out."""
+
+    class Kind(models.TextChoices):
+        LOCK = "lock", _("Locked in")
+        RULE_OUT = "rule_out", _("Ruled out")
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="decisions")
+    donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "donor__name", "recipient__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "donor", "recipient"], name="unique_round_decision"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor} → {self.recipient}: {self.kind}"
+
+
+class RoundPair(models.Model):
+    """A pair chosen by the last solution of a round, by one method (optimal or stable)."""
+
+    class Method(models.TextChoices):
+        OPTIMAL = "optimal", _("Optimal")
+        STABLE = "stable", _("Stable")
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="pairs")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    cost_usd = models.PositiveBigIntegerField()
+    locked = models.BooleanField(default=False)
+    components = models.JSONField(default=dict, help_text=_("The score's parts, 0 to 1 each."))
+    areas = models.JSONField(default=list, help_text=_("Codes of the pair's top policy areas."))
+    stored = models.BooleanField(
+        default=True, help_text=_("False when the pair was scored on the fly, not by the run.")
+    )
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["round", "method", "-score", "donor_id", "recipient_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "method", "donor", "recipient"], name="unique_round_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor} → {self.recipient} ({self.method}, {self.score})"

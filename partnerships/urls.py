@@ -74,4 +74,20 @@ urlpatterns = [
     path("programmes/", views.programme_list, name="programme-list"),
     path("programmes/<slug:slug>/", views.programme_detail, name="programme-detail"),
     path("programmes/<slug:slug>/apply/", views.programme_apply, name="programme-apply"),
+    path("programmes/<slug:slug>/rounds/<int:pk>/", views.round_detail, name="round-detail"),
+    *(
+        path(f"programmes/<slug:slug>/rounds/<int:pk>/{page}/", view, name=f"round-{page}")
+        for page, view in (
+            ("solve", views.round_solve),
+            ("decide", views.round_decide),
+            ("capacity", views.round_capacity),
+            ("apply", views.round_apply),
+            ("propose", views.round_propose),
+        )
+    ),
+    path(
+        "programmes/<slug:slug>/rounds/<int:pk>/export.csv",
+        views.round_export,
+        name="round-export",
+    ),
 ]

@@ -8,6 +8,7 @@ from bestpractices.api.views import BestPracticeViewSet
 from cities.api.views import CityViewSet, OrganizationViewSet, PolicyAreaViewSet, SectorViewSet
 from matching.api.views import CityMatchesView, MatchRunViewSet, MatchViewSet
 from notifications.api.views import NotificationViewSet
+from partnerships.api.rounds import RoundViewSet
 from partnerships.api.views import PartnershipViewSet
 
 from .views import APIRootView, HealthView, TokenView
@@ -27,6 +28,9 @@ router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("best-practices", BestPracticeViewSet, basename="best-practice")
 router.register("partnerships", PartnershipViewSet, basename="partnership")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register(
+    r"programmes/(?P<programme_slug>[^/.]+)/rounds", RoundViewSet, basename="programme-round"
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -17,6 +17,7 @@ from .engine import (
     score_all,
     score_block,
     score_city,
+    score_pairs,
 )
 from .exact import PreparedInputs, score_from_components
 from .kernels import cache_directory, warm_up
@@ -40,6 +41,7 @@ __all__ = [
     "score_all",
     "score_block",
     "score_city",
+    "score_pairs",
     "score_from_components",
     "single_threaded_blas",
     "warm_up",

@@ -476,3 +476,27 @@ def score_city(
     if as_role == "recipient":
         return _matches(prepared, donor, recipient, none, ranks, scored=scored)
     return _matches(prepared, donor, recipient, ranks, none, scored=scored)
+
+
+def score_pairs(
+    arrays: CityArrays,
+    donor_rows: np.ndarray,
+    recipient_rows: np.ndarray,
+    params: ScoringParams,
+    *,
+    prepared: PreparedInputs | None = None,
+) -> Matches:
+    """The given (donor row, recipient row) pairs scored in one batch, in their input order.
+
+    Pairs that do not fit (the donor offers nothing the recipient needs, a city without that
+    role, a city paired with itself) are left out. Ranks are 0: they belong to lists, not pairs.
+    """
+    prepared = prepared or prepare(arrays, params)
+    donor = np.asarray(donor_rows, dtype=np.int64)
+    recipient = np.asarray(recipient_rows, dtype=np.int64)
+    keep = (donor != recipient) & prepared.donor_ok[donor] & prepared.recipient_ok[recipient]
+    donor, recipient = donor[keep], recipient[keep]
+    fits = prepared.fits(donor, recipient)
+    donor, recipient = donor[fits], recipient[fits]
+    none = np.zeros(len(donor), np.int64)
+    return _matches(prepared, donor, recipient, none, none)

@@ -24,6 +24,7 @@ from .rescoring import (
     queue_rescoring,
     rescore_cities,
     score_city_against_all,
+    score_pair_batch,
 )
 from .runs import (
     KEEP_RUNS,
@@ -67,6 +68,7 @@ __all__ = [
     "rescore_cities",
     "score_city_against_all",
     "score_city_rows",
+    "score_pair_batch",
     "save_profile",
     "score_shard",
     "start_run",

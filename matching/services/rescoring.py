@@ -16,7 +16,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cities.models import City
-from matching.scoring import Matches, PreparedInputs, ScoringParams, prepare, score_city
+from matching.scoring import (
+    Matches,
+    PreparedInputs,
+    ScoringParams,
+    prepare,
+    score_city,
+    score_pairs,
+)
 from toolkit.outbox import services as outbox
 
 from ..inputs import existing_partnership_pairs
@@ -379,3 +386,34 @@ def score_pair(*, donor: City, recipient: City) -> Match | None:
     if run is not None:
         match.run = run
     return match
+
+
+def score_pair_batch(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Match]:
+    """Many (donor id, recipient id) pairs scored now in one batch, with the active run's
+    weights (the default profile's without one): unsaved ``Match`` rows by pair, no cities
+    attached, ranks unset. Pairs that do not fit, or naming a city not loaded, are absent.
+    """
+    wanted = list(dict.fromkeys((int(d), int(r)) for d, r in pairs))
+    if not wanted:
+        return {}
+    run = MatchRun.objects.active()
+    params = params_from_snapshot(run.weights) if run else params_for(default_profile())
+    inputs = current_inputs()
+    city_ids = sorted({city for pair in wanted for city in pair})
+    if len(inputs.rows_of(city_ids)) < len(city_ids):
+        invalidate_inputs()  # a city created since the arrays were loaded
+        inputs = current_inputs()
+    ids = inputs.arrays.ids
+    row_of = {int(ids[row]): int(row) for row in inputs.rows_of(city_ids)}
+    known = [(d, r) for d, r in wanted if d in row_of and r in row_of]
+    if not known:
+        return {}
+    scored = score_pairs(
+        inputs.arrays,
+        np.fromiter((row_of[d] for d, _ in known), dtype=np.int64, count=len(known)),
+        np.fromiter((row_of[r] for _, r in known), dtype=np.int64, count=len(known)),
+        params,
+        prepared=_prepared(inputs, params),
+    )
+    explained = explain(inputs, scored, partnerships=existing_partnership_pairs())
+    return {(m.donor_id, m.recipient_id): m for m in match_objects(explained, run_id=None)}

@@ -37,7 +37,7 @@ from .model import (
     id_key,
 )
 from .reasons import LeftOutReason, describe_left_out
-from .solver import LpCertificate, solve_optimal_detail
+from .solver import LpCertificate, OptimalDetail, solve_optimal_detail
 from .stable import recipient_rank, solve_stable
 
 
@@ -117,10 +117,12 @@ class _Context:
         return self.best_reduced_cost[recipient_id] <= room + slack
 
 
-def _context(problem: RoundProblem, assignment: Assignment) -> _Context:
+def _context(
+    problem: RoundProblem, assignment: Assignment, detail: OptimalDetail | None = None
+) -> _Context:
     optimum_after_locks = 0.0
     if assignment.method is Method.OPTIMAL:
-        detail = solve_optimal_detail(problem)
+        detail = detail if detail is not None else solve_optimal_detail(problem)
         prepared, certificate = detail.prepared, detail.certificate
         resolve: Callable[[RoundProblem], Assignment] = _optimal_assignment
         # The LP covers the pairs left after the locks, so the bounds compare with the
@@ -217,7 +219,7 @@ def _budget_remedies(
 ) -> dict[CityId, Remedy]:
     problem, certificate = context.problem, context.certificate
     budget = problem.budget_usd
-    if budget is None or not pending:
+    if budget is None or not pending or max_solves <= 0:
         return {}
     unlimited = context.resolve(problem.revised(budget_usd=None))
     context.solves += 1
@@ -282,6 +284,7 @@ def explain(
     max_capacity_raise: int = 3,
     max_capacity_solves: int = 16,
     max_budget_solves: int = 3,
+    detail: OptimalDetail | None = None,
 ) -> Explanations:
     """Explain ``assignment`` (from ``solve_optimal`` or ``solve_stable`` on ``problem``).
 
@@ -291,11 +294,12 @@ def explain(
     best donors (up to ``max_capacity_raise``) and a budget that would include it. The numbers
     of solves are capped (``max_capacity_solves``, ``max_budget_solves``) so that explaining a
     big round stays quick; a recipient may then get fewer remedies. An infeasible assignment
-    has nothing to explain beyond its ``infeasible_reasons``.
+    has nothing to explain beyond its ``infeasible_reasons``. ``detail``, the
+    ``solve_optimal_detail`` that made an optimal ``assignment``, saves solving it again.
     """
     if not assignment.feasible:
         return Explanations(chosen=(), left_out=(), solves=0)
-    context = _context(problem, assignment)
+    context = _context(problem, assignment, detail)
     included = assignment.recipients_included()
     out = [r for r in sorted(problem.recipients, key=id_key) if r not in included]
     ineligible: dict[CityId, set[Ineligibility]] = defaultdict(set)

@@ -144,6 +144,35 @@ def propose_partnership(
         can_act_for(user, donor.pk) or can_act_for(user, recipient.pk),
         _("Only editors of one of the two cities and admins may propose a partnership."),
     )
+    return create_proposed(
+        user=user,
+        donor=donor,
+        recipient=recipient,
+        policy_areas=policy_areas,
+        kind=kind,
+        reasons=reasons,
+        match=match,
+        programme=programme,
+        review_on=review_on,
+        organizations=organizations,
+    )
+
+
+def create_proposed(
+    *,
+    user,
+    donor: City,
+    recipient: City,
+    policy_areas: Iterable[PolicyArea],
+    kind: str = Partnership.Kind.DONOR_RECIPIENT,
+    reasons: str = "",
+    match: Match | None = None,
+    programme: Programme | None = None,
+    review_on: datetime.date | None = None,
+    organizations: Iterable[tuple[Organization, str]] = (),
+) -> Partnership:
+    """``propose_partnership`` once the caller has checked who may propose it (a city's editor,
+    or a programme's agency proposing the pairs of a round). Run inside a transaction."""
     areas = list(policy_areas)
     errors = _start_errors(donor, recipient, kind, areas, programme, review_on)
     if errors:

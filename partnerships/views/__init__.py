@@ -29,6 +29,15 @@ from .projects import (
     project_milestone,
     project_propose,
 )
+from .rounds import (
+    round_apply,
+    round_capacity,
+    round_decide,
+    round_detail,
+    round_export,
+    round_propose,
+    round_solve,
+)
 
 __all__ = [
     "step_confirm",
@@ -57,6 +66,13 @@ __all__ = [
     "programme_apply",
     "programme_detail",
     "programme_list",
+    "round_apply",
+    "round_capacity",
+    "round_decide",
+    "round_detail",
+    "round_export",
+    "round_propose",
+    "round_solve",
     "project_detail",
     "project_edit",
     "project_figure",

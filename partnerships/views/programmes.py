@@ -46,6 +46,7 @@ def _page(request: HttpRequest, programme: Programme, apply_form: ApplyForm | No
         "members": list(programme.memberships.select_related("city").order_by("city__name")),
         "pairs": service.suggested_pairs(programme),
         "partnerships": service.partnerships_of(programme),
+        "rounds": list(programme.rounds.order_by("-opens_on", "-id")),
         "eligibility": eligibility,
         "area_names": dict(PolicyArea.objects.values_list("code", "name")),
         "apply_form": apply_form or (ApplyForm(cities=can_apply) if can_apply else None),

@@ -262,9 +262,9 @@ def test_programme_pages_query_counts_are_fixed(
         ProgrammeFactory().policy_areas.set([areas["air"]])
     client.force_login(recipient_editor)
     # session, user, programme + areas, user's cities + levels, their memberships, members,
-    # member ids, pairs, partnerships + areas, area names
+    # member ids, pairs, partnerships + areas, area names, rounds
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(reverse("programme-detail", args=[programme.slug]))
         assert response.status_code == 200
     # session, user, cities + levels, programmes + areas, memberships

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bestpractices.demo import load_demo_practices
 from cities import demo
+from partnerships.demo import load_demo_rounds
 from toolkit.progress import progress_bars
 
 MAX_CITIES = 40_000
@@ -55,6 +56,7 @@ class Command(BaseCommand):
             result = demo.load_demo(cities=cities, seed=seed, progress=progress)
         # Other apps' demo loaders follow here, each one line.
         self.stdout.write(load_demo_practices().summary())
+        self.stdout.write(load_demo_rounds().summary())
         self._report(result, cities, time.monotonic() - started)
 
     def _report(self, result: demo.DemoResult, asked: int, seconds: float) -> None:
