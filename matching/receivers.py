@@ -64,15 +64,18 @@ def lock_out_activation(sender, instance, **kwargs) -> None:
 def warm_up_engine(**kwargs) -> None:
     """Compile the engine's kernels into their disk cache (or load them from it), so that no
     user's request or task waits for a compiler: after ``migrate`` (which ``make run`` and
-    deployments run first) and in every worker process as it starts. ``migrate`` says so
-    first, since the first compilation takes a while with nothing else on screen."""
+    deployments run first) and in every worker process as it starts. ``migrate`` shows a
+    bar, since the first compilation takes a while with nothing else on screen."""
+    from toolkit.progress import progress_bars
+
     from .scoring import warm_up
 
     stdout = kwargs.get("stdout")
-    if stdout is not None and kwargs.get("verbosity", 1) >= 1:
-        stdout.write("Preparing the scoring engine (compiled once: several seconds the first time)")
-        stdout.flush()
-    warm_up()
+    if stdout is None or kwargs.get("verbosity", 1) < 1:
+        warm_up()
+        return
+    with progress_bars(getattr(stdout, "_out", stdout)) as progress:
+        warm_up(lambda done, total: progress("engine", done, total))
 
 
 def warm_up_rescoring(**kwargs) -> None:

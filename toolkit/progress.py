@@ -14,7 +14,9 @@ STAGE_LABELS = {
     "write": "Writing cities",
     "export": "Exporting cities",
     "demo": "Loading demo cities",
+    "engine": "Preparing the scoring engine (compiled once)",
 }
+STAGE_UNITS = {"engine": " kernels"}
 
 
 @contextmanager
@@ -33,7 +35,7 @@ def progress_bars(stream: Any, *, disable: bool = False) -> Iterator:
             bar = bars[stage] = tqdm(
                 total=total,
                 desc=STAGE_LABELS.get(stage, stage),
-                unit=" rows",
+                unit=STAGE_UNITS.get(stage, " rows"),
                 file=stream,
                 disable=disable,
                 mininterval=0.5,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -523,14 +524,23 @@ def terms_of(
     )
 
 
-def warm_up() -> None:
+WARM_UP_STEPS = 4
+
+
+def warm_up(progress: Callable[[int, int], None] | None = None) -> None:
     """Compile (first time) or load from the disk cache every kernel, on tiny inputs.
 
     Takes a fraction of a second once the cache holds them; several seconds the first time.
+    ``progress(done, total)`` is called after each of the ``WARM_UP_STEPS`` steps.
     """
     from .pairs import warm_up_pairs  # pairs.py builds on this module
 
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done, WARM_UP_STEPS)
+
     warm_up_pairs()
+    step(1)
     rows, columns = 2, 3
     chunk = chunk_side(
         np.arange(rows),
@@ -556,6 +566,7 @@ def warm_up() -> None:
     )
     scores = np.zeros((rows, columns), dtype=np.float32)
     complete_tile(scores, chunk, tile, terms, mask_unfit=True)
+    step(2)
     buffers = CollectBuffers(rows * columns)
     count, _ = collect_tile(
         scores,
@@ -569,6 +580,7 @@ def warm_up() -> None:
         prune=True,
         out=buffers,
     )
+    step(3)
     lists = [
         ListArrays(
             np.zeros((owners, 2), dtype=np.float32),
@@ -586,3 +598,4 @@ def warm_up() -> None:
         recipient_lists=lists[0],
         donor_lists=lists[1],
     )
+    step(4)

@@ -289,3 +289,20 @@ def test_engine_threads_run_blas_on_one_thread():
         worker.join()
     assert len(seen) == 2 and all(threads == 1 for found in seen for threads in found)
     assert controller.info()[0]["num_threads"] >= 2  # restored afterwards
+
+
+def test_warm_up_reports_each_step_for_a_progress_bar():
+    steps: list[tuple[int, int]] = []
+    warm_up(lambda done, total: steps.append((done, total)))
+    assert steps == [(done, kernels.WARM_UP_STEPS) for done in range(1, kernels.WARM_UP_STEPS + 1)]
+
+
+def test_migrate_draws_the_engines_bar():
+    from io import StringIO
+
+    from matching.receivers import warm_up_engine
+
+    out = StringIO()
+    warm_up_engine(stdout=out, verbosity=1)
+    assert "Preparing the scoring engine" in out.getvalue()
+    assert f"{kernels.WARM_UP_STEPS}/{kernels.WARM_UP_STEPS}" in out.getvalue()
