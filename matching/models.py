@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .fields import TopAreasField
 from .querysets import MatchQuerySet, MatchRunQuerySet
 from .vocabulary import (
     COMPONENTS,
@@ -207,7 +208,8 @@ class Match(models.Model):
         null=True, blank=True, help_text="Rank of this donor among the recipient's top matches."
     )
     size_ratio = models.FloatField(help_text="Larger population divided by the smaller.")
-    top_areas = models.JSONField(default=list, help_text="[{area, need, expertise}], best first.")
+    # Stored as "waste:3:2 air:2:1" (``fields.TopAreasField``), read as the list of dicts.
+    top_areas = TopAreasField(default=list, help_text="[{area, need, expertise}], best first.")
     # The top area codes again as " waste air ", so both databases filter them with LIKE.
     top_area_codes = models.CharField(max_length=120, blank=True)
     practices = models.JSONField(default=list, help_text="The donor's practices in the top areas.")
