@@ -457,8 +457,8 @@ def match_objects(explained: ExplainedMatches, *, run_id: int | None) -> list[Ma
 def write_matches(explained: ExplainedMatches, *, run_id: int, table: str | None = None) -> int:
     """Insert the rows under ``run_id``: COPY on PostgreSQL, ``bulk_create`` elsewhere.
 
-    ``table``: on PostgreSQL, COPY into that table (a run's partition being loaded) instead
-    of the match table.
+    ``table``: on PostgreSQL, COPY into that table (a run's partition being loaded, created in
+    this transaction: the rows go in frozen, ``copy_chunks``) instead of the match table.
     """
     if not len(explained):
         return 0
@@ -469,6 +469,7 @@ def write_matches(explained: ExplainedMatches, *, run_id: int, table: str | None
             MATCH_COLUMNS,
             _copy_chunks(explained, run_id),
             binary=True,
+            freeze=table is not None,
         )
     else:
         Match.objects.bulk_create(
