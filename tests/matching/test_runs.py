@@ -407,6 +407,13 @@ def test_on_postgresql_a_new_partition_has_statistics_of_the_listed_columns(
             [partitions.run_table(run.pk)],
         )
         assert cursor.fetchone()[0] == run.matches_stored
+        # Loaded frozen (COPY FREEZE): every page is all-visible from the start.
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass",
+            [partitions.run_table(run.pk)],
+        )
+        pages, all_visible = cursor.fetchone()
+        assert pages > 0 and all_visible == pages
     listed = {"run_id", "donor_id", "recipient_id", "score", "donor_rank", "recipient_rank"}
     assert listed | set(partitions.FILTERED_COLUMNS) <= analysed
     # The explanations are left to autovacuum's full ANALYZE.
