@@ -4,6 +4,10 @@
 text ``"waste:3:2 air:2:1"`` instead of JSON: a third of the row's width as ``jsonb`` and the
 server's costliest column to read during a run's COPY. Python code (pages, API, CSV, forms)
 sees the same list of dicts as before; the text is only what the database stores.
+
+``MillionthsField`` holds a number kept to six decimals (the eight components of a score) as a
+4-byte integer count of millionths instead of an 8-byte float: Python reads back the same
+float as ``round(value, 6)``.
 """
 
 from __future__ import annotations
@@ -71,3 +75,44 @@ class TopAreasField(models.Field):
 
     def value_to_string(self, obj) -> str:
         return self.get_prep_value(self.value_from_object(obj)) or ""
+
+
+MILLIONTHS = 1_000_000
+
+
+class MillionthsField(models.Field):
+    """A float kept to six decimals, stored as an integer number of millionths (see the module).
+
+    Values up to ±2,147 fit; the score components are between 0 and 1.
+    """
+
+    description = "Number with six decimals"
+    default_error_messages = models.FloatField.default_error_messages
+    _pyi_private_set_type: float | int | Combinable
+    _pyi_private_get_type: float
+
+    def get_internal_type(self) -> str:
+        return "IntegerField"
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else value / MILLIONTHS
+
+    def to_python(self, value):
+        if value is None or isinstance(value, float):
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value}
+            ) from exc
+
+    def get_prep_value(self, value):
+        if value is None or hasattr(value, "resolve_expression"):
+            return value
+        return round(float(value) * MILLIONTHS)
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.FloatField, **kwargs})

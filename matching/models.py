@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .fields import TopAreasField
+from .fields import MillionthsField, TopAreasField
 from .querysets import MatchQuerySet, MatchRunQuerySet
 from .vocabulary import (
     COMPONENTS,
@@ -193,14 +193,15 @@ class Match(models.Model):
         db_constraint=False,
     )
     score = models.FloatField()
-    need_fit = models.FloatField()
-    evidence = models.FloatField()
-    reciprocity = models.FloatField()
-    size = models.FloatField()
-    industry = models.FloatField()
-    capacity = models.FloatField()
-    budget = models.FloatField()
-    language = models.FloatField()
+    # The components to six decimals, stored as millionths (``fields.MillionthsField``).
+    need_fit = MillionthsField()
+    evidence = MillionthsField()
+    reciprocity = MillionthsField()
+    size = MillionthsField()
+    industry = MillionthsField()
+    capacity = MillionthsField()
+    budget = MillionthsField()
+    language = MillionthsField()
     donor_rank = models.PositiveIntegerField(
         null=True, blank=True, help_text="Rank of this recipient among the donor's top matches."
     )

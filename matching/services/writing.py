@@ -26,7 +26,7 @@ from django.db import connection
 from bestpractices.services import practices_in_areas
 from toolkit.pgcopy import BINARY_HEADER, BINARY_TRAILER, copy_chunks
 
-from ..fields import parse_top_areas
+from ..fields import MILLIONTHS, parse_top_areas
 from ..models import COMPONENTS, Match
 from .arrays import ScoringInputs
 
@@ -35,10 +35,13 @@ BULK_CREATE_BATCH = 2_000
 # The columns written, in the order of the COPY statement: the fixed-width ones first (one
 # numpy record per row in COPY's binary format), then those of varying length.
 INTEGER_COLUMNS = ("run_id", "donor_id", "recipient_id")
-FLOAT_COLUMNS = ("score", *COMPONENTS, "size_ratio")
+FLOAT_COLUMNS = ("score", "size_ratio")
+# The components, as integer millionths (``fields.MillionthsField``).
+MILLIONTHS_COLUMNS = COMPONENTS
 MATCH_COLUMNS = (
     *INTEGER_COLUMNS,
     *FLOAT_COLUMNS,
+    *MILLIONTHS_COLUMNS,
     "existing_partnership",
     "donor_rank",
     "recipient_rank",
@@ -306,6 +309,7 @@ _FIXED_RECORD = np.dtype(
     [("fields", ">i2")]
     + [item for name in INTEGER_COLUMNS for item in ((f"{name}_size", ">i4"), (name, ">i8"))]
     + [item for name in FLOAT_COLUMNS for item in ((f"{name}_size", ">i4"), (name, ">f8"))]
+    + [item for name in MILLIONTHS_COLUMNS for item in ((f"{name}_size", ">i4"), (name, ">i4"))]
     + [("existing_partnership_size", ">i4"), ("existing_partnership", "u1")]
 )
 _NATIVE_RECORD = _FIXED_RECORD.newbyteorder("=")
@@ -339,8 +343,9 @@ def _fixed_records(explained: ExplainedMatches, run_id: int, part: slice | np.nd
     records["donor_id"] = donor_ids
     records["recipient_id"] = explained.recipient_ids[part]
     records["score"] = explained.score[part]
-    for column, name in enumerate(COMPONENTS):
-        records[name] = explained.components[part, column]
+    millionths = np.rint(explained.components[part] * MILLIONTHS)
+    for column, name in enumerate(MILLIONTHS_COLUMNS):
+        records[name] = millionths[:, column]
     records["size_ratio"] = explained.size_ratio[part]
     records["existing_partnership"] = explained.existing_partnership[part]
     return records.byteswap().tobytes() if sys.byteorder == "little" else records.tobytes()
