@@ -216,9 +216,11 @@ def api_caller():
 
 
 def bare_caller():
-    # Django hands jsonb columns to Python as text (its JSONField decodes them): so here too.
+    # Django hands jsonb columns to Python as text (its JSONField decodes them), the top areas
+    # as compact text and the components as millionths (matching/fields.py): so here too.
     from django.db import connection
 
+    from matching.fields import MILLIONTHS, parse_top_areas
     from matching.models import MatchRun
 
     run_id = MatchRun.objects.get(is_active=True).pk
@@ -236,10 +238,10 @@ def bare_caller():
                     "donor": dict(zip(("id", "name", "slug", "country", "population"), row[17:22], strict=True)),
                     "recipient": dict(zip(("id", "name", "slug", "country", "population"), row[22:27], strict=True)),
                     "score": row[2],
-                    "components": dict(zip(COMPONENTS, row[3:11], strict=True)),
+                    "components": {name: value / MILLIONTHS for name, value in zip(COMPONENTS, row[3:11], strict=True)},
                     "donor_rank": row[11],
                     "recipient_rank": row[12],
-                    "top_areas": json.loads(row[13]),
+                    "top_areas": parse_top_areas(row[13]),
                     "practices": json.loads(row[14]),
                     "gives_back": json.loads(row[15]),
                     "existing_partnership": row[16],

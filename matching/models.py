@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .fields import MillionthsField, TopAreasField
 from .querysets import MatchQuerySet, MatchRunQuerySet
 from .vocabulary import (
     COMPONENTS,
@@ -232,14 +233,15 @@ class Match(models.Model):
         verbose_name=_("recipient"),
     )
     score = models.FloatField(verbose_name=_("score"))
-    need_fit = models.FloatField(verbose_name=_("need fit"))
-    evidence = models.FloatField(verbose_name=_("evidence"))
-    reciprocity = models.FloatField(verbose_name=_("reciprocity"))
-    size = models.FloatField(verbose_name=_("size"))
-    industry = models.FloatField(verbose_name=_("industry"))
-    capacity = models.FloatField(verbose_name=_("capacity"))
-    budget = models.FloatField(verbose_name=_("budget"))
-    language = models.FloatField(verbose_name=_("language"))
+    # The components to six decimals, stored as millionths (``fields.MillionthsField``).
+    need_fit = MillionthsField(verbose_name=_("need fit"))
+    evidence = MillionthsField(verbose_name=_("evidence"))
+    reciprocity = MillionthsField(verbose_name=_("reciprocity"))
+    size = MillionthsField(verbose_name=_("size"))
+    industry = MillionthsField(verbose_name=_("industry"))
+    capacity = MillionthsField(verbose_name=_("capacity"))
+    budget = MillionthsField(verbose_name=_("budget"))
+    language = MillionthsField(verbose_name=_("language"))
     donor_rank = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -255,7 +257,8 @@ class Match(models.Model):
     size_ratio = models.FloatField(
         help_text=_("Larger population divided by the smaller."), verbose_name=_("size ratio")
     )
-    top_areas = models.JSONField(
+    # Stored as "waste:3:2 air:2:1" (``fields.TopAreasField``), read as the list of dicts.
+    top_areas = TopAreasField(
         default=list,
         help_text=_("[{area, need, expertise}], best first."),
         verbose_name=_("top areas"),

@@ -28,11 +28,17 @@ def copy_text(value: str) -> str:
 
 
 def copy_statement(
-    connection: BaseDatabaseWrapper, table: str, columns: Sequence[str], *, binary: bool = False
+    connection: BaseDatabaseWrapper,
+    table: str,
+    columns: Sequence[str],
+    *,
+    binary: bool = False,
+    freeze: bool = False,
 ) -> str:
     quote = connection.ops.quote_name
     statement = f"COPY {quote(table)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
-    return statement + " WITH (FORMAT binary)" if binary else statement
+    options = [*(["FORMAT binary"] if binary else []), *(["FREEZE"] if freeze else [])]
+    return statement + f" WITH ({', '.join(options)})" if options else statement
 
 
 # COPY's binary format (PostgreSQL docs, "COPY", "Binary Format"): a signature, flags and a
@@ -52,17 +58,24 @@ def copy_chunks(
     chunks: Iterable[str] | Iterable[bytes],
     *,
     binary: bool = False,
+    freeze: bool = False,
 ) -> None:
     """COPY ``chunks`` (each many lines of COPY's text format) into ``table`` on PostgreSQL.
 
     ``binary``: each chunk is a whole stream in COPY's binary format instead (BINARY_HEADER,
     rows, BINARY_TRAILER), which the server reads without parsing numbers from text.
 
+    ``freeze``: the rows are written already frozen and their pages marked all-visible, so
+    nothing rewrites them to set hint bits later and index builds skip the per-row visibility
+    test. Only for a table created in the current transaction (PostgreSQL refuses otherwise);
+    other transactions that already hold a snapshot would see the rows once the table is
+    visible to them.
+
     The chunks are produced in a thread while the server loads the previous one; the queue
     holds at most two, so memory stays bounded whatever the number of rows. An error on
     either side stops both and is raised here.
     """
-    statement = copy_statement(connection, table, columns, binary=binary)
+    statement = copy_statement(connection, table, columns, binary=binary, freeze=freeze)
     pending: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
 

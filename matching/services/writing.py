@@ -27,6 +27,7 @@ from django.db import connection
 from bestpractices.services import practices_in_areas
 from toolkit.pgcopy import BINARY_HEADER, BINARY_TRAILER, copy_chunks
 
+from ..fields import MILLIONTHS, parse_top_areas
 from ..models import COMPONENTS, Match
 from .arrays import ScoringInputs
 
@@ -35,10 +36,13 @@ BULK_CREATE_BATCH = 2_000
 # The columns written, in the order of the COPY statement: the fixed-width ones first (one
 # numpy record per row in COPY's binary format), then those of varying length.
 INTEGER_COLUMNS = ("run_id", "donor_id", "recipient_id")
-FLOAT_COLUMNS = ("score", *COMPONENTS, "size_ratio")
+FLOAT_COLUMNS = ("score", "size_ratio")
+# The components, as integer millionths (``fields.MillionthsField``).
+MILLIONTHS_COLUMNS = COMPONENTS
 MATCH_COLUMNS = (
     *INTEGER_COLUMNS,
     *FLOAT_COLUMNS,
+    *MILLIONTHS_COLUMNS,
     "existing_partnership",
     "donor_rank",
     "recipient_rank",
@@ -190,25 +194,32 @@ def _practices_per_row(
 # --- Column values ------------------------------------------------------------------------
 
 
-def _distinct_texts(keys: np.ndarray, render) -> np.ndarray:
-    """``render(key)`` for every row, computed once per distinct key (an object array).
+def _distinct(keys: np.ndarray, render) -> tuple[list, np.ndarray]:
+    """``render(key)`` once per distinct key, and each row's position in that list.
 
     A run has ~1e6 rows but only a few thousand distinct explanations (three areas with two
     levels each, a set of areas): rendering each once and indexing beats a dict per row.
     """
     if not len(keys):
-        return np.empty(0, dtype=object)
+        return [], np.empty(0, dtype=np.int64)
     unique, inverse = np.unique(keys, return_inverse=True, axis=0 if keys.ndim > 1 else None)
-    texts = np.empty(len(unique), dtype=object)
-    texts[:] = [render(key) for key in unique.tolist()]
-    return texts[inverse.reshape(-1)]
+    return [render(key) for key in unique.tolist()], inverse.reshape(-1)
+
+
+def _distinct_texts(keys: np.ndarray, render) -> np.ndarray:
+    """``render(key)`` for every row, computed once per distinct key (an object array)."""
+    rendered, inverse = _distinct(keys, render)
+    texts = np.empty(len(rendered), dtype=object)
+    texts[:] = rendered
+    return texts[inverse]
 
 
 def _area_keys(explained: ExplainedMatches):
     """One integer per row for its top areas and levels, and the two renderings of a key.
 
-    Returns (keys, top_json, top_codes): ``top_json(key)`` is the ``top_areas`` JSON text,
-    ``top_codes(key)`` the ``top_area_codes`` text (" waste air ").
+    Returns (keys, top_text, top_codes): ``top_text(key)`` is the stored ``top_areas`` text
+    ("waste:3:2 air:2:1", ``fields.TopAreasField``), ``top_codes(key)`` the
+    ``top_area_codes`` text (" waste air ").
     """
     codes = explained.area_codes
     slot_base = 16 * (len(codes) + 1)
@@ -220,30 +231,32 @@ def _area_keys(explained: ExplainedMatches):
     )
     keys = (slots[:, 0] * slot_base + slots[:, 1]) * slot_base + slots[:, 2]
 
-    def slots_of(key: int) -> list[tuple[int, int, int]]:
-        found = []
-        for _ in range(3):
-            key, slot = divmod(key, slot_base)
-            if slot:
-                found.append((slot // 16 - 1, slot // 4 % 4, slot % 4))
-        return found[::-1]
+    # Each slot's rendering, by slot value (0 and the values below 16 are empty slots).
+    slot_texts = [""] * slot_base
+    slot_codes = [""] * slot_base
+    for slot in range(16, slot_base):
+        code = codes[slot // 16 - 1]
+        slot_texts[slot] = f"{code}:{slot // 4 % 4}:{slot % 4}"
+        slot_codes[slot] = code
+    square = slot_base * slot_base
 
-    def top_json(key: int) -> str:
-        return json.dumps(
-            [{"area": codes[a], "need": n, "expertise": e} for a, n, e in slots_of(key)]
-        )
+    def slots_of(key: int) -> tuple[int, int, int]:
+        return key // square, key // slot_base % slot_base, key % slot_base
+
+    def top_text(key: int) -> str:
+        return " ".join([slot_texts[slot] for slot in slots_of(key) if slot])
 
     def top_codes(key: int) -> str:
-        names = [codes[a] for a, _, _ in slots_of(key)]
+        names = [slot_codes[slot] for slot in slots_of(key) if slot]
         return " " + " ".join(names) + " " if names else ""
 
-    return keys, top_json, top_codes
+    return keys, top_text, top_codes
 
 
 def _area_texts(explained: ExplainedMatches) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the ``top_areas`` JSON text and the ``top_area_codes`` text (" waste air ")."""
-    keys, top_json, top_codes = _area_keys(explained)
-    return _distinct_texts(keys, top_json), _distinct_texts(keys, top_codes)
+    """Per row: the stored ``top_areas`` text and the ``top_area_codes`` text (" waste air ")."""
+    keys, top_text, top_codes = _area_keys(explained)
+    return _distinct_texts(keys, top_text), _distinct_texts(keys, top_codes)
 
 
 def _gives_back_texts(explained: ExplainedMatches, encode=None) -> np.ndarray:
@@ -251,16 +264,28 @@ def _gives_back_texts(explained: ExplainedMatches, encode=None) -> np.ndarray:
 
     ``encode``: applied to each distinct text (once, not per row).
     """
+    rendered, inverse = _distinct_gives_back(explained, encode)
+    texts = np.empty(len(rendered), dtype=object)
+    texts[:] = rendered
+    return texts[inverse]
+
+
+def _distinct_gives_back(explained: ExplainedMatches, encode=None) -> tuple[list, np.ndarray]:
+    """``_distinct`` of the rows' gives_back lists (JSON text, or ``encode`` of it)."""
     codes = explained.area_codes
     gives_back = explained.gives_back
     finish = encode or (lambda text: text)
     if gives_back.shape[1] < 63:
-        keys = gives_back.astype(np.int64) @ (1 << np.arange(gives_back.shape[1], dtype=np.int64))
-        return _distinct_texts(
+        # Eight flags per byte, the bytes read as one little-endian integer per row.
+        packed = np.packbits(gives_back, axis=1, bitorder="little")
+        padded = np.zeros((len(packed), 8), dtype=np.uint8)
+        padded[:, : packed.shape[1]] = packed
+        keys = padded.view("<u8").reshape(-1).astype(np.int64)
+        return _distinct(
             keys,
             lambda mask: finish(json.dumps([c for bit, c in enumerate(codes) if mask >> bit & 1])),
         )
-    return _distinct_texts(
+    return _distinct(
         gives_back,
         lambda row: finish(json.dumps([c for c, flag in zip(codes, row, strict=True) if flag])),
     )
@@ -285,6 +310,7 @@ _FIXED_RECORD = np.dtype(
     [("fields", ">i2")]
     + [item for name in INTEGER_COLUMNS for item in ((f"{name}_size", ">i4"), (name, ">i8"))]
     + [item for name in FLOAT_COLUMNS for item in ((f"{name}_size", ">i4"), (name, ">f8"))]
+    + [item for name in MILLIONTHS_COLUMNS for item in ((f"{name}_size", ">i4"), (name, ">i4"))]
     + [("existing_partnership_size", ">i4"), ("existing_partnership", "u1")]
 )
 _NATIVE_RECORD = _FIXED_RECORD.newbyteorder("=")
@@ -300,7 +326,7 @@ def _jsonb_field(text: str) -> bytes:
     return _field(JSONB_VERSION + text.encode())
 
 
-def _fixed_records(explained: ExplainedMatches, run_id: int, part: slice) -> bytes:
+def _fixed_records(explained: ExplainedMatches, run_id: int, part: slice | np.ndarray) -> bytes:
     """The fixed-width fields of rows ``part``, one big-endian record per row.
 
     Filled in native byte order from a template holding the constant fields (a chunk's records
@@ -318,8 +344,9 @@ def _fixed_records(explained: ExplainedMatches, run_id: int, part: slice) -> byt
     records["donor_id"] = donor_ids
     records["recipient_id"] = explained.recipient_ids[part]
     records["score"] = explained.score[part]
-    for column, name in enumerate(COMPONENTS):
-        records[name] = explained.components[part, column]
+    millionths = np.rint(explained.components[part] * MILLIONTHS)
+    for column, name in enumerate(MILLIONTHS_COLUMNS):
+        records[name] = millionths[:, column]
     records["size_ratio"] = explained.size_ratio[part]
     records["existing_partnership"] = explained.existing_partnership[part]
     return records.byteswap().tobytes() if sys.byteorder == "little" else records.tobytes()
@@ -337,31 +364,54 @@ def _rank_fields(explained: ExplainedMatches) -> np.ndarray:
     return _distinct_texts(keys, lambda key: rank(key // base) + rank(key % base))
 
 
-def _copy_chunks(explained: ExplainedMatches, run_id: int) -> Iterator[bytes]:
-    """The rows as streams in COPY's binary format, ``COPY_CHUNK_ROWS`` rows per stream."""
-    ranks = _rank_fields(explained)
-    keys, top_json, top_codes = _area_keys(explained)
-    areas = _distinct_texts(
-        keys, lambda key: _jsonb_field(top_json(key)) + _field(top_codes(key).encode())
+def _tail_fields(explained: ExplainedMatches) -> np.ndarray:
+    """Per row: the fields after the ranks (top_areas, top_area_codes, practices, gives_back)
+    as one bytes object, rendered once per distinct combination of the three explanations."""
+    keys, top_text, top_codes = _area_keys(explained)
+    areas, area_rows = _distinct(
+        keys, lambda key: _field(top_text(key).encode()) + _field(top_codes(key).encode())
     )
-    gives_back = _gives_back_texts(explained, encode=_jsonb_field)
-    no_practice = _jsonb_field("[]")
-    practices = [
-        _jsonb_field(text) if text != "[]" else no_practice for text in _practices_texts(explained)
-    ]
+    gives_back, gives_back_rows = _distinct_gives_back(explained, encode=_jsonb_field)
+    # Most rows list no practice: only the others are rendered.
+    practices = [_jsonb_field("[]")]
+    practice_rows = np.zeros(len(explained), dtype=np.int64)
+    found: dict[str, int] = {}
+    for row, listed in enumerate(explained.practices):
+        if listed:
+            text = json.dumps([{"id": pk, "title": title} for pk, title in listed])
+            if text not in found:
+                found[text] = len(practices)
+                practices.append(_jsonb_field(text))
+            practice_rows[row] = found[text]
+    combined = (area_rows * len(practices) + practice_rows) * len(gives_back) + gives_back_rows
+
+    def render(key: int) -> bytes:
+        rest, gives = divmod(key, len(gives_back))
+        area, practice = divmod(rest, len(practices))
+        return areas[area] + practices[practice] + gives_back[gives]
+
+    return _distinct_texts(combined, render)
+
+
+def heap_order(explained: ExplainedMatches) -> np.ndarray:
+    """The rows in the order of the lists' default index (score descending, then recipient and
+    donor): loaded in that order, the index is built from presorted rows (the sort finds them
+    in order and stops) and a page of the default list reads neighbouring table pages."""
+    return np.lexsort((explained.donor_ids, explained.recipient_ids, -explained.score))
+
+
+def _copy_chunks(explained: ExplainedMatches, run_id: int) -> Iterator[bytes]:
+    """The rows as streams in COPY's binary format, ``COPY_CHUNK_ROWS`` rows per stream,
+    in ``heap_order``."""
+    ranks = _rank_fields(explained)
+    tails = _tail_fields(explained)
+    order = heap_order(explained)
     width = _FIXED_RECORD.itemsize
     for start in range(0, len(explained), COPY_CHUNK_ROWS):
-        part = slice(start, start + COPY_CHUNK_ROWS)
+        part = order[start : start + COPY_CHUNK_ROWS]
         fixed = _fixed_records(explained, run_id, part)
         fixed_rows = [fixed[at : at + width] for at in range(0, len(fixed), width)]
-        fields = zip(
-            fixed_rows,
-            ranks[part].tolist(),
-            areas[part].tolist(),
-            practices[part],
-            gives_back[part].tolist(),
-            strict=True,
-        )
+        fields = zip(fixed_rows, ranks[part].tolist(), tails[part].tolist(), strict=True)
         yield BINARY_HEADER + b"".join(itertools.chain.from_iterable(fields)) + BINARY_TRAILER
 
 
@@ -424,7 +474,7 @@ def _write_sqlite(explained: ExplainedMatches, run_id: int) -> None:
 
 def match_objects(explained: ExplainedMatches, *, run_id: int | None) -> list[Match]:
     """Unsaved ``Match`` instances (for ``bulk_create`` and for on-the-fly scoring)."""
-    top_json, top_codes = _area_texts(explained)
+    top_texts, top_codes = _area_texts(explained)
     gives_back = _gives_back_texts(explained)
     component_columns = [column.tolist() for column in explained.components.T]
     # Matches scored on the fly belong to no run (they are never saved): ``run`` stays unset.
@@ -454,7 +504,7 @@ def match_objects(explained: ExplainedMatches, *, run_id: int | None) -> list[Ma
                 donor_rank=donor_rank or None,
                 recipient_rank=recipient_rank or None,
                 size_ratio=ratio,
-                top_areas=json.loads(top_json[row]),
+                top_areas=parse_top_areas(top_texts[row]),
                 top_area_codes=top_codes[row],
                 practices=[{"id": pk, "title": title} for pk, title in explained.practices[row]],
                 gives_back=json.loads(gives_back[row]),
@@ -468,8 +518,8 @@ def write_matches(explained: ExplainedMatches, *, run_id: int, table: str | None
     """Insert the rows under ``run_id``: COPY on PostgreSQL, ``executemany`` on SQLite,
     ``bulk_create`` elsewhere.
 
-    ``table``: on PostgreSQL, COPY into that table (a run's partition being loaded) instead
-    of the match table.
+    ``table``: on PostgreSQL, COPY into that table (a run's partition being loaded, created in
+    this transaction: the rows go in frozen, ``copy_chunks``) instead of the match table.
     """
     if not len(explained):
         return 0
@@ -480,6 +530,7 @@ def write_matches(explained: ExplainedMatches, *, run_id: int, table: str | None
             MATCH_COLUMNS,
             _copy_chunks(explained, run_id),
             binary=True,
+            freeze=table is not None,
         )
     elif connection.vendor == "sqlite":
         _write_sqlite(explained, run_id)

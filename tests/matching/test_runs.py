@@ -386,3 +386,48 @@ def test_on_postgresql_each_run_lives_in_its_own_partition(
     services.drop_old_runs()
     assert set(partitions.run_partitions()) == {run.pk for run in kept[1:]}
     assert Match.objects.filter(run=kept[-1]).count() == kept[-1].matches_stored
+
+
+def test_on_postgresql_a_new_partition_has_statistics_of_the_listed_columns(
+    postgres, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    from matching.services import partitions
+
+    population(12)
+    run = run_now(django_capture_on_commit_callbacks)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname FROM pg_stats WHERE tablename = %s", [partitions.run_table(run.pk)]
+        )
+        analysed = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+            [partitions.run_table(run.pk)],
+        )
+        assert cursor.fetchone()[0] == run.matches_stored
+        # Loaded frozen (COPY FREEZE): every page is all-visible from the start.
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass",
+            [partitions.run_table(run.pk)],
+        )
+        pages, all_visible = cursor.fetchone()
+        assert pages > 0 and all_visible == pages
+    listed = {"run_id", "donor_id", "recipient_id", "score", "donor_rank", "recipient_rank"}
+    assert listed | set(partitions.FILTERED_COLUMNS) <= analysed
+    # The explanations are left to autovacuum's full ANALYZE.
+    assert "practices" not in analysed
+
+
+def test_on_postgresql_staging_blobs_are_stored_uncompressed(postgres):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attrelid::regclass::text, attname, attstorage FROM pg_attribute "
+            "WHERE (attrelid, attname) IN "
+            "(('matching_runshard'::regclass, 'result'), ('matching_runinputs'::regclass, 'data'))"
+        )
+        storage = {(table, column): kind for table, column, kind in cursor.fetchall()}
+    assert storage == {("matching_runshard", "result"): "e", ("matching_runinputs", "data"): "e"}

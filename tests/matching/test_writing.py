@@ -138,3 +138,66 @@ def test_a_formatting_error_during_copy_writes_nothing(postgres, monkeypatch):
     with pytest.raises(ValueError, match="bad row"), transaction.atomic():
         write_matches(explained, run_id=run.pk)
     assert not Match.objects.filter(run=run).exists()
+
+
+def test_top_areas_are_stored_as_compact_text_and_read_as_dicts(postgres):
+    run, explained, _ = scored_population()
+    write_matches(explained, run_id=run.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT donor_id, recipient_id, top_areas FROM matching_match WHERE run_id = %s",
+            [run.pk],
+        )
+        stored = {(donor, recipient): text for donor, recipient, text in cursor.fetchall()}
+    read = {
+        (m["donor_id"], m["recipient_id"]): m["top_areas"]
+        for m in Match.objects.filter(run=run).values("donor_id", "recipient_id", "top_areas")
+    }
+    assert stored.keys() == read.keys()
+    for pair, text in stored.items():
+        expected = " ".join(f"{a['area']}:{a['need']}:{a['expertise']}" for a in read[pair])
+        assert text == expected, pair
+        assert all(set(area) == {"area", "need", "expertise"} for area in read[pair])
+
+
+def test_copy_loads_the_rows_in_the_default_list_order(postgres):
+    from matching.services import partitions
+
+    run, explained, _ = scored_population()
+    # A run's own table, as a run loads it (fresh pages: no free space of earlier rows).
+    table = partitions.create_run_table(run.pk)
+    write_matches(explained, run_id=run.pk, table=table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT score, recipient_id, donor_id FROM {connection.ops.quote_name(table)} "
+            "ORDER BY ctid"
+        )
+        physical = cursor.fetchall()
+    assert len(physical) == len(explained)
+    assert physical == sorted(physical, key=lambda row: (-row[0], row[1], row[2]))
+
+
+@pytest.mark.parametrize(
+    "areas",
+    [
+        [],
+        [{"area": "waste", "need": 3, "expertise": 0}],
+        [
+            {"area": "low-carbon", "need": 1, "expertise": 2},
+            {"area": "air_quality", "need": 0, "expertise": 3},
+            {"area": "w2", "need": 2, "expertise": 1},
+        ],
+    ],
+)
+def test_top_areas_text_round_trip(areas):
+    from matching.fields import format_top_areas, parse_top_areas
+
+    assert parse_top_areas(format_top_areas(areas)) == areas
+
+
+@pytest.mark.parametrize("code", ["", "two words", "a:b"])
+def test_top_areas_refuse_codes_the_text_cannot_hold(code):
+    from matching.fields import format_top_areas
+
+    with pytest.raises(ValueError, match="top_areas"):
+        format_top_areas([{"area": code, "need": 1, "expertise": 1}])
