@@ -79,12 +79,15 @@ def test_sqlite_rows_hold_what_bulk_create_would_store():
     for row in rows:
         obj = objects[(row["donor_id"], row["recipient_id"])]
         for name, value in row.items():
+            field = Match._meta.get_field(name.removesuffix("_id"))
             expected = getattr(obj, name)
-            if isinstance(Match._meta.get_field(name.removesuffix("_id")), JSONField):
+            if isinstance(field, JSONField):
                 # The text Django's JSONField writes on SQLite.
                 assert value == json.dumps(expected), name
             else:
-                assert value == expected and type(value) is type(expected), name
+                # What the model field stores (millionths, the compact top areas...).
+                stored = field.get_db_prep_save(expected, connection)
+                assert value == stored and type(value) is type(stored), name
     assert any(row["existing_partnership"] for row in rows) and any(
         row["practices"] != "[]" for row in rows
     )
