@@ -17,6 +17,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cities.countries import COUNTRY_NAMES
+from cities.models import UserPreferences
+from notifications.models import Notification
+from partnerships.models import Partnership, RoundCapacity
 from partnerships.services import rounds
 from tests.factories import CityFactory
 from tests.html import english_left, text
@@ -159,3 +162,39 @@ def test_api_round_errors_follow_accept_language(setup, language):
     message = translated.json()["donor"][0]
     assert "Dhaka" in message and message != english.json()["donor"][0]
     assert english_left(message, ["Dhaka"], english=english.json()["donor"][0]) == []
+
+
+def test_round_proposals_reach_each_editor_in_their_saved_language(setup):
+    """The "proposed" notice of a round is written once per editor, in the language each chose
+    (Yokohama's editor reads Japanese, Dhaka's Vietnamese, Da Nang's never chose: English)."""
+    UserPreferences.objects.create(user=setup.editors["Yokohama"], language="ja")
+    UserPreferences.objects.create(user=setup.editors["Dhaka"], language="vi")
+    RoundCapacity.objects.filter(donor=setup.donors["Yokohama"]).update(capacity=2)
+    rounds.solve(user=setup.agency, round_=setup.round)
+    rounds.propose(user=setup.agency, round_=setup.round)
+    notices = {
+        (notice.recipient.get_username(), notice.object_id): notice
+        for notice in Notification.objects.select_related("recipient")
+    }
+    yokohama_dhaka = Partnership.objects.get(
+        donor=setup.donors["Yokohama"], recipient=setup.recipients["Dhaka"]
+    )
+    yokohama_da_nang = Partnership.objects.get(
+        donor=setup.donors["Yokohama"], recipient=setup.recipients["Da Nang"]
+    )
+    japanese = notices[(setup.editors["Yokohama"].get_username(), yokohama_dhaka.pk)]
+    vietnamese = notices[(setup.editors["Dhaka"].get_username(), yokohama_dhaka.pk)]
+    english = notices[(setup.editors["Da Nang"].get_username(), yokohama_da_nang.pk)]
+    assert english.title == (
+        "Clean Cities Asia proposes a partnership of Yokohama and Da Nang: "
+        "agree to it with the other city"
+    )
+    assert english.body.startswith("Round “Waste 2027”.")
+    for notice in (japanese, vietnamese):
+        assert "Clean Cities Asia" in notice.title and "Dhaka" in notice.title
+        assert "Waste 2027" in notice.body
+        data = ["Clean Cities Asia", "Waste 2027", "Yokohama", "Dhaka"]
+        assert english_left(notice.title, data) == [], notice.title
+        assert english_left(notice.body, data) == [], notice.body
+    assert japanese.title != vietnamese.title
+    assert "提案" in japanese.title and "đề xuất" in vietnamese.title
