@@ -10,6 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from bestpractices.models import BestPractice
 
@@ -51,10 +53,12 @@ class ProgrammeForm(forms.ModelForm):
 
         countries = self.cleaned_data["countries"]
         if not isinstance(countries, list) or not all(isinstance(c, str) for c in countries):
-            raise ValidationError('Give a list of ISO 3166-1 alpha-2 codes, e.g. ["ID", "VN"].')
+            raise ValidationError(_('Give a list of ISO 3166-1 alpha-2 codes, e.g. ["ID", "VN"].'))
         unknown = [code for code in countries if code not in COUNTRY_NAMES]
         if unknown:
-            raise ValidationError(f"Unknown country codes: {', '.join(unknown)}.")
+            raise ValidationError(
+                _("Unknown country codes: %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
         return countries
 
 
@@ -78,7 +82,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("organization")
 
-    @admin.display(description="members")
+    @admin.display(description=gettext_lazy("members"))
     def members(self, programme: Programme) -> int:
         return programme.memberships.filter(status=ProgrammeMembership.Status.MEMBER).count()
 
@@ -91,14 +95,18 @@ class ProgrammeMembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ("city",)
     actions = ["admit_selected"]
 
-    @admin.action(description="Admit the selected applications")
+    @admin.action(description=gettext_lazy("Admit the selected applications"))
     def admit_selected(self, request, queryset) -> None:
         admitted = 0
         for membership in queryset.select_related("city", "programme"):
             if membership.status != ProgrammeMembership.Status.MEMBER:
                 programmes.admit(user=request.user, membership=membership)
                 admitted += 1
-        self.message_user(request, f"{admitted} cit{'y' if admitted == 1 else 'ies'} admitted.")
+        self.message_user(
+            request,
+            ngettext("%(count)d city admitted.", "%(count)d cities admitted.", admitted)
+            % {"count": admitted},
+        )
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -319,12 +319,15 @@ class FigureForm(forms.Form):
 
 
 class ApplyForm(forms.Form):
-    city = forms.ModelChoiceField(queryset=City.objects.none())
+    city = forms.ModelChoiceField(queryset=City.objects.none(), label=_("City"))
     has_adopted_plan = forms.BooleanField(
-        required=False, label="The city has adopted a plan in these areas"
+        required=False, label=_("The city has adopted a plan in these areas")
     )
     plan_title = forms.CharField(
-        required=False, max_length=200, label="Its title", help_text="e.g. Climate action plan 2030"
+        required=False,
+        max_length=200,
+        label=_("Its title"),
+        help_text=_("e.g. Climate action plan 2030"),
     )
 
     def __init__(self, *args, cities: list[City], **kwargs):

@@ -31,40 +31,62 @@ class Programme(models.Model):
     empty (no minimum population, no countries, no areas, no co-funding) lets every city pass.
     """
 
-    name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=220, unique=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    slug = models.SlugField(max_length=220, unique=True, verbose_name=_("slug"))
     organization = models.ForeignKey(
-        "cities.Organization", on_delete=models.PROTECT, related_name="programmes"
+        "cities.Organization",
+        on_delete=models.PROTECT,
+        related_name="programmes",
+        verbose_name=_("organization"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
     policy_areas = models.ManyToManyField(
-        "cities.PolicyArea", related_name="programmes", blank=True
+        "cities.PolicyArea", related_name="programmes", blank=True, verbose_name=_("policy areas")
     )
     funding_usd = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="Funds the programme has for its partnerships (USD)."
+        null=True,
+        blank=True,
+        help_text=_("Funds the programme has for its partnerships (USD)."),
+        verbose_name=_("funding (USD)"),
     )
     funding_note = models.CharField(
-        max_length=300, blank=True, help_text="What the funds pay for, and on what terms."
+        max_length=300,
+        blank=True,
+        help_text=_("What the funds pay for, and on what terms."),
+        verbose_name=_("funding note"),
     )
-    min_population = models.PositiveBigIntegerField(null=True, blank=True)
+    min_population = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("minimum population")
+    )
     countries = models.JSONField(
         default=list,
         blank=True,
-        help_text="ISO 3166-1 alpha-2 codes of the countries it covers; empty means worldwide.",
+        help_text=_("ISO 3166-1 alpha-2 codes of the countries it covers; empty means worldwide."),
+        verbose_name=_("countries"),
     )
     min_cofunding_usd = models.PositiveBigIntegerField(
-        default=0, help_text="Co-funding a member city must bring (USD)."
+        default=0,
+        help_text=_("Co-funding a member city must bring (USD)."),
+        verbose_name=_("minimum co-funding (USD)"),
     )
     requires_adopted_plan = models.BooleanField(
-        default=False, help_text="Members must have adopted a plan (climate, waste…) of their own."
+        default=False,
+        help_text=_("Members must have adopted a plan (climate, waste…) of their own."),
+        verbose_name=_("requires an adopted plan"),
     )
     members: models.ManyToManyField[City, ProgrammeMembership] = models.ManyToManyField(
-        "cities.City", through="ProgrammeMembership", related_name="programmes", blank=True
+        "cities.City",
+        through="ProgrammeMembership",
+        related_name="programmes",
+        blank=True,
+        verbose_name=_("members"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -89,22 +111,39 @@ class ProgrammeMembership(models.Model):
         MEMBER = "member", _("Member")
         LEFT = "left", _("Left")
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="memberships")
-    city = models.ForeignKey(
-        "cities.City", on_delete=models.CASCADE, related_name="programme_memberships"
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("programme")
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPLIED)
-    has_adopted_plan = models.BooleanField(default=False)
+    city = models.ForeignKey(
+        "cities.City",
+        on_delete=models.CASCADE,
+        related_name="programme_memberships",
+        verbose_name=_("city"),
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.APPLIED, verbose_name=_("status")
+    )
+    has_adopted_plan = models.BooleanField(default=False, verbose_name=_("has an adopted plan"))
     plan_title = models.CharField(
-        max_length=200, blank=True, help_text="The adopted plan, e.g. 'Climate action plan 2030'."
+        max_length=200,
+        blank=True,
+        help_text=_("The adopted plan, e.g. 'Climate action plan 2030'."),
+        verbose_name=_("plan title"),
     )
     applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("applied by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("programme membership")
+        verbose_name_plural = _("programme memberships")
         ordering = ["programme", "city__name"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "city"], name="unique_programme_city")
@@ -757,23 +796,30 @@ class Round(models.Model):
         EXPECTED = "expected", _("The expected cost per partnership")
         PRACTICES = "practices", _("The practices' costs")
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="rounds")
-    title = models.CharField(max_length=200)
-    opens_on = models.DateField()
-    closes_on = models.DateField()
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="rounds", verbose_name=_("programme")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    opens_on = models.DateField(verbose_name=_("opens on"))
+    closes_on = models.DateField(verbose_name=_("closes on"))
     budget_usd = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text=_("The round's money (USD); empty for no budget limit.")
+        null=True,
+        blank=True,
+        help_text=_("The round's money (USD); empty for no budget limit."),
+        verbose_name=_("budget (USD)"),
     )
     policy_areas = models.ManyToManyField(
         "cities.PolicyArea",
         related_name="+",
         blank=True,
         help_text=_("The policy areas the round funds; none chosen funds every area."),
+        verbose_name=_("policy areas"),
     )
     expected_cost_usd = models.PositiveBigIntegerField(
         null=True,
         blank=True,
         help_text=_("What one partnership is expected to cost (USD)."),
+        verbose_name=_("expected cost (USD)"),
     )
     costing = models.CharField(
         max_length=10,
@@ -783,26 +829,38 @@ class Round(models.Model):
             "How a pair's cost is counted: the expected cost, or the cheapest of the donor's "
             "practices in the pair's areas (the expected cost when none states a cost)."
         ),
+        verbose_name=_("costing"),
     )
     max_partners = models.PositiveSmallIntegerField(
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text=_("The most donors one recipient may be paired with in the round."),
+        verbose_name=_("partners per recipient"),
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.OPEN, verbose_name=_("state")
+    )
     solution = models.JSONField(
         default=dict,
         blank=True,
         help_text=_("The last solution: totals, left-out recipients and their remedies."),
+        verbose_name=_("solution"),
     )
-    solved_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("solved at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
         ordering = ["-opens_on", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -820,8 +878,12 @@ class Round(models.Model):
 class RoundCapacity(models.Model):
     """How many new partnerships a member donor can take in a round."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="capacities")
-    donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="capacities", verbose_name=_("round")
+    )
+    donor = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("donor")
+    )
     capacity = models.PositiveSmallIntegerField(
         validators=[MaxValueValidator(50)],
         help_text=_(
@@ -829,10 +891,13 @@ class RoundCapacity(models.Model):
             "international staff (at least one), plus one with 20 years of cooperation or "
             "more, at most five."
         ),
+        verbose_name=_("capacity"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("round capacity")
+        verbose_name_plural = _("round capacities")
         ordering = ["round", "donor__name"]
         constraints = [
             models.UniqueConstraint(fields=["round", "donor"], name="unique_round_donor"),
@@ -845,14 +910,25 @@ class RoundCapacity(models.Model):
 class RoundApplication(models.Model):
     """A member recipient city applying to a round."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="applications")
-    recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
-    applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="applications", verbose_name=_("round")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    recipient = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("applied by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("round application")
+        verbose_name_plural = _("round applications")
         ordering = ["round", "recipient__name"]
         constraints = [
             models.UniqueConstraint(fields=["round", "recipient"], name="unique_round_recipient"),
@@ -869,16 +945,29 @@ class RoundDecision(models.Model):
         LOCK = "lock", _("Locked in")
         RULE_OUT = "rule_out", _("Ruled out")
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="decisions")
-    donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
-    recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("round")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    donor = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("donor")
+    )
+    recipient = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("decision"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("round decision")
+        verbose_name_plural = _("round decisions")
         ordering = ["round", "donor__name", "recipient__name"]
         constraints = [
             models.UniqueConstraint(
@@ -897,23 +986,42 @@ class RoundPair(models.Model):
         OPTIMAL = "optimal", _("Optimal")
         STABLE = "stable", _("Stable")
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="pairs")
-    method = models.CharField(max_length=10, choices=Method.choices)
-    donor = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
-    recipient = models.ForeignKey("cities.City", on_delete=models.CASCADE, related_name="+")
-    score = models.FloatField()
-    cost_usd = models.PositiveBigIntegerField()
-    locked = models.BooleanField(default=False)
-    components = models.JSONField(default=dict, help_text=_("The score's parts, 0 to 1 each."))
-    areas = models.JSONField(default=list, help_text=_("Codes of the pair's top policy areas."))
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="pairs", verbose_name=_("round")
+    )
+    method = models.CharField(max_length=10, choices=Method.choices, verbose_name=_("method"))
+    donor = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("donor")
+    )
+    recipient = models.ForeignKey(
+        "cities.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    score = models.FloatField(verbose_name=_("score"))
+    cost_usd = models.PositiveBigIntegerField(verbose_name=_("cost (USD)"))
+    locked = models.BooleanField(default=False, verbose_name=_("locked"))
+    components = models.JSONField(
+        default=dict, help_text=_("The score's parts, 0 to 1 each."), verbose_name=_("components")
+    )
+    areas = models.JSONField(
+        default=list, help_text=_("Codes of the pair's top policy areas."), verbose_name=_("areas")
+    )
     stored = models.BooleanField(
-        default=True, help_text=_("False when the pair was scored on the fly, not by the run.")
+        default=True,
+        help_text=_("False when the pair was scored on the fly, not by the run."),
+        verbose_name=_("stored"),
     )
     partnership = models.ForeignKey(
-        Partnership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Partnership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partnership"),
     )
 
     class Meta:
+        verbose_name = _("round pair")
+        verbose_name_plural = _("round pairs")
         ordering = ["round", "method", "-score", "donor_id", "recipient_id"]
         constraints = [
             models.UniqueConstraint(

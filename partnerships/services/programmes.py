@@ -15,9 +15,13 @@ from operator import or_
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from cities.countries import COUNTRY_NAMES
 from cities.models import City, CityAreaLevel
+from cities.taxonomy import term
 from matching.models import Match
 
 from ..models import Partnership, Programme, ProgrammeMembership
@@ -59,14 +63,26 @@ class Eligibility:
 
     @property
     def status(self) -> str:
-        """member, applied, eligible or not eligible: what the city page shows."""
-        if self.membership and self.membership.status != Membership.Status.LEFT:
-            return self.membership.get_status_display().lower()
-        return "eligible" if self.eligible else "not eligible"
+        """member, applied, eligible or not eligible: what the city page shows, in the reader's
+        language."""
+        if not self.may_apply:
+            return self.membership.get_status_display().lower()  # type: ignore[union-attr]
+        if self.eligible:
+            return pgettext("programme standing", "eligible")
+        return pgettext("programme standing", "not eligible")
+
+    @property
+    def may_apply(self) -> bool:
+        """Neither a member nor an applicant (or it left): the application form is offered."""
+        return not (self.membership and self.membership.status != Membership.Status.LEFT)
+
+
+def _number(value: int) -> str:
+    return number_format(value, 0, force_grouping=True)
 
 
 def _usd(amount: int) -> str:
-    return f"USD {amount:,}"
+    return _("USD %(amount)s") % {"amount": _number(amount)}
 
 
 def check_eligibility(
@@ -88,25 +104,29 @@ def check_eligibility(
         rules.append(
             Rule(
                 "population",
-                "Minimum population",
+                _("Minimum population"),
                 passed,
-                f"{city.population:,} inhabitants; the programme asks for at least "
-                f"{programme.min_population:,}.",
+                _("%(population)s inhabitants; the programme asks for at least %(least)s.")
+                % {
+                    "population": _number(city.population),
+                    "least": _number(programme.min_population),
+                },
             )
         )
     if programme.countries:
-        names = ", ".join(COUNTRY_NAMES.get(code, code) for code in programme.countries)
+        names = _(", ").join(COUNTRY_NAMES.get(code, code) for code in programme.countries)
         country = COUNTRY_NAMES.get(city.country, city.country)
         passed = city.country in programme.countries
         detail = (
-            f"{country} is covered."
+            _("%(country)s is covered.") % {"country": country}
             if passed
-            else f"{country} is not among the countries it covers ({names})."
+            else _("%(country)s is not among the countries it covers (%(countries)s).")
+            % {"country": country, "countries": names}
         )
-        rules.append(Rule("countries", "Countries", passed, detail))
+        rules.append(Rule("countries", _("Countries"), passed, detail))
     areas = list(programme.policy_areas.all())
     if areas:
-        codes = {area.pk: area.name for area in areas}
+        codes = {area.pk: term(area.name) for area in areas}
         works_in = [
             codes[row.policy_area_id]
             for row in levels
@@ -114,22 +134,24 @@ def check_eligibility(
         ]
         passed = bool(works_in)
         detail = (
-            f"Works in {', '.join(works_in)}."
+            _("Works in %(areas)s.") % {"areas": _(", ").join(works_in)}
             if passed
-            else "States no need or expertise of medium level or more in its areas ("
-            + ", ".join(codes.values())
-            + ")."
+            else _("States no need or expertise of medium level or more in its areas (%(areas)s).")
+            % {"areas": _(", ").join(codes.values())}
         )
-        rules.append(Rule("policy_areas", "Policy areas", passed, detail))
+        rules.append(Rule("policy_areas", _("Policy areas"), passed, detail))
     if programme.min_cofunding_usd:
         passed = city.cofunding_usd >= programme.min_cofunding_usd
         rules.append(
             Rule(
                 "cofunding",
-                "Co-funding",
+                _("Co-funding"),
                 passed,
-                f"Brings {_usd(city.cofunding_usd)}; the programme asks for "
-                f"{_usd(programme.min_cofunding_usd)}.",
+                _("Brings %(brings)s; the programme asks for %(asks)s.")
+                % {
+                    "brings": _usd(city.cofunding_usd),
+                    "asks": _usd(programme.min_cofunding_usd),
+                },
             )
         )
     if programme.requires_adopted_plan:
@@ -138,11 +160,15 @@ def check_eligibility(
             plan = bool(membership and membership.has_adopted_plan)
         title = membership.plan_title if membership and membership.plan_title else ""
         detail = (
-            (f"“{title}” adopted." if title else "An adopted plan is recorded.")
+            (
+                _("“%(title)s” adopted.") % {"title": title}
+                if title
+                else _("An adopted plan is recorded.")
+            )
             if plan
-            else "No adopted plan recorded: apply stating the plan the city adopted."
+            else _("No adopted plan recorded: apply stating the plan the city adopted.")
         )
-        rules.append(Rule("plan", "Adopted plan", plan, detail))
+        rules.append(Rule("plan", _("Adopted plan"), plan, detail))
     return Eligibility(programme=programme, city=city, rules=tuple(rules), membership=membership)
 
 
@@ -198,16 +224,22 @@ def apply_to_programme(
     plan_title: str = "",
 ) -> ProgrammeMembership:
     """An editor applies for the city; refused, with every failed rule named, if not eligible."""
-    require(can_act_for(user, city.pk), f"Only editors of {city.name} may apply for it.")
+    require(
+        can_act_for(user, city.pk),
+        _("Only editors of %(city)s may apply for it.") % {"city": city.name},
+    )
     plan_title = plan_title.strip()
     if has_adopted_plan and not plan_title and programme.requires_adopted_plan:
-        raise ValidationError({"plan_title": "Name the adopted plan."})
+        raise ValidationError({"plan_title": _("Name the adopted plan.")})
     membership = (
         Membership.objects.select_for_update().filter(programme=programme, city=city).first()
     )
     if membership and membership.status != Membership.Status.LEFT:
         raise ValidationError(
-            {"city": f"{city.name} is already {membership.get_status_display().lower()}."}
+            {
+                "city": _("%(city)s is already %(status)s.")
+                % {"city": city.name, "status": membership.get_status_display().lower()}
+            }
         )
     result = check_eligibility(
         programme,
@@ -230,7 +262,7 @@ def apply_to_programme(
 @transaction.atomic
 def admit(*, user, membership: ProgrammeMembership) -> ProgrammeMembership:
     """An admin (for the leading organization) accepts an application."""
-    require(user.is_staff, "Only admins may admit cities to a programme.")
+    require(user.is_staff, _("Only admins may admit cities to a programme."))
     if membership.status == Membership.Status.MEMBER:
         return membership
     membership.status = Membership.Status.MEMBER

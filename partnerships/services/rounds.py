@@ -21,14 +21,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from bestpractices.models import BestPractice
 from cities.models import City, PolicyArea
 from matching.models import Match, MatchRun
 from matching.services import score_pair_batch
 from matching.vocabulary import COMPONENTS
+from notifications.languages import Text
 
 from .. import rounds as solver
 from ..models import (
@@ -650,10 +652,12 @@ def propose(*, user, round_: Round, method: str = RoundPair.Method.OPTIMAL) -> P
                 donor=row.donor,
                 recipient=row.recipient,
                 policy_areas=chosen or [areas[c] for c in row.areas if c in areas],
-                reasons=(
-                    f"Proposed by {round_.programme.name} in its round “{round_.title}” "
-                    f"(score {row.score:.1f})."
-                ),
+                reasons=_("Proposed by %(programme)s in its round “%(round)s” (score %(score)s).")
+                % {
+                    "programme": round_.programme.name,
+                    "round": round_.title,
+                    "score": number_format(row.score, 1),
+                },
                 programme=round_.programme,
             )
             created.append(found)
@@ -669,11 +673,21 @@ def propose(*, user, round_: Round, method: str = RoundPair.Method.OPTIMAL) -> P
 
 
 def _tell_both(round_: Round, partnership: Partnership, user) -> None:
-    title = (
-        f"{round_.programme.name} proposes a partnership of {partnership.donor.name} and "
-        f"{partnership.recipient.name}: agree to it with the other city"
+    title = Text(
+        gettext_lazy(
+            "%(programme)s proposes a partnership of %(donor)s and %(recipient)s: "
+            "agree to it with the other city"
+        ),
+        programme=round_.programme.name,
+        donor=partnership.donor.name,
+        recipient=partnership.recipient.name,
     )
-    body = f"Round “{round_.title}”. One city proposes agreeing, an editor of the other confirms."
+    body = Text(
+        gettext_lazy(
+            "Round “%(round)s”. One city proposes agreeing, an editor of the other confirms."
+        ),
+        round=round_.title,
+    )
     for city_id in partnership.city_ids:
         tell_city(
             city_id,

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cities.models import PolicyArea
@@ -40,7 +41,7 @@ def _page(request: HttpRequest, programme: Programme, apply_form: ApplyForm | No
     cities = list(signed_in_user(request).edited_cities.prefetch_related("area_levels"))
     table = service.eligibility_table(cities, [programme])
     eligibility = [table[city.pk][0] for city in cities]
-    can_apply = [e.city for e in eligibility if e.status in ("eligible", "not eligible")]
+    can_apply = [e.city for e in eligibility if e.may_apply]
     ctx = {
         "programme": programme,
         "members": list(programme.memberships.select_related("city").order_by("city__name")),
@@ -66,7 +67,7 @@ def programme_apply(request: HttpRequest, slug: str) -> HttpResponse:
     user = signed_in_user(request)
     cities = [c for c in user.edited_cities.all() if can_act_for(user, c.pk)]
     if not cities:
-        raise PermissionDenied("Only editors of a city may apply for it.")
+        raise PermissionDenied(_("Only editors of a city may apply for it."))
     form = ApplyForm(request.POST, cities=cities)
     applied = run_service(
         form,
@@ -77,6 +78,8 @@ def programme_apply(request: HttpRequest, slug: str) -> HttpResponse:
     if applied is None:
         return _page(request, programme, apply_form=form)
     messages.success(
-        request, f"{applied.city.name} applied to {programme.name}; the programme will confirm."
+        request,
+        _("%(city)s applied to %(programme)s; the programme will confirm.")
+        % {"city": applied.city.name, "programme": programme.name},
     )
     return redirect(programme)

@@ -59,8 +59,9 @@ class World:
     user_data: list[str]
 
 
-# Pages whose language tests live with their own app (cities, best practices, programmes,
-# sign-in and password pages of the site's shell).
+# Pages whose language tests live with their own app (cities, best practices, sign-in and
+# password pages of the site's shell) or in ``test_programme_languages`` (programmes and their
+# rounds, which need a solved round).
 COVERED_ELSEWHERE = "covered by its own app's language tests"
 # Pages that answer POST only (a form's action): GET must be refused with 405.
 POST_ONLY = "POST only"
@@ -101,6 +102,13 @@ PAGES: dict[str, Callable[[World], str] | str] = {
     "programme-list": COVERED_ELSEWHERE,
     "programme-detail": COVERED_ELSEWHERE,
     "programme-apply": POST_ONLY,
+    "round-detail": COVERED_ELSEWHERE,
+    "round-export": COVERED_ELSEWHERE,
+    "round-solve": POST_ONLY,
+    "round-decide": POST_ONLY,
+    "round-capacity": POST_ONLY,
+    "round-apply": POST_ONLY,
+    "round-propose": POST_ONLY,
     # Matching
     "city-map": lambda w: reverse("city-map", args=[w.recipient.slug]),
     "run-list": lambda w: reverse("run-list"),
@@ -154,6 +162,11 @@ POST_ONLY_ARGS: dict[str, Callable[[World], list]] = {
     "project-propose": lambda w: [w.project.pk],
     "milestone-toggle": lambda w: [1],
     "programme-apply": lambda w: ["a-programme"],
+    "round-solve": lambda w: ["a-programme", 1],
+    "round-decide": lambda w: ["a-programme", 1],
+    "round-capacity": lambda w: ["a-programme", 1],
+    "round-apply": lambda w: ["a-programme", 1],
+    "round-propose": lambda w: ["a-programme", 1],
     "notification-open": lambda w: [1],
 }
 
