@@ -454,7 +454,7 @@ class PartnershipEvent(models.Model):
     # What happened, as a kind and its parameters (names as given at the time, codes, ISO
     # dates, amounts as strings): the sentence is written at read time in the reader's
     # language. Empty on events that carry only ``note``.
-    message = models.JSONField(default=dict, blank=True, verbose_name=_("message"))
+    message = models.JSONField(default=dict, blank=True, verbose_name=_("what happened"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

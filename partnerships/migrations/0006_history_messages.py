@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="partnershipevent",
             name="message",
-            field=models.JSONField(blank=True, default=dict, verbose_name="message"),
+            field=models.JSONField(blank=True, default=dict, verbose_name="what happened"),
         ),
     ]
