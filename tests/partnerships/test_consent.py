@@ -287,6 +287,4 @@ def test_api_admin_override_is_recorded(proposed, staff_user):
     response = api.patch(_url(proposed), {"status": "agreed", "override": True}, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "agreed"
-    assert PartnershipEvent.objects.filter(
-        partnership=proposed, message__override=True
-    ).exists()
+    assert PartnershipEvent.objects.filter(partnership=proposed, message__override=True).exists()
