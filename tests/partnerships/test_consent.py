@@ -141,7 +141,8 @@ def test_an_admin_acts_alone_only_as_a_recorded_override(proposed, staff_user, d
     proposal.refresh_from_db()
     assert proposal.override is True
     line = PartnershipEvent.objects.get(partnership=proposed, action="status")
-    assert "admin override for Surabaya" in line.note
+    assert line.message["override"] is True
+    assert "admin override for Surabaya" in history.describe(line)
 
     moved = pipeline.change_status(
         user=staff_user, partnership=proposed, to_status=Status.PILOT, override=True
