@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from bestpractices.models import BestPractice
 
@@ -27,6 +28,7 @@ from .models import (
     StepProposal,
 )
 from .services import details, programmes
+from .services.history import describe
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -124,8 +126,12 @@ class LedgerInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = PartnershipEvent
-    fields = ("created_at", "user", "action", "from_status", "to_status", "note")
+    fields = ("created_at", "user", "action", "from_status", "to_status", "what_happened", "note")
     readonly_fields = fields
+
+    @admin.display(description=_("what happened"))
+    def what_happened(self, event: PartnershipEvent) -> str:
+        return describe(event)
 
 
 class StepInline(ReadOnlyInline):
