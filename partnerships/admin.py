@@ -29,6 +29,7 @@ from .models import (
     StepProposal,
 )
 from .services import details, programmes
+from .services.history import describe
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -132,8 +133,12 @@ class LedgerInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = PartnershipEvent
-    fields = ("created_at", "user", "action", "from_status", "to_status", "note")
+    fields = ("created_at", "user", "action", "from_status", "to_status", "what_happened", "note")
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("what happened"))
+    def what_happened(self, event: PartnershipEvent) -> str:
+        return describe(event)
 
 
 class StepInline(ReadOnlyInline):

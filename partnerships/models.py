@@ -490,6 +490,10 @@ class PartnershipEvent(models.Model):
         max_length=10, choices=Partnership.Status.choices, blank=True, verbose_name=_("to status")
     )
     note = models.TextField(blank=True, verbose_name=_("note"))
+    # What happened, as a kind and its parameters (names as given at the time, codes, ISO
+    # dates, amounts as strings): the sentence is written at read time in the reader's
+    # language. Empty on events that carry only ``note``.
+    message = models.JSONField(default=dict, blank=True, verbose_name=_("what happened"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -51,7 +51,7 @@ def update_partnership(
         if not areas:
             errors["policy_areas"] = [_("Choose at least one policy area.")]
         elif {a.pk for a in areas} != set(partnership.policy_areas.values_list("pk", flat=True)):
-            changed.append("policy areas")
+            changed.append("policy_areas")
     if reasons is not None and reasons.strip() != partnership.reasons:
         partnership.reasons = reasons.strip()
         changed.append("reasons")
@@ -59,7 +59,7 @@ def update_partnership(
         if review_on is not None and review_on <= timezone.localdate():
             errors["review_on"] = [_("The review date must be in the future.")]
         partnership.review_on = review_on
-        changed.append("review date")
+        changed.append("review_on")
     if programme is not _UNSET and programme != partnership.programme:
         if programme is not None and (
             message := programme_error(
@@ -78,7 +78,7 @@ def update_partnership(
     partnership.save()
     if policy_areas is not None:
         partnership.policy_areas.set(areas)
-    record(partnership, user, Event.EDITED, note="Changed " + ", ".join(changed) + ".")
+    record(partnership, user, Event.EDITED, message={"kind": "edited", "fields": changed})
     return partnership
 
 
@@ -101,7 +101,7 @@ def add_organization(
         partnership,
         user,
         Event.ORGANIZATION,
-        note=f"{organization.name} joined ({link.get_role_display().lower()}).",
+        message={"kind": "organization_joined", "organization": organization.name, "role": role},
     )
     return link
 
@@ -111,7 +111,12 @@ def remove_organization(*, user, link: PartnershipOrganization) -> None:
     partnership = link.partnership
     require_partnership_editor(user, partnership)
     link.delete()
-    record(partnership, user, Event.ORGANIZATION, note=f"{link.organization.name} left.")
+    record(
+        partnership,
+        user,
+        Event.ORGANIZATION,
+        message={"kind": "organization_left", "organization": link.organization.name},
+    )
 
 
 def review_due(partnership: Partnership, *, today: datetime.date) -> bool:
@@ -140,11 +145,11 @@ def record_review(
         raise ValidationError({"next_review_on": _("The next review date must be in the future.")})
     partnership.review_on = next_review_on
     partnership.save(update_fields=["review_on", "updated_at"])
-    text = note.strip()
     record(
         partnership,
         user,
         Event.REVIEWED,
-        note=(text + " " if text else "") + f"Next review {next_review_on:%d %b %Y}.",
+        note=note.strip(),
+        message={"kind": "reviewed", "next_review_on": next_review_on.isoformat()},
     )
     return partnership

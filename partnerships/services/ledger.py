@@ -77,16 +77,16 @@ def add_ledger_entry(
         partnership,
         user,
         PartnershipEvent.Action.LEDGER,
-        note=f"{city.name} {entry.get_direction_display().lower()}: {entry.get_kind_display()}"
-        + (f", {amount_text(amount)} {entry.unit}" if amount is not None else "")
-        + ".",
+        message={
+            "kind": "ledger",
+            "city": city.name,
+            "direction": direction,
+            "entry_kind": kind,
+            "amount": str(amount) if amount is not None else None,
+            "unit": entry.unit,
+        },
     )
     return entry
-
-
-def amount_text(amount: Decimal) -> str:
-    """1,200 or 1,200.50: cents only when there are some."""
-    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
 
 
 @dataclass

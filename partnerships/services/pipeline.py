@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -333,19 +334,24 @@ def change_status(
     require_partnership_editor(user, partnership)
     reason = reason.strip()
     check_move(partnership, to_status, reason, outcome)
-    note = reason or (f"Outcome: {Partnership.Outcome(outcome).label.lower()}." if outcome else "")
+    message: dict[str, Any] = {}
     if needs_confirmation(to_status):
         if not override:
             raise ConfirmationNeeded(_confirmation_message(user, partnership, to_status))
         require(user.is_staff, _("Only admins may move a partnership without the other city."))
-        note = f"Admin override: moved without the cities' confirmation. {note}".strip()
+        message["override"] = True
+    if outcome:
+        message["outcome"] = outcome
+    if message:
+        message["kind"] = "moved"
     moved = apply_move(
         user=user,
         partnership=partnership,
         to_status=to_status,
         reason=reason,
         outcome=outcome,
-        note=note,
+        note=reason,
+        message=message,
     )
     _tell_the_others(user, moved, to_status, reason)
     return moved
@@ -433,7 +439,14 @@ def acting_city_id(user, partnership: Partnership) -> int | None:
 
 
 def apply_move(
-    *, user, partnership: Partnership, to_status: str, reason: str, outcome: str, note: str
+    *,
+    user,
+    partnership: Partnership,
+    to_status: str,
+    reason: str,
+    outcome: str,
+    note: str,
+    message: dict[str, Any] | None = None,
 ) -> Partnership:
     """Write a move already allowed (and consented to): the row, its history, the flags of
     the current run; a step still waiting is withdrawn."""
@@ -451,7 +464,15 @@ def apply_move(
         partnership.outcome = outcome
     partnership.status = to_status
     partnership.save()
-    record(partnership, user, Event.STATUS, from_status=from_status, to_status=to_status, note=note)
+    record(
+        partnership,
+        user,
+        Event.STATUS,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        message=message,
+    )
     # A step proposed before this move no longer fits the partnership.
     for stale in StepProposal.objects.filter(partnership=partnership, state=Step.PENDING):
         stale.state = Step.WITHDRAWN

@@ -99,13 +99,14 @@ def save_project(
         setattr(project, name, value.strip() if isinstance(value, str) else value)
     _validate(project)
     project.save()
+    message: dict[str, Any] = {"project": project.title}
     if creating:
-        note = f"Project “{project.title}” added ({project.policy_area.name})."
+        message.update(kind="project_added", area=project.policy_area.name)
     elif project.status != old_status:
-        note = f"Project “{project.title}”: {project.get_status_display().lower()}."
+        message.update(kind="project_status", status=project.status)
     else:
-        note = f"Project “{project.title}” edited."
-    record_event(partnership, user, Event.PROJECT, note=note)
+        message.update(kind="project_edited")
+    record_event(partnership, user, Event.PROJECT, message=message)
     return project
 
 
@@ -119,7 +120,12 @@ def add_milestone(*, user, project: Project, title: str, due_on: datetime.date) 
         project.partnership,
         user,
         Event.PROJECT,
-        note=f"Project “{project.title}”: milestone “{milestone.title}” due {due_on:%d %b %Y}.",
+        message={
+            "kind": "milestone_added",
+            "project": project.title,
+            "milestone": milestone.title,
+            "due_on": due_on.isoformat(),
+        },
     )
     return milestone
 
@@ -133,12 +139,15 @@ def set_milestone_done(*, user, milestone: Milestone, done: bool) -> Milestone:
     milestone.done = done
     milestone.done_on = timezone.localdate() if done else None
     milestone.save(update_fields=["done", "done_on"])
-    state = "done" if done else "reopened"
     record_event(
         project.partnership,
         user,
         Event.PROJECT,
-        note=f"Project “{project.title}”: milestone “{milestone.title}” {state}.",
+        message={
+            "kind": "milestone_done" if done else "milestone_reopened",
+            "project": project.title,
+            "milestone": milestone.title,
+        },
     )
     return milestone
 
@@ -172,7 +181,11 @@ def add_figure(
         project.partnership,
         user,
         Event.PROJECT,
-        note=f"Project “{project.title}”: outcome “{figure.indicator}” recorded.",
+        message={
+            "kind": "outcome_recorded",
+            "project": project.title,
+            "indicator": figure.indicator,
+        },
     )
     return figure
 
@@ -239,7 +252,7 @@ def propose_to_catalogue(*, user, project: Project, city: City | None = None) ->
         partnership,
         user,
         Event.PROJECT,
-        note=f"Project “{project.title}” proposed to the catalogue as a draft.",
+        message={"kind": "project_proposed", "project": project.title},
     )
     return practice
 

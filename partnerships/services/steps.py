@@ -19,7 +19,7 @@ from notifications.languages import Lower, Text
 from ..models import Partnership, StepProposal
 from ..permissions import can_act_for, require_partnership_editor
 from . import pipeline
-from .history import record
+from .history import record, who
 from .notices import Kind, settle, tell_city
 
 Status = Partnership.Status
@@ -33,10 +33,6 @@ def _locked(partnership: Partnership) -> Partnership:
         .select_related("donor", "recipient")
         .get(pk=partnership.pk)
     )
-
-
-def _who(user, city_name: str) -> str:
-    return f"{user.get_username()} ({city_name})" if user is not None else city_name
 
 
 @transaction.atomic
@@ -98,7 +94,8 @@ def propose_step(
         Event.STEP,
         from_status=partnership.status,
         to_status=to_status,
-        note=f"Proposed by {_who(user, proposing)}; waiting for {waiting}. {note}".strip(),
+        note=note,
+        message={"kind": "step_proposed", "by": who(user, proposing), "waiting": waiting},
     )
     Partnership.objects.filter(pk=partnership.pk).update(updated_at=timezone.now())
     tell_city(
@@ -172,12 +169,13 @@ def _confirm(
     as_admin = override and proposal.waiting_for_city_id not in pipeline.edited_city_ids(user)
     proposing = pipeline.city_name(partnership, proposal.proposed_for_city_id)
     waiting = pipeline.city_name(partnership, proposal.waiting_for_city_id)
-    confirmer = (
-        f"{user.get_username()} (admin override for {waiting})" if as_admin else _who(user, waiting)
-    )
-    note = f"Proposed by {_who(proposal.proposed_by, proposing)}, confirmed by {confirmer}."
-    if proposal.outcome:
-        note += f" Outcome: {Partnership.Outcome(proposal.outcome).label.lower()}."
+    message = {
+        "kind": "step_confirmed",
+        "by": who(proposal.proposed_by, proposing),
+        "confirmed_by": who(user, waiting),
+        "override": as_admin,
+        "outcome": proposal.outcome,
+    }
     proposal.state = Step.CONFIRMED
     proposal.decided_by = user
     proposal.decided_at = timezone.now()
@@ -189,7 +187,8 @@ def _confirm(
         to_status=proposal.to_status,
         reason="",
         outcome=proposal.outcome,
-        note=note,
+        note="",
+        message=message,
     )
     settle(kind=Kind.STEP_WAITING, target=partnership)
     tell_city(
@@ -223,14 +222,14 @@ def decline_step(*, user, proposal: StepProposal, reason: str, override: bool = 
     proposal.decided_at = timezone.now()
     proposal.reason = reason
     proposal.save(update_fields=["state", "decided_by", "decided_at", "reason"])
-    label = Status(proposal.to_status).label.lower()
     record(
         partnership,
         user,
         Event.DECLINED,
         from_status=proposal.from_status,
         to_status=proposal.to_status,
-        note=f"{_who(user, waiting)} declined moving to {label}: {reason}",
+        note=reason,
+        message={"kind": "step_declined", "by": who(user, waiting)},
     )
     Partnership.objects.filter(pk=partnership.pk).update(updated_at=timezone.now())
     settle(kind=Kind.STEP_WAITING, target=partnership)
@@ -271,7 +270,7 @@ def withdraw_step(*, user, proposal: StepProposal) -> StepProposal:
         Event.WITHDRAWN,
         from_status=proposal.from_status,
         to_status=proposal.to_status,
-        note=f"Moving to {Status(proposal.to_status).label.lower()} withdrawn.",
+        message={"kind": "step_withdrawn"},
     )
     settle(kind=Kind.STEP_WAITING, target=partnership)
     proposal.partnership = partnership

@@ -6,7 +6,8 @@ from django import template
 
 from cities.countries import COUNTRY_NAMES
 
-from ..models import Partnership
+from ..models import Partnership, PartnershipEvent
+from ..services.history import describe
 
 register = template.Library()
 
@@ -20,6 +21,12 @@ STATUS_BADGES: dict[str, str] = {
     Partnership.Status.PAUSED: "badge-warn",
     Partnership.Status.ENDED: "badge-bad",
 }
+
+
+@register.filter
+def event_text(event: PartnershipEvent) -> str:
+    """What a history event says, in the reader's language (from its stored message)."""
+    return describe(event)
 
 
 @register.filter

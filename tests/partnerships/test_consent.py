@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from notifications.models import Kind, Notification
 from partnerships.models import Partnership, PartnershipEvent, StepProposal
-from partnerships.services import pipeline, steps
+from partnerships.services import history, pipeline, steps
 from tests.api_clients import token_client as client_of
 from tests.factories import PartnershipFactory, UserFactory
 
@@ -56,7 +56,8 @@ def test_the_other_sides_confirmation_moves_it_and_the_history_names_both(
     proposal.refresh_from_db()
     assert (proposal.state, proposal.decided_by) == (Step.CONFIRMED, recipient_editor)
     line = PartnershipEvent.objects.get(partnership=proposed, action="status")
-    assert line.note == (
+    assert line.note == ""
+    assert history.describe(line) == (
         "Proposed by kita-editor (Kitakyushu), confirmed by sura-editor (Surabaya)."
     )
     assert line.user == recipient_editor
@@ -140,13 +141,14 @@ def test_an_admin_acts_alone_only_as_a_recorded_override(proposed, staff_user, d
     proposal.refresh_from_db()
     assert proposal.override is True
     line = PartnershipEvent.objects.get(partnership=proposed, action="status")
-    assert "admin override for Surabaya" in line.note
+    assert line.message["override"] is True
+    assert "admin override for Surabaya" in history.describe(line)
 
     moved = pipeline.change_status(
         user=staff_user, partnership=proposed, to_status=Status.PILOT, override=True
     )
     assert moved.status == Status.PILOT
-    assert PartnershipEvent.objects.filter(note__startswith="Admin override").exists()
+    assert PartnershipEvent.objects.filter(message__override=True).exists()
 
 
 def test_an_editor_cannot_override(proposed, donor_editor):
@@ -286,6 +288,4 @@ def test_api_admin_override_is_recorded(proposed, staff_user):
     response = api.patch(_url(proposed), {"status": "agreed", "override": True}, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "agreed"
-    assert PartnershipEvent.objects.filter(
-        partnership=proposed, note__startswith="Admin override"
-    ).exists()
+    assert PartnershipEvent.objects.filter(partnership=proposed, message__override=True).exists()

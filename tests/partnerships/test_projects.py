@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bestpractices.models import BestPractice
 from partnerships.models import Partnership, PartnershipOrganization, Project
-from partnerships.services import projects
+from partnerships.services import history, projects
 from tests.factories import (
     BestPracticeFactory,
     OrganizationFactory,
@@ -63,7 +63,7 @@ def test_an_editor_adds_a_project_following_a_published_practice(
     assert response.status_code == 302
     assert response.url == reverse("project-detail", args=[project.pk])
     assert project.practice == practice and project.budget_usd == 120_000
-    assert partnership.events.filter(action="project", note__contains="added").exists()
+    assert partnership.events.filter(action="project", message__kind="project_added").exists()
     page = client.get(reverse("partnership-detail", args=[partnership.pk])).content.decode()
     assert "Takakura composting in two markets" in page and practice.title in page
 
@@ -119,7 +119,7 @@ def test_milestones_and_figures_on_the_project_page(client, partnership, donor_e
     assert response.status_code == 200 and "Give the result" in response.content.decode()
     page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
     assert "Compost bins installed" in page and "Waste to landfill" in page
-    notes = list(partnership.events.values_list("note", flat=True))
+    notes = [history.describe(event) for event in partnership.events.all()]
     assert any("milestone “Compost bins installed” done" in note for note in notes)
 
 

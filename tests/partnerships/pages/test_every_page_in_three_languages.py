@@ -40,6 +40,8 @@ from tests.factories import (
     ProjectFactory,
 )
 from tests.html import english_left, text
+from tests.partnerships.history import USER_DATA as HISTORY_USER_DATA
+from tests.partnerships.history import add_history
 
 pytestmark = pytest.mark.django_db
 
@@ -247,6 +249,7 @@ def world(match, donor, recipient, editor, active_run) -> World:
         from_status="agreed",
         to_status="pilot",
     )
+    add_history(partnership, editor, donor.name, recipient.name)
     StepProposal.objects.create(
         partnership=partnership,
         from_status="pilot",
@@ -287,6 +290,7 @@ def world(match, donor, recipient, editor, active_run) -> World:
         "We would like to help.",
         "Kitakyushu would like to cooperate with Hue",
         str(partnership),
+        *HISTORY_USER_DATA,
         *COUNTRY_NAMES.values(),
     ]
     return World(match, donor, recipient, partnership, project, active_run, user_data)
