@@ -9,7 +9,7 @@ failed before messages existed have an empty message and show ``error`` as it is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils import formats
 from django.utils.functional import Promise, lazy
@@ -80,4 +80,4 @@ lazy_sentence = lazy(sentence, str)
 
 def failure_text(message: dict[str, Any], error: str) -> Promise:
     """The sentence as a lazy message: a notification renders it in each reader's language."""
-    return lazy_sentence(message, error)
+    return cast(Promise, lazy_sentence(message, error))
