@@ -141,6 +141,9 @@ class MatchRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
     error = models.TextField(blank=True, verbose_name=_("error"))
+    # Why the run failed as a message (kind and parameters, ``services.failures``): the
+    # sentence is written at read time in the reader's language.
+    error_message = models.JSONField(default=dict, blank=True, verbose_name=_("what happened"))
     # Every step of a running run (preparing, each shard, finishing) touches this while it
     # works; a run silent for long lost its worker and is re-queued (``recover_lost_runs``).
     heartbeat_at = models.DateTimeField(

@@ -433,6 +433,9 @@ class StepProposal(models.Model):
     reason = models.TextField(
         blank=True, help_text=_("Why it was declined or withdrawn."), verbose_name=_("reason")
     )
+    # When the system withdraws the step, why as a message (kind and parameters,
+    # ``services.history.step_reason``) written at read time in the reader's language.
+    reason_message = models.JSONField(default=dict, blank=True, verbose_name=_("why it ended"))
     override = models.BooleanField(
         default=False,
         help_text=_("Confirmed by an admin acting for the other city."),

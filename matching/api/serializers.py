@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cities.api.serializers import CitySummarySerializer
+from matching import services
 from matching.models import COMPONENTS, Match, MatchRun
 from matching.querysets import OWN_COLUMNS
 
@@ -139,6 +140,9 @@ class MatchRunSerializer(serializers.ModelSerializer):
     weights = serializers.JSONField(
         read_only=True, help_text="The exact weights and constants the run used."
     )
+    error = serializers.SerializerMethodField(
+        help_text="Why the run failed, in the language of Accept-Language; empty otherwise."
+    )
 
     class Meta:
         model = MatchRun
@@ -160,6 +164,9 @@ class MatchRunSerializer(serializers.ModelSerializer):
             "recoveries",
         ]
         read_only_fields = fields
+
+    def get_error(self, run: MatchRun) -> str:
+        return services.describe_failure(run)
 
 
 class PairSerializer(serializers.Serializer):

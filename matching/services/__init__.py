@@ -4,6 +4,7 @@ Views, API views, the admin, tasks and management commands call these functions;
 holds a rule of its own. Modules:
 
 - ``arrays``: profiles → the engine's arrays (and the per-process cache for on-the-fly scoring);
+- ``failures``: why a run failed, in the reader's language;
 - ``runs``: the life of a full run (start, shards, all-or-nothing activation, failures, retention);
 - ``rescoring``: one city against all (after a profile edit, and for the API's ``?weights=``);
 - ``scored_rows``: one city against all as light rows, for the API's ``?weights=``;
@@ -15,6 +16,7 @@ holds a rule of its own. Modules:
 from ..inputs import existing_partnership_pairs
 from ..vocabulary import InvalidWeights, clean_weights
 from .arrays import ScoringInputs, current_inputs, invalidate_inputs, load_inputs
+from .failures import describe_failure
 from .heartbeats import keep_beating
 from .params import params_for, params_from_snapshot
 from .profiles import save_profile, validate_profile
@@ -51,6 +53,7 @@ __all__ = [
     "clean_weights",
     "current_inputs",
     "default_profile",
+    "describe_failure",
     "drop_old_runs",
     "existing_partnership_pairs",
     "fail_run",

@@ -36,6 +36,7 @@ import functools
 import logging
 import math
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -55,14 +56,14 @@ from matching.scoring import (
     prepare,
     score_block,
 )
-from notifications.languages import Text
+from notifications.languages import Message, Text
 from notifications.models import Kind
 from notifications.services import notify
 from toolkit.outbox import services as outbox
 
 from ..inputs import existing_partnership_pairs
 from ..models import Match, MatchRun, RunInputs, RunShard, ScoringProfile
-from . import partitions
+from . import failures, partitions
 from .arrays import ScoringInputs, freeze, load_inputs, thaw
 from .bars import bars_of, store_run_bars
 from .heartbeats import beat, stale_after
@@ -126,7 +127,7 @@ def _fails_the_run(step):
         try:
             return step(run_id=run_id, **kwargs)
         except Exception as exc:
-            fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+            fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}", message=failures.raised())
             raise
 
     return wrapper
@@ -377,6 +378,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
         run.pairs_scored = pairs_scored
         run.finished_at = timezone.now()
         run.error = ""
+        run.error_message = {}
         run.save(
             update_fields=[
                 "status",
@@ -385,6 +387,7 @@ def finish_run(*, run_id: int) -> MatchRun | None:
                 "matches_stored",
                 "finished_at",
                 "error",
+                "error_message",
             ]
         )
         _drop_staging(run_id)
@@ -489,15 +492,22 @@ def drop_old_runs(*, keep: int = KEEP_RUNS) -> int:
 # --- 5. Failures --------------------------------------------------------------------------
 
 
-def fail_run(*, run_id: int, error: str) -> bool:
+def fail_run(*, run_id: int, error: str, message: dict[str, Any] | None = None) -> bool:
     """End a queued or running run as failed; the previous active run stays served.
 
+    ``error`` is the technical text (for administrators and the logs), ``message`` what
+    happened (``failures``), shown in each reader's language; a step's exception by default.
     Returns False when the run had already ended (the first error is the one kept).
     """
+    if message is None:
+        message = failures.raised() if error else failures.failed()
     error = (error or "The run failed.")[:ERROR_MAX_CHARS]
     with transaction.atomic():
         updated = MatchRun.objects.filter(pk=run_id, status__in=MatchRun.IN_PROGRESS).update(
-            status=MatchRun.Status.FAILED, finished_at=timezone.now(), error=error
+            status=MatchRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=error,
+            error_message=message,
         )
         if updated:
             run = MatchRun.objects.only("id", "created_by").get(pk=run_id)
@@ -505,7 +515,7 @@ def fail_run(*, run_id: int, error: str) -> bool:
                 run,
                 Kind.RUN_FAILED,
                 Text(gettext_lazy("Your scoring run %(run)s failed"), run=run_id),
-                body=error,
+                body=failures.failure_text(message, error),
             )
             _drop_staging(run_id)
             # A run only writes matches in the transaction that activates it; this clears
@@ -516,7 +526,7 @@ def fail_run(*, run_id: int, error: str) -> bool:
     return bool(updated)
 
 
-def _tell_starter(run: MatchRun, kind: str, title: Text, body: str = "") -> None:
+def _tell_starter(run: MatchRun, kind: str, title: Text, body: Message = "") -> None:
     """The user who started the run learns how it ended (scheduled runs have no one)."""
     if run.created_by_id is None:
         return
@@ -543,6 +553,7 @@ def fail_stale_runs() -> int:
         fail_run(
             run_id=run_id,
             error=f"No result within {limit_min} minutes: the worker was lost or killed.",
+            message=failures.timed_out(limit_min),
         )
     return len(stale)
 
@@ -581,6 +592,7 @@ def recover_lost_runs() -> list[int]:
                         f"The worker was lost {run.recoveries + 1} times (no heartbeat for "
                         f"{silence} s); the previous run stays active."
                     ),
+                    message=failures.worker_lost(run.recoveries + 1, silence),
                 )
             else:
                 # A fresh heartbeat gives the re-sent run a full period to start.

@@ -31,7 +31,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.select_related("created_by", "profile"), pk=pk)
-    ctx = {"run": run, "can_start": is_agency(request.user)}
+    ctx = {
+        "run": run,
+        "failure": services.describe_failure(run),
+        "can_start": is_agency(request.user),
+    }
     return render(request, "matching/run_detail.html", ctx)
 
 

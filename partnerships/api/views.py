@@ -44,7 +44,7 @@ from toolkit.api.renderers import CSVLayout
 from ..filtersets import PartnershipFilterSet
 from ..models import Partnership, PartnershipOrganization, Programme, StepProposal
 from ..permissions import can_change_partnership, can_see_partnership_details
-from ..services import details, pipeline, steps
+from ..services import details, history, pipeline, steps
 
 PARTNERSHIP_EXAMPLE = {
     "id": 4,
@@ -104,6 +104,10 @@ class StepProposalSerializer(serializers.ModelSerializer):
     decided_by = serializers.CharField(
         source="decided_by.get_username", read_only=True, allow_null=True
     )
+    reason = serializers.SerializerMethodField(
+        help_text="Why it was declined or withdrawn: the person's words as written, or the "
+        "system's reason in the language of Accept-Language."
+    )
 
     class Meta:
         model = StepProposal
@@ -127,6 +131,9 @@ class StepProposalSerializer(serializers.ModelSerializer):
 
     def get_waiting_for_city(self, proposal: StepProposal) -> int:
         return proposal.waiting_for_city_id
+
+    def get_reason(self, proposal: StepProposal) -> str:
+        return history.step_reason(proposal)
 
 
 class StepProposeSerializer(serializers.Serializer):

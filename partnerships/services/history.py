@@ -19,7 +19,14 @@ from django.utils.translation import gettext, pgettext
 
 from cities.taxonomy import term
 
-from ..models import LedgerEntry, Partnership, PartnershipEvent, PartnershipOrganization, Project
+from ..models import (
+    LedgerEntry,
+    Partnership,
+    PartnershipEvent,
+    PartnershipOrganization,
+    Project,
+    StepProposal,
+)
 
 
 def record(
@@ -75,6 +82,17 @@ def describe(event: PartnershipEvent) -> str:
     if render is None:
         return ""
     return render(event, message)
+
+
+def step_reason(proposal: StepProposal) -> str:
+    """Why a step was declined or withdrawn, in the active language: the system's sentence
+    for a step it withdrew, else the reason as the person wrote it."""
+    message = proposal.reason_message or {}
+    if message.get("kind") == "superseded":
+        return gettext("The partnership moved to %(status)s first.") % {
+            "status": _status(message["status"])
+        }
+    return proposal.reason
 
 
 def _label(choices: Any, value: str) -> str:

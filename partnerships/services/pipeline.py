@@ -477,8 +477,9 @@ def apply_move(
     for stale in StepProposal.objects.filter(partnership=partnership, state=Step.PENDING):
         stale.state = Step.WITHDRAWN
         stale.reason = f"The partnership moved to {Status(to_status).label.lower()} first."
+        stale.reason_message = {"kind": "superseded", "status": to_status}
         stale.decided_at = timezone.now()
-        stale.save(update_fields=["state", "reason", "decided_at"])
+        stale.save(update_fields=["state", "reason", "reason_message", "decided_at"])
 
     if (from_status in Partnership.ACTIVE) != (to_status in Partnership.ACTIVE):
         mark_matches(partnership.donor_id, partnership.recipient_id)

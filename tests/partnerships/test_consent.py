@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from notifications.models import Kind, Notification
 from partnerships.models import Partnership, PartnershipEvent, StepProposal
@@ -289,3 +290,39 @@ def test_api_admin_override_is_recorded(proposed, staff_user):
     assert response.status_code == 200
     assert response.json()["status"] == "agreed"
     assert PartnershipEvent.objects.filter(partnership=proposed, message__override=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "The partnership moved to ended first."),
+        ("ja", "先にパートナーシップが「%s」に移行しました。"),
+        ("vi", "Quan hệ đối tác đã được chuyển sang trạng thái %s trước đó."),
+    ],
+)
+def test_api_a_step_the_system_withdrew_says_why_in_the_readers_language(
+    proposed, donor_editor, recipient_editor, language, expected
+):
+    proposal = steps.propose_step(user=donor_editor, partnership=proposed, to_status=Status.AGREED)
+    pipeline.change_status(
+        user=recipient_editor, partnership=proposed, to_status=Status.ENDED, reason="No budget."
+    )
+    proposal.refresh_from_db()
+    assert proposal.reason_message == {"kind": "superseded", "status": "ended"}
+    api = client_of(donor_editor)
+    rows = api.get(_url(proposed, "steps/"), HTTP_ACCEPT_LANGUAGE=language).json()
+    if "%s" in expected:
+        with translation.override(language):
+            ended = str(Status.ENDED.label).lower()
+        assert ended != "ended"
+        expected %= ended
+    assert [row["reason"] for row in rows] == [expected]
+
+
+def test_api_a_reason_a_person_wrote_stays_as_written(proposed, donor_editor, recipient_editor):
+    proposal = steps.propose_step(user=donor_editor, partnership=proposed, to_status=Status.AGREED)
+    steps.decline_step(user=recipient_editor, proposal=proposal, reason="Not before the budget.")
+    api = client_of(donor_editor)
+    for language in ("en", "ja", "vi"):
+        rows = api.get(_url(proposed, "steps/"), HTTP_ACCEPT_LANGUAGE=language).json()
+        assert [row["reason"] for row in rows] == ["Not before the budget."]
