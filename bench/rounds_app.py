@@ -107,7 +107,7 @@ def bench(recipients: int, donors: int, runs: int) -> None:
     user, round_ = open_round(recipients, donors)
 
     def build_fresh():
-        rounds._pair_cache.clear()
+        rounds.solving._pair_cache.clear()
         return rounds.build_inputs(round_)
 
     fresh_s, inputs = median(build_fresh, runs)

@@ -336,12 +336,11 @@ def test_remedies_are_searched_within_the_time_given_and_thoroughly_on_demand(se
 
 
 def test_practices_costs_count_when_the_round_says_so(setup):
+    from matching.models import Match
     from tests.factories import BestPracticeFactory
 
     practice = BestPracticeFactory(city=setup.donors["Yokohama"], cost_usd=20_000)
-    row = rounds.Match.objects.get(
-        donor=setup.donors["Yokohama"], recipient=setup.recipients["Dhaka"]
-    )
+    row = Match.objects.get(donor=setup.donors["Yokohama"], recipient=setup.recipients["Dhaka"])
     row.practices = [[practice.pk, practice.title]]
     row.save()
     setup.round.costing = "practices"
