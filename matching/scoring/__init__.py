@@ -20,9 +20,10 @@ from .engine import (
     score_pairs,
 )
 from .exact import PreparedInputs, score_from_components
-from .kernels import cache_directory, warm_up
+from .kernels import cache_directory
 from .tiles import PruningStats
 from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
+from .warmup import warm_up
 
 __all__ = [
     "COMPONENTS",

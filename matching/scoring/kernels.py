@@ -11,7 +11,7 @@ lists' merge and pruning, topk.py).
 
 Compiled code is cached on disk (``cache=True``) in ``NUMBA_CACHE_DIR`` or, when that is unset,
 in ``<repo>/.cache/numba`` (a temporary directory when the repository is read-only), so only
-the first process after a code change compiles. ``warm_up()`` compiles or loads every kernel
+the first process after a code change compiles. ``warmup.warm_up()`` compiles or loads every kernel
 on tiny inputs; call it where a process starts (a migration, a worker) so that no request waits
 for a compilation. Every call goes through the wrappers below, which pass exactly the dtypes and
 layouts warm_up uses: a kernel never meets a new signature later.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -522,80 +521,3 @@ def terms_of(
         np.float32(language_weight),
         np.float32(budget_weight),
     )
-
-
-WARM_UP_STEPS = 4
-
-
-def warm_up(progress: Callable[[int, int], None] | None = None) -> None:
-    """Compile (first time) or load from the disk cache every kernel, on tiny inputs.
-
-    Takes a fraction of a second once the cache holds them; several seconds the first time.
-    ``progress(done, total)`` is called after each of the ``WARM_UP_STEPS`` steps.
-    """
-    from .pairs import warm_up_pairs  # pairs.py builds on this module
-
-    def step(done: int) -> None:
-        if progress is not None:
-            progress(done, WARM_UP_STEPS)
-
-    warm_up_pairs()
-    step(1)
-    rows, columns = 2, 3
-    chunk = chunk_side(
-        np.arange(rows),
-        np.ones((rows, 1)),
-        np.ones((rows, 1)),
-        np.zeros(rows),
-        np.zeros(rows),
-    )
-    tile = tile_side(
-        np.arange(columns),
-        np.ones((columns, 1)),
-        np.ones((columns, 1)),
-        np.zeros(1),
-        np.zeros(1),
-        np.zeros(columns),
-    )
-    terms = terms_of(
-        size_by_exp=True,
-        size_log_weight=1.0,
-        uses_language=True,
-        language_weight=0.1,
-        budget_weight=0.1,
-    )
-    scores = np.zeros((rows, columns), dtype=np.float32)
-    complete_tile(scores, chunk, tile, terms, mask_unfit=True)
-    step(2)
-    buffers = CollectBuffers(rows * columns)
-    count, _ = collect_tile(
-        scores,
-        np.arange(rows),
-        chunk,
-        tile,
-        terms,
-        recipient_admission=np.zeros(rows),
-        donor_admission=np.zeros(columns),
-        complete=False,
-        prune=True,
-        out=buffers,
-    )
-    step(3)
-    lists = [
-        ListArrays(
-            np.zeros((owners, 2), dtype=np.float32),
-            np.zeros((owners, 2), dtype=np.int32),
-            np.zeros(owners, dtype=np.int64),
-        )
-        for owners in (rows, columns)
-    ]
-    distribute(
-        count,
-        buffers,
-        chunk_rows=np.arange(rows),
-        tile_rows=np.arange(columns),
-        tile_positions=np.arange(columns),
-        recipient_lists=lists[0],
-        donor_lists=lists[1],
-    )
-    step(4)

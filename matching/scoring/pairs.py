@@ -211,7 +211,7 @@ def explain_pairs(
 
 
 def warm_up_pairs() -> None:
-    """Compile or load the formulas' kernel (see kernels.warm_up)."""
+    """Compile or load the formulas' kernel (see warmup.warm_up)."""
     cities, areas = 2, 1
     zeros = np.zeros(cities)
     inputs = PairInputs(

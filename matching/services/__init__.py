@@ -28,11 +28,10 @@ from .rescoring import (
     score_city_against_all,
     score_pair_batch,
 )
+from .retention import KEEP_RUNS, drop_old_runs
 from .runs import (
-    KEEP_RUNS,
     RunInProgress,
     default_profile,
-    drop_old_runs,
     fail_run,
     fail_stale_runs,
     finish_run,

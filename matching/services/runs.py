@@ -69,11 +69,11 @@ from .bars import bars_of, store_run_bars
 from .heartbeats import beat, stale_after
 from .locks import hold_city_set
 from .params import params_from_snapshot
+from .retention import drop_old_runs
 from .writing import explain, write_matches
 
 logger = logging.getLogger(__name__)
 
-KEEP_RUNS = 3
 # Progress: preparing takes the first 5 %, the shards up to 90 %, writing and activating the rest.
 PROGRESS_PREPARED = 5
 PROGRESS_SCORED = 90
@@ -428,65 +428,6 @@ def _rescore_changed_since(moment) -> None:
 def _drop_staging(run_id: int) -> None:
     RunShard.objects.filter(run_id=run_id).delete()
     RunInputs.objects.filter(run_id=run_id).delete()
-
-
-def replaced_run_grace() -> timedelta:
-    """How long the run an activation replaced stays readable: requests that read the active
-    run just before the switch finish their pages from it (``MatchFilterSet``)."""
-    return timedelta(seconds=getattr(settings, "SCORING_REPLACED_RUN_GRACE", 120))
-
-
-def just_replaced() -> list[int]:
-    """The run the active one replaced, while the switch is more recent than the grace."""
-    active = MatchRun.objects.filter(is_active=True).only("finished_at").first()
-    if active is None or active.finished_at is None:
-        return []
-    if active.finished_at < timezone.now() - replaced_run_grace():
-        return []
-    previous = (
-        MatchRun.objects.filter(
-            status=MatchRun.Status.SUCCEEDED, finished_at__lte=active.finished_at
-        )
-        .exclude(pk=active.pk)
-        .order_by("-finished_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return [previous] if previous is not None else []
-
-
-def drop_old_runs(*, keep: int = KEEP_RUNS) -> int:
-    """Delete all but the ``keep`` newest runs (never the active one, never one in progress,
-    never the one just replaced while readers may still be on it: ``just_replaced``).
-
-    On PostgreSQL their partitions are dropped (instant); elsewhere, and for rows in the
-    DEFAULT partition, one DELETE per table (``Match`` has nothing that cascades from it).
-    """
-    newest = list(
-        MatchRun.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:keep]
-    )
-    old = (
-        MatchRun.objects.exclude(pk__in=[*newest, *just_replaced()])
-        .exclude(is_active=True)
-        .exclude(status__in=MatchRun.IN_PROGRESS)
-    )
-    old_ids = list(old.values_list("pk", flat=True))
-    strays: list[int] = []
-    is_partitioned = partitions.partitioned()
-    if is_partitioned:
-        # Partitions of runs deleted some other way (the admin, a flushed test database).
-        existing = set(MatchRun.objects.values_list("pk", flat=True))
-        strays = [pk for pk in partitions.run_partitions() if pk not in existing]
-    if not old_ids and not strays:
-        return 0
-    with transaction.atomic():
-        if is_partitioned:
-            partitions.drop_run_partitions([*old_ids, *strays])
-        Match.objects.filter(run_id__in=old_ids).delete()
-        RunShard.objects.filter(run_id__in=old_ids).delete()
-        RunInputs.objects.filter(run_id__in=old_ids).delete()
-        MatchRun.objects.filter(pk__in=old_ids).delete()
-    return len(old_ids)
 
 
 # --- 5. Failures --------------------------------------------------------------------------

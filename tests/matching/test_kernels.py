@@ -24,6 +24,7 @@ from matching.scoring import (
     score_block,
     score_city,
     warm_up,
+    warmup,
 )
 from matching.scoring.engine import hot_layout
 from matching.scoring.tiles import _Chunk, _tile_scores, _Workspace, tile_bounds
@@ -294,7 +295,7 @@ def test_engine_threads_run_blas_on_one_thread():
 def test_warm_up_reports_each_step_for_a_progress_bar():
     steps: list[tuple[int, int]] = []
     warm_up(lambda done, total: steps.append((done, total)))
-    assert steps == [(done, kernels.WARM_UP_STEPS) for done in range(1, kernels.WARM_UP_STEPS + 1)]
+    assert steps == [(done, warmup.WARM_UP_STEPS) for done in range(1, warmup.WARM_UP_STEPS + 1)]
 
 
 def test_migrate_draws_the_engines_bar():
@@ -305,4 +306,4 @@ def test_migrate_draws_the_engines_bar():
     out = StringIO()
     warm_up_engine(stdout=out, verbosity=1)
     assert "Preparing the scoring engine" in out.getvalue()
-    assert f"{kernels.WARM_UP_STEPS}/{kernels.WARM_UP_STEPS}" in out.getvalue()
+    assert f"{warmup.WARM_UP_STEPS}/{warmup.WARM_UP_STEPS}" in out.getvalue()
