@@ -176,6 +176,14 @@ def cases(count: int) -> list[tuple[int, str]]:
     return chosen
 
 
+def server_application():
+    """The WSGI application as a server runs it (``citymatch/wsgi.py``): the engine warmed up
+    and what start-up built frozen out of full collections (``toolkit/process.py``)."""
+    from citymatch.wsgi import application
+
+    return application
+
+
 FRESH = iter(range(1, 10**9))
 
 
@@ -188,7 +196,6 @@ def fresh(path: str) -> str:
 def api_caller():
     """Call the WSGI application as a server would, signed in by token."""
     from django.contrib.auth import get_user_model
-    from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
     from rest_framework.authtoken.models import Token
     from rest_framework.throttling import SimpleRateThrottle
@@ -197,7 +204,7 @@ def api_caller():
     SimpleRateThrottle.THROTTLE_RATES = {"anon": "1000000/min", "user": "1000000/min"}
     user, _ = get_user_model().objects.get_or_create(username="api-bench")
     token = Token.objects.get_or_create(user=user)[0].key
-    handler = WSGIHandler()
+    handler = server_application()
     factory = RequestFactory()
 
     def call(recipient: int, area: str, *, built: bool = False) -> bytes:
@@ -355,13 +362,12 @@ def measure_table(rounds: int) -> None:
     readers get it (a list page from the cache after its first reader) and built (a page
     not in the cache, ``fresh()``)."""
     from django.contrib.auth import get_user_model
-    from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
     from rest_framework.authtoken.models import Token
 
     user, _ = get_user_model().objects.get_or_create(username="api-bench")
     token = Token.objects.get_or_create(user=user)[0].key
-    handler, factory = WSGIHandler(), RequestFactory()
+    handler, factory = server_application(), RequestFactory()
 
     def call(path: str) -> None:
         environ = factory.get(path, HTTP_AUTHORIZATION=f"Token {token}").environ

@@ -88,7 +88,6 @@ def signed_in_caller():
         get_user_model,
     )
     from django.contrib.sessions.backends.db import SessionStore
-    from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
 
     user, _ = get_user_model().objects.get_or_create(username="web-bench")
@@ -98,7 +97,7 @@ def signed_in_caller():
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-    handler, factory = WSGIHandler(), RequestFactory()
+    handler, factory = api_bench.server_application(), RequestFactory()
 
     def call(path: str) -> None:
         environ = factory.get(path, HTTP_COOKIE=cookie).environ

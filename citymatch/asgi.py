@@ -9,3 +9,8 @@ application = get_asgi_application()
 from citymatch.startup import refuse_development_key  # noqa: E402
 
 refuse_development_key()
+
+# Last: everything above lives as long as the process (``toolkit.process``).
+from toolkit.process import freeze_start_up_objects  # noqa: E402
+
+freeze_start_up_objects()

@@ -15,3 +15,8 @@ refuse_development_key()
 from matching.receivers import warm_up_engine  # noqa: E402
 
 warm_up_engine()
+
+# Last: everything above lives as long as the process (``toolkit.process``).
+from toolkit.process import freeze_start_up_objects  # noqa: E402
+
+freeze_start_up_objects()

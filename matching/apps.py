@@ -15,5 +15,7 @@ class MatchingConfig(AppConfig):
         post_migrate.connect(receivers.warm_up_engine, sender=self)
         worker_process_init.connect(receivers.warm_up_engine, weak=False)
         worker_process_init.connect(receivers.warm_up_rescoring, weak=False)
+        # After the warm-ups, so that what they load is frozen with the rest.
+        worker_process_init.connect(receivers.freeze_start_up_objects, weak=False)
         # A worker (re)starting after a crash resumes the runs its predecessor lost.
         worker_ready.connect(receivers.recover_lost_runs, weak=False)

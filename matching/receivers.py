@@ -94,6 +94,13 @@ def warm_up_rescoring(**kwargs) -> None:
         logging.getLogger(__name__).warning("Profiles not read at start: database unavailable.")
 
 
+def freeze_start_up_objects(**kwargs) -> None:
+    """A worker process, once warmed up, keeps what it loaded out of full collections."""
+    from toolkit.process import freeze_start_up_objects as freeze
+
+    freeze()
+
+
 def recover_lost_runs(**kwargs) -> None:
     """At worker start: re-queue (or fail) the runs whose worker died (``services.runs``)."""
     from .services import recover_lost_runs as recover
