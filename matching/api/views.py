@@ -38,6 +38,7 @@ from toolkit.api.exceptions import Conflict
 from toolkit.api.listcache import CachedListMixin
 from toolkit.api.mixins import CSVExportMixin
 from toolkit.api.pagination import WindowCountPagination
+from toolkit.keyed_rows import RowsByKey
 
 from .serializers import (
     CityMatchSerializer,
@@ -98,6 +99,12 @@ class MatchCSVMixin(CSVExportMixin):
         return matches_csv(objects, filename=f"citymatch-{self.get_csv_filename()}-{stamp}.csv")
 
 
+# The rows of a page of matches, by their ids (WindowCountPagination): read as rows of the
+# columns its JSON shows, not as model instances (building 75 instances, a match and two
+# cities each, cost more than the page's SQL), by SQL compiled once per process.
+PAGE_ROWS = RowsByKey(Match.objects.list_rows)
+
+
 def active_run_list_version(request: Request) -> str | None:
     """The version of a stored match list: the active run's id and ``list_version``. Lists of
     an older run (``?run=``, rarely read) are not cached: their pages are built each time."""
@@ -122,11 +129,8 @@ class MatchViewSet(CachedListMixin, MatchCSVMixin, viewsets.ReadOnlyModelViewSet
     def list_cache_version(self) -> str | None:
         return active_run_list_version(self.request) if self.action == "list" else None
 
-    def get_page_source(self) -> QuerySet:
-        # A page is read as rows of the columns its JSON shows, not as model instances:
-        # building 75 instances (a match and two cities each) cost more than the page's SQL
-        # (bench/api.py).
-        return Match.objects.list_rows()
+    def get_page_rows(self, keys: builtins.list[int]) -> builtins.list[dict]:
+        return PAGE_ROWS.fetch(keys)
 
     def get_queryset(self) -> QuerySet:
         # Only the columns the answer shows (CSV and detail read instances).
@@ -330,8 +334,8 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
         }[side]
         return Match.objects.for_list().filter(city_filter)
 
-    def get_page_source(self) -> QuerySet:
-        return Match.objects.list_rows()
+    def get_page_rows(self, keys: builtins.list[int]) -> builtins.list[dict]:
+        return PAGE_ROWS.fetch(keys)
 
     def side(self) -> str | None:
         side = self.request.query_params.get("as")
