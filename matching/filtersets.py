@@ -260,6 +260,14 @@ class MatchFilterSet(LightFilterSet):
     def filter_run(self, queryset: QuerySet, name: str, value: MatchRun) -> QuerySet:
         return queryset.filter(run=value)
 
+    def narrows(self) -> bool:
+        """Whether a filter (anything but ``ordering`` and ``run``) was given a value."""
+        return any(
+            value is not None and value is not False and value != "" and value != []
+            for name, value in self.form.cleaned_data.items()
+            if name not in ("ordering", "run")
+        )
+
     def filter_list(self, matches: Iterable[M]) -> list[M]:
         """The same filters and ordering over matches scored on the fly.
 

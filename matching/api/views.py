@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
@@ -362,7 +362,7 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     # ``builtins``: in this class, ``list`` is the view's method.
-    def scored_on_the_fly(self) -> builtins.list[services.ScoredMatch]:
+    def scored_on_the_fly(self) -> Sequence[services.ScoredMatch]:
         weights = parse_weights(self.request.query_params["weights"])
         # With weights, side() gives the recipient when ``as`` is not given.
         side = self.side() or "recipient"
@@ -374,12 +374,15 @@ class CityMatchesView(CachedListMixin, MatchCSVMixin, generics.ListAPIView):
         if filterset.form.cleaned_data.get("run"):
             raise ValidationError({"run": [gettext("A run cannot be combined with weights.")]})
         city = City.objects.get(pk=self.city.pk)
+        data = filterset.form.cleaned_data
         try:
+            if not filterset.narrows():
+                # Only ordered: a page builds its own rows, not every match of the city.
+                return services.ranked_city_rows(
+                    city=city, as_role=side, weights=weights, ordering=data.get("ordering")
+                )
             matches = services.score_city_rows(
-                city=city,
-                as_role=side,
-                weights=weights,
-                languages=bool(filterset.form.cleaned_data.get("language")),
+                city=city, as_role=side, weights=weights, languages=bool(data.get("language"))
             )
         except services.InvalidWeights as exc:
             # What only the service can tell, such as every weight of the profile being 0.

@@ -40,7 +40,7 @@ from .runs import (
     score_shard,
     start_run,
 )
-from .scored_rows import ScoredMatch, score_city_rows
+from .scored_rows import ScoredMatch, ranked_city_rows, score_city_rows
 
 __all__ = [
     "KEEP_RUNS",
@@ -69,6 +69,7 @@ __all__ = [
     "recover_lost_runs",
     "rescore_cities",
     "score_city_against_all",
+    "ranked_city_rows",
     "score_city_rows",
     "score_pair_batch",
     "save_profile",

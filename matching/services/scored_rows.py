@@ -10,7 +10,9 @@ and the CSV read them alike) and each city a ``CitySummary`` read with ``values(
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 from django.db import connection
@@ -106,6 +108,81 @@ def score_city_rows(
     explained = explained_city(city=city, as_role=as_role, weights=weights)
     if explained is None or not len(explained):
         return []
+    return _built(explained, languages=languages)
+
+
+def ranked_city_rows(
+    *,
+    city: City,
+    as_role: str = "recipient",
+    weights: dict | None = None,
+    ordering: list[str] | None = None,
+) -> RankedRows | list[ScoredMatch]:
+    """The rows of ``score_city_rows`` in the order of a match list (``ordering`` as
+    ``MatchOrderingFilter`` takes it: given fields with nulls last, then score, then the
+    recipient's and the donor's ids), each row built only when it is read.
+
+    A page of an unfiltered list reads the cities of its own 25 rows, not of every match: at
+    34,000 cities a city has ~2,200, and reading and building them all cost more than
+    scoring it (bench/api.py). Filters on the cities' attributes need every row: they take
+    ``score_city_rows``.
+    """
+    explained = explained_city(city=city, as_role=as_role, weights=weights)
+    if explained is None or not len(explained):
+        return []
+    return RankedRows(explained, list_order(explained, ordering))
+
+
+# The orderings of MatchOrderingFilter whose column holds nulls (0 in the arrays: not ranked).
+RANKS = ("donor_rank", "recipient_rank")
+
+
+def list_order(explained: ExplainedMatches, ordering: list[str] | None) -> np.ndarray:
+    """Row positions in the order ``MatchFilterSet.order_list`` gives the same rows."""
+    fields = [param.lstrip("-") for param in ordering or []]
+    params = [*(ordering or []), *([] if "score" in fields else ["-score"])]
+    # np.lexsort sorts by its last key first: the ids break ties, the first param decides.
+    keys: list[np.ndarray] = [explained.donor_ids, explained.recipient_ids]
+    for param in reversed(params):
+        field = param.lstrip("-")
+        values = np.asarray(getattr(explained, field), dtype=np.float64)
+        key = -values if param.startswith("-") else values
+        if field in RANKS:
+            key = np.where(values == 0, np.inf, key)  # not ranked: last either way
+        keys.append(key)
+    return np.lexsort(keys)
+
+
+class RankedRows(Sequence[ScoredMatch]):
+    """A city's matches scored on the fly, in list order; a slice reads its own cities and
+    builds its own rows (Django's paginator takes ``len()`` and one slice)."""
+
+    def __init__(self, explained: ExplainedMatches, order: np.ndarray):
+        self.explained = explained
+        self.order = order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @overload
+    def __getitem__(self, index: int) -> ScoredMatch: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ScoredMatch]: ...
+
+    def __getitem__(self, index: int | slice) -> ScoredMatch | list[ScoredMatch]:
+        if isinstance(index, slice):
+            return _built(self.explained.take(self.order[index]), languages=False)
+        rows = _built(self.explained.take(self.order[[index]]), languages=False)
+        if not rows:
+            raise IndexError(index)  # its city was deleted meanwhile
+        return rows[0]
+
+    def __iter__(self) -> Iterator[ScoredMatch]:
+        return iter(self[:])
+
+
+def _built(explained: ExplainedMatches, *, languages: bool) -> list[ScoredMatch]:
     wanted = sorted(set(explained.donor_ids.tolist()) | set(explained.recipient_ids.tolist()))
     fields = SUMMARY_FIELDS if languages else SUMMARY_FIELDS[:-1]
     cities = {row["id"]: CitySummary(**row) for row in _cities(wanted).values(*fields)}

@@ -81,7 +81,10 @@ class ExplainedMatches:
             return self
         gone = np.fromiter(city_ids, dtype=np.int64)
         keep = ~(np.isin(self.donor_ids, gone) | np.isin(self.recipient_ids, gone))
-        rows = np.flatnonzero(keep)
+        return self.take(np.flatnonzero(keep))
+
+    def take(self, rows: np.ndarray) -> ExplainedMatches:
+        """These rows (positions), in this order."""
         values = {
             name: getattr(self, name)[rows]
             for name in self.__dataclass_fields__

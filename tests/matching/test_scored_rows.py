@@ -9,6 +9,8 @@ from cities.models import City
 from matching import services
 from matching.api.serializers import CityMatchSerializer
 from matching.exports import values_of
+from matching.filtersets import MatchFilterSet
+from matching.models import Match
 from tests.factories import population
 
 from .helpers import run_now
@@ -51,3 +53,53 @@ def test_a_city_without_the_role_has_no_rows(django_capture_on_commit_callbacks)
     assert services.score_city_rows(city=donor, as_role="recipient") == []
     with pytest.raises(ValueError, match="as must be one of"):
         services.score_city_rows(city=donor, as_role="both")
+
+
+ORDERINGS = [
+    None,
+    ["score"],
+    ["-score"],
+    ["donor_rank"],
+    ["-donor_rank"],
+    ["recipient_rank"],
+    ["-recipient_rank"],
+    ["recipient_rank", "score"],
+]
+
+
+@pytest.mark.parametrize("role", ["recipient", "donor"])
+def test_ranked_rows_are_the_filtered_lists_order_built_by_the_slice(
+    django_capture_on_commit_callbacks, django_assert_max_num_queries, role
+):
+    population(40, seed=5)
+    run_now(django_capture_on_commit_callbacks)
+    weights = {"need_fit": 0.4, "language": 0.3}
+    filterset = MatchFilterSet({}, queryset=Match.objects.none())
+    city = max(
+        City.objects.exclude(role="donor" if role == "recipient" else "recipient"),
+        key=lambda c: len(services.score_city_rows(city=c, as_role=role, weights=weights)),
+    )
+    every = services.score_city_rows(city=city, as_role=role, weights=weights)
+    assert len(every) >= 8
+    # Unranked rows (null ranks) tie on every rank ordering: the score and ids decide.
+    assert any(row.donor_rank is None for row in every) or any(
+        row.recipient_rank is None for row in every
+    )
+    for ordering in ORDERINGS:
+        expected = [pair(row) for row in filterset.order_list(list(every), ordering)]
+        ranked = services.ranked_city_rows(
+            city=city, as_role=role, weights=weights, ordering=ordering
+        )
+        assert len(ranked) == len(expected)
+        assert [pair(row) for row in ranked] == expected, ordering
+        with django_assert_max_num_queries(1):  # the slice's own cities, nothing more
+            page = ranked[2:5]
+        assert [pair(row) for row in page] == expected[2:5]
+        assert pair(ranked[-1]) == expected[-1]
+        assert values_of(ranked[0]) == values_of(
+            next(row for row in every if pair(row) == expected[0])
+        )
+
+
+def pair(row) -> tuple[int, int]:
+    return (row.donor_id, row.recipient_id)
