@@ -64,7 +64,7 @@ COUNT_EXACT_UP_TO = 1_000
 
 
 class WindowCountPagination(PageNumberPagination):
-    """The same pages, in light queries: the page's keys with a bounded count, then its rows.
+    """The same pages, in light queries: the page's keys, a bounded count, then its rows.
 
     The plain way counts in one query and reads the page in another that joins both cities to
     every match of the filter before sorting and cutting (PostgreSQL must see all rows to sort
@@ -78,8 +78,6 @@ class WindowCountPagination(PageNumberPagination):
     count stops at ``COUNT_EXACT_UP_TO`` + 1 rows (or the end of the page asked for, if
     further): up to there ``count`` is exact; past it, it is PostgreSQL's estimate for the
     filter (never below the rows seen), and the page links follow it. API.md documents this.
-    For the pages within that bound, one query reads the keys up to it, in order: the page is
-    cut from them and they are counted, so the count costs no query of its own.
 
     A page past the end carries no row: it is a 404, as with the plain paginator.
     ``?page=last`` needs the count first, so it takes the plain way.
@@ -98,14 +96,7 @@ class WindowCountPagination(PageNumberPagination):
         if not 1 <= number <= MAX_PAGE_NUMBER:
             raise NotFound(self.invalid_page_message)
         start = (number - 1) * page_size
-        reach = max(COUNT_EXACT_UP_TO, start + page_size) + 1
-        ordered_keys = queryset.values_list("pk", flat=True)
-        if start + page_size <= COUNT_EXACT_UP_TO:
-            seen = list(ordered_keys[:reach])
-            keys = seen[start : start + page_size]
-        else:
-            # A deep page: its keys alone, and a count of its own if the page is full.
-            seen, keys = None, list(ordered_keys[start : start + page_size])
+        keys = list(queryset.values_list("pk", flat=True)[start : start + page_size])
         if not keys and number > 1:
             raise NotFound(self.invalid_page_message)
         found = {_key(row): row for row in self._rows_of(keys, queryset, view)} if keys else {}
@@ -116,11 +107,9 @@ class WindowCountPagination(PageNumberPagination):
         if len(keys) < page_size:
             # The last page: the count is known without counting (most narrow filters).
             paginator.count = start + len(keys)
-        elif seen is not None and len(seen) < reach:
-            paginator.count = len(seen)
-        elif seen is not None:
-            paginator.count = max(reach, estimated_count(queryset.order_by().values("pk")))
         else:
+            # In no order, a query of its own: read in the list's order up to the bound, a
+            # sparse filter (donors of one country in one area) walked the score index far.
             paginator.count = bounded_count(queryset, at_least=start + page_size)
         self.page = Page(rows, number, paginator)
         if paginator.num_pages > 1 and self.template is not None:
