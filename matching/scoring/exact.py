@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .kernels import kernel_array
-from .pairs import PairInputs, explain_pairs, score_pairs
+from .pairs import PairInputs, explain_pairs, score_and_explain, score_pairs, score_tenths
 from .types import COMPONENTS, CityArrays, ScoringParams
 
 MAX_LEVEL = 3.0
@@ -224,8 +224,8 @@ class PreparedInputs:
             need_levels=self._need_int8,
             expertise_levels=kernel_array(expertise, np.int8),
             has_practice=kernel_array(self.has_practice, np.int8),
-            market_fixed=kernel_array(self.market_fixed, np.float32),
-            sector_fixed=kernel_array(self.sector_fixed, np.float32),
+            market_fixed=kernel_array(self.market_fixed, np.int32),
+            sector_fixed=kernel_array(self.sector_fixed, np.int32),
             need_total=kernel_array(self.need_total, np.float64),
             log_population=kernel_array(self.log_population, np.float64),
             give=kernel_array(self.give, np.float64),
@@ -292,7 +292,7 @@ class PreparedInputs:
 
     def pair_tenths(self, donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
         """The stored scores of the pairs, in tenths of a point."""
-        return self.scored_pairs(donors, recipients)[1]
+        return score_tenths(self.pair_inputs, donors, recipients)
 
     def scored_pairs(
         self,
@@ -308,6 +308,27 @@ class PreparedInputs:
         """
         return score_pairs(
             self.pair_inputs, donors, recipients, components=components, tenths=tenths
+        )
+
+    def scored_and_explained(
+        self,
+        donors: np.ndarray,
+        recipients: np.ndarray,
+        *,
+        components: np.ndarray,
+        tenths: np.ndarray,
+        top_areas: np.ndarray,
+        gives_back: np.ndarray,
+    ) -> None:
+        """``scored_pairs`` and ``explanations`` in one pass, into the given outputs."""
+        score_and_explain(
+            self.pair_inputs,
+            donors,
+            recipients,
+            components=components,
+            tenths=tenths,
+            top_areas=top_areas,
+            gives_back=gives_back,
         )
 
     def _tenths_of_columns(self, columns: np.ndarray) -> np.ndarray:

@@ -72,7 +72,8 @@ compiled_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
 _compiled = compiled_kernel
 # Helpers are inlined into the kernels: a call would pass every array of the tuples with its
 # reference counting, per pair.
-_inlined = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+inlined_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+_inlined = inlined_kernel
 
 # Everything below is per (chunk x tile) and stays in cache: rows are recipients of the chunk,
 # columns donors of the tile.
