@@ -55,15 +55,23 @@ def reduced_languages(languages: np.ndarray) -> np.ndarray:
     """
     if languages.shape[1] == 0 or len(languages) == 0:
         return languages[:, :0]
-    # The distinct language profiles, found on packed words (np.unique on bool rows is slow).
-    words = np.unique(pack_bits(languages), axis=0)
-    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")
+    # The distinct language profiles, found on packed words by a sort of the rows (np.unique
+    # on bool rows, or with axis=0 on the words, is several times slower). Their order does not
+    # matter below.
+    words = pack_bits(languages)
+    ordered = words[np.lexsort(words.T)]
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    bits = np.unpackbits(ordered[first].view(np.uint8), axis=1, bitorder="little")
     profiles = bits[:, : languages.shape[1]].astype(bool)
     incidence = profiles.T.astype(np.int64)  # (L, profiles)
     spoken = np.flatnonzero(incidence.any(axis=1))
     incidence = incidence[spoken]
     sizes = incidence.sum(axis=1)
-    inside = (incidence @ incidence.T) == sizes[:, None]  # inside[l, m]: profiles(l) ⊆ profiles(m)
+    # inside[l, m]: profiles(l) ⊆ profiles(m). The counts are small integers, exact in float64
+    # (whose product numpy hands to BLAS; its integer product is a plain loop).
+    shared = incidence.astype(np.float64) @ incidence.T.astype(np.float64)
+    inside = shared == sizes[:, None]
     larger = sizes[None, :] > sizes[:, None]
     index = np.arange(len(spoken))
     same_earlier = (sizes[None, :] == sizes[:, None]) & (index[None, :] < index[:, None])
