@@ -298,9 +298,14 @@ class PreparedInputs:
         """(M, 8) float64 components of the pairs (donors[i], recipients[i]), COMPONENTS order."""
         return self.scored_pairs(donors, recipients)[0]
 
-    def pair_tenths(self, donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
-        """The stored scores of the pairs, in tenths of a point."""
-        return score_tenths(self.pair_inputs, donors, recipients)
+    def pair_tenths(
+        self, donors: np.ndarray, recipients: np.ndarray, *, grouped_by_donor: bool = False
+    ) -> np.ndarray:
+        """The stored scores of the pairs, in tenths of a point (``grouped_by_donor``: a hint
+        for the order of work, see pairs.score_tenths)."""
+        return score_tenths(
+            self.pair_inputs, donors, recipients, band_by_recipient=grouped_by_donor
+        )
 
     def scored_pairs(
         self,

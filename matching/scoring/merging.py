@@ -18,60 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .exact import PAIR_BATCH, PreparedInputs
-from .kernels import compiled_kernel, inlined_kernel, kernel_array
-from .topk import MAX_TENTHS, sorted_unique
+from .kernels import compiled_kernel, kernel_array
+from .topk import bucket_starts, rank_lists, sorted_unique
 from .types import COMPONENTS, BlockResult, Matches
-
-
-@inlined_kernel
-def _bucket_starts(owners_a, owners_b, n_owners):
-    """starts[o]: where owner o's entries begin once those of owners_a and owners_b are
-    grouped by owner; starts[n_owners] is their number."""
-    starts = np.zeros(n_owners + 1, dtype=np.int64)
-    for owner in owners_a:
-        starts[owner + 1] += 1
-    for owner in owners_b:
-        starts[owner + 1] += 1
-    for owner in range(n_owners):
-        starts[owner + 1] += starts[owner]
-    return starts
-
-
-@compiled_kernel
-def _rank_lists(owner, partner, tenths, n_owners, n_rows, k):
-    """Each owner's top k entries by (tenths descending, partner ascending), with their rank.
-
-    Returns (owner, partner, tenths, rank) arrays ordered by owner, then rank. The sort key
-    ``(MAX_TENTHS - tenths) * n_rows + partner`` is that order; entries are distinct pairs.
-    """
-    starts = _bucket_starts(owner, owner[:0], n_owners)
-    fill = starts[:-1].copy()
-    keys = np.empty(len(owner), dtype=np.int64)
-    for entry in range(len(owner)):
-        slot = fill[owner[entry]]
-        keys[slot] = (MAX_TENTHS - tenths[entry]) * n_rows + partner[entry]
-        fill[owner[entry]] = slot + 1
-    kept = 0
-    for one in range(n_owners):
-        start, stop = starts[one], starts[one + 1]
-        if stop - start > 1:
-            keys[start:stop].sort()
-        kept += min(stop - start, k)
-    out_owner = np.empty(kept, dtype=np.int64)
-    out_partner = np.empty(kept, dtype=np.int64)
-    out_tenths = np.empty(kept, dtype=np.int64)
-    out_rank = np.empty(kept, dtype=np.int64)
-    position = 0
-    for one in range(n_owners):
-        start = starts[one]
-        for rank in range(min(starts[one + 1] - start, k)):
-            key = keys[start + rank]
-            out_owner[position] = one
-            out_partner[position] = key % n_rows
-            out_tenths[position] = MAX_TENTHS - key // n_rows
-            out_rank[position] = rank + 1
-            position += 1
-    return out_owner, out_partner, out_tenths, out_rank
 
 
 @compiled_kernel
@@ -86,7 +35,7 @@ def _join_sides(r_recipient, r_donor, r_tenths, r_rank, d_recipient, d_donor, d_
     A rank is 0 on the side whose list does not hold the pair; ``consistent`` is False when a
     pair in both lists has two scores (blocks scored on other inputs).
     """
-    r_starts = _bucket_starts(r_recipient, r_recipient[:0], n)
+    r_starts = bucket_starts(r_recipient, r_recipient[:0], n)
     longest = 0
     for recipient in range(n):
         longest = max(longest, r_starts[recipient + 1] - r_starts[recipient])
@@ -110,7 +59,7 @@ def _join_sides(r_recipient, r_donor, r_tenths, r_rank, d_recipient, d_donor, d_
             sorted_tenths[position] = r_tenths[source]
             sorted_rank[position] = r_rank[source]
     r_donor, r_tenths, r_rank = sorted_donor, sorted_tenths, sorted_rank
-    d_starts = _bucket_starts(d_recipient, d_recipient[:0], n)
+    d_starts = bucket_starts(d_recipient, d_recipient[:0], n)
     fill = d_starts[:-1].copy()
     by_donor, by_tenths, by_rank = (
         np.empty_like(d_donor),
@@ -165,19 +114,6 @@ def _join_sides(r_recipient, r_donor, r_tenths, r_rank, d_recipient, d_donor, d_
         donor_rank[:pair].copy(),
         tenths[:pair].copy(),
         consistent,
-    )
-
-
-def rank_lists(owner, partner, tenths, k: int, n_rows: int) -> tuple[np.ndarray, ...]:
-    """Each owner's (a row < n_rows) top k of distinct (owner, partner) entries, ranked by
-    (tenths descending, partner ascending): (owner, partner, tenths, rank), by owner then rank."""
-    return _rank_lists(
-        kernel_array(owner, np.int64),
-        kernel_array(partner, np.int64),
-        kernel_array(tenths, np.int64),
-        int(n_rows),
-        int(n_rows),
-        int(k),
     )
 
 

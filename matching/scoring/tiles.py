@@ -289,9 +289,11 @@ def score_rows(
     # The phase the lists' exact scoring interrupts (it is charged to exact_s).
     running = ["lists_s"]
 
-    def exact(donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
+    def exact(
+        donors: np.ndarray, recipients: np.ndarray, grouped_by_donor: bool = False
+    ) -> np.ndarray:
         clock.lap(running[0])
-        tenths = prepared.pair_tenths(donors, recipients)
+        tenths = prepared.pair_tenths(donors, recipients, grouped_by_donor=grouped_by_donor)
         counts.exact_pairs += len(tenths)
         clock.lap("exact_s")
         return tenths
@@ -300,7 +302,7 @@ def score_rows(
         return exact(partners, current[0][owners])
 
     def donor_exact(owners: np.ndarray, partners: np.ndarray) -> np.ndarray:
-        return exact(donor_rows[owners], partners)
+        return exact(donor_rows[owners], partners, grouped_by_donor=True)
 
     common = {"k": k, "margin": layout.margin, "delta": layout.delta, "n_rows": n}
     recipient_lists = CandidateLists(

@@ -1,4 +1,4 @@
-"""The merge's compiled ranking and join against plain numpy, and their warm-up."""
+"""The compiled ranking of lists and the merge's join against plain numpy, and their warm-up."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.scoring import merging, prepare, score_all, score_block, score_city, warm_up
+from matching.scoring import (
+    merging,
+    prepare,
+    score_all,
+    score_block,
+    score_city,
+    topk,
+    warm_up,
+)
 
 from .test_engine import SMALL, make_arrays, params_with
 
@@ -76,13 +84,14 @@ def test_join_sides_flags_a_pair_scored_twice_differently():
 
 def _signature_counts() -> dict[str, int]:
     return {
-        name: len(dispatcher.signatures)
-        for name, dispatcher in vars(merging).items()
+        f"{module.__name__}.{name}": len(dispatcher.signatures)
+        for module in (merging, topk)
+        for name, dispatcher in vars(module).items()
         if hasattr(dispatcher, "py_func") and dispatcher.targetoptions.get("inline") != "always"
     }
 
 
-def test_warm_up_compiles_the_merges_kernels():
+def test_warm_up_compiles_the_ranking_and_merge_kernels():
     warm_up()
     before = _signature_counts()
     assert before and all(count == 1 for count in before.values())
