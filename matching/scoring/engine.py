@@ -7,7 +7,7 @@ How a run works
   (a) each of its recipients' final top K donors, and (b) for every donor its top K among the
   block's recipients. ``merge_blocks`` keeps each donor's top K over all blocks, joins both
   sides (a pair in both lists appears once, with both ranks) and computes components and
-  explanations for the kept pairs only.
+  explanations for the kept pairs only (merging.py, compiled).
 * Inside a block, recipients go in **chunks** of ``chunk_rows`` rows and donors in **tiles** of
   ``tile_width`` columns, so the working memory is a few (chunk_rows x tile_width) float32
   buffers that stay in cache, whatever the number of cities. For each tile one float32 GEMM of

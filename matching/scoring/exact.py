@@ -195,8 +195,8 @@ class PreparedInputs:
         self.market = self.sector_shares @ relevance
         # Fixed-point copies (see the module docstring): sum_a N_r[a] * q_d[a] <= 3 A 2**q and
         # sum_s q_d[s] q_r[s] <= S 2**2q stay below 2**53, so every sum is exact.
-        # Stored as float32 (half the bytes to gather; 2**23 fits its mantissa exactly) and
-        # widened to float64 before the dot product.
+        # Kept as float32 (2**23 fits its mantissa exactly); the compiled formulas read int32
+        # copies (the same integers), whose products the compiler vectorises.
         self.market_scale = min(_fixed_point_scale(MAX_LEVEL * n_areas), FIXED_POINT_MAX)
         self.market_fixed = np.rint(self.market * self.market_scale).astype(np.float32)
         sector_bits = (_FLOAT64_MANTISSA_BITS - 1 - math.ceil(math.log2(max(n_sectors, 1)))) // 2
