@@ -7,7 +7,7 @@ How a run works
   (a) each of its recipients' final top K donors, and (b) for every donor its top K among the
   block's recipients. ``merge_blocks`` keeps each donor's top K over all blocks, joins both
   sides (a pair in both lists appears once, with both ranks) and computes components and
-  explanations for the kept pairs only.
+  explanations for the kept pairs only (merging.py, compiled).
 * Inside a block, recipients go in **chunks** of ``chunk_rows`` rows and donors in **tiles** of
   ``tile_width`` columns, so the working memory is a few (chunk_rows x tile_width) float32
   buffers that stay in cache, whatever the number of cities. For each tile one float32 GEMM of
@@ -43,7 +43,6 @@ end by handing freed heap pages back to the system, so a worker's later runs do 
 from __future__ import annotations
 
 import ctypes
-import itertools
 import math
 import threading
 import time
@@ -53,6 +52,7 @@ from functools import partial
 
 import numpy as np
 
+from . import merging
 from .blas import single_threaded_blas
 from .exact import PAIR_BATCH, PreparedInputs, content_digest
 from .layout import HotLayout
@@ -66,8 +66,8 @@ from .tiles import (
     probe_donors,
     score_rows,
 )
-from .topk import rank_key, ranks_within, run_starts, sorted_unique, unique_order
-from .types import COMPONENTS, BlockResult, CityArrays, Matches, ScoringParams
+from .topk import rank_key, sorted_unique, unique_order
+from .types import BlockResult, CityArrays, Matches, ScoringParams
 
 # Blocks larger than this bring nothing (the donor side restarts per block, which is cheap).
 MAX_BLOCK_ROWS = 16_384
@@ -197,81 +197,7 @@ def _return_freed_memory() -> None:
     trim(0)
 
 
-# --- merging and the pairs' details -------------------------------------------------------
-
-
-def _empty_matches(n_areas: int) -> Matches:
-    return Matches(
-        donor=np.zeros(0, np.int32),
-        recipient=np.zeros(0, np.int32),
-        score=np.zeros(0, np.float64),
-        components=np.zeros((0, len(COMPONENTS)), np.float64),
-        donor_rank=np.zeros(0, np.int32),
-        recipient_rank=np.zeros(0, np.int32),
-        top_areas=np.full((0, 3), -1, np.int16),
-        gives_back=np.zeros((0, n_areas), bool),
-    )
-
-
-def _matches(
-    prepared: PreparedInputs,
-    donor: np.ndarray,
-    recipient: np.ndarray,
-    donor_rank: np.ndarray,
-    recipient_rank: np.ndarray,
-    *,
-    scored: tuple[np.ndarray, np.ndarray] | None = None,
-    expected_tenths: np.ndarray | None = None,
-    workers: int = 1,
-) -> Matches:
-    """Matches for the pairs, with components, scores and explanations (in ``workers`` threads).
-
-    Each thread writes its share of the pairs into the final arrays: no per-thread copies of
-    ~100 bytes per pair to concatenate at the end.
-    """
-    m = len(donor)
-    top_areas = np.empty((m, 3), dtype=np.int16)
-    gives_back = np.empty((m, prepared.n_areas), dtype=bool)
-    if scored is not None:
-        components, tenths = scored
-    else:
-        components = np.empty((m, len(COMPONENTS)), dtype=np.float64)
-        tenths = np.empty(m, dtype=np.int64)
-
-    def details(part: slice) -> None:
-        if scored is None:
-            prepared.scored_pairs(
-                donor[part], recipient[part], components=components[part], tenths=tenths[part]
-            )
-        top_areas[part], gives_back[part] = prepared.explanations(donor[part], recipient[part])
-
-    if scored is None and workers > 1 and m > 4 * PAIR_BATCH:
-        bounds = np.linspace(0, m, workers + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(details, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
-    else:
-        details(slice(None))
-    if expected_tenths is not None and not np.array_equal(tenths, expected_tenths):
-        raise RuntimeError("a block's scores differ from the merge's: inputs changed?")
-    return Matches(
-        donor=donor.astype(np.int32),
-        recipient=recipient.astype(np.int32),
-        score=tenths / 10.0,
-        components=components,
-        donor_rank=donor_rank.astype(np.int32),
-        recipient_rank=recipient_rank.astype(np.int32),
-        top_areas=top_areas,
-        gives_back=gives_back,
-    )
-
-
-def _top_k(owner, partner, tenths, k: int, n_rows: int):
-    """Rank (owner, partner) pairs per owner and keep the top k: arrays sorted by owner, rank."""
-    order = unique_order(rank_key(owner, tenths, partner, n_rows))
-    owner, partner, tenths = owner[order], partner[order], tenths[order]
-    rank = ranks_within(owner)
-    top = rank <= k
-    return owner[top], partner[top], tenths[top], rank[top]
+# --- merging ------------------------------------------------------------------------------
 
 
 def merge_blocks(
@@ -284,72 +210,11 @@ def merge_blocks(
 ) -> Matches:
     """Final top K of every recipient and every donor; a pair in both lists appears once.
 
-    Components and explanations are computed for the kept pairs only, in ``workers`` threads.
+    Components and explanations are computed for the kept pairs only, in ``workers`` threads
+    (merging.py).
     """
     prepared = prepared or prepare(arrays, params)
-    n, k = prepared.n_cities, prepared.top_k
-    for block in blocks:
-        if not np.array_equal(np.asarray(block.fingerprint), prepared.fingerprint):
-            raise ValueError("a block was scored on other inputs or parameters")
-    covered = np.concatenate(
-        [np.asarray(b.rows, np.int64) for b in blocks] or [np.zeros(0, np.int64)]
-    )
-    if len(sorted_unique(covered)) != len(covered):
-        raise ValueError("blocks overlap: a recipient row is in two blocks")
-
-    def gather(name: str) -> np.ndarray:
-        parts = [np.asarray(getattr(block, name), dtype=np.int64) for block in blocks]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
-    r_recipient, r_donor, r_tenths, r_rank = _top_k(
-        gather("recipient_side_recipient"),
-        gather("recipient_side_donor"),
-        gather("recipient_side_tenths"),
-        k,
-        n,
-    )
-    d_donor, d_recipient, d_tenths, d_rank = _top_k(
-        gather("donor_side_donor"),
-        gather("donor_side_recipient"),
-        gather("donor_side_tenths"),
-        k,
-        n,
-    )
-    if len(r_recipient) + len(d_donor) == 0:
-        return _empty_matches(prepared.n_areas)
-    # The union of both sides' lists, one row per pair, ordered by recipient then donor. (A
-    # sort of all keys: searchsorted with ~10^6 unsorted keys is several times slower. A pair
-    # in both lists has two equal keys; which comes first does not matter.)
-    keys = np.concatenate([r_recipient * n + r_donor, d_recipient * n + d_donor])
-    order = np.argsort(keys, kind="quicksort")
-    ordered = keys[order]
-    first = run_starts(ordered)
-    group = np.zeros(len(keys), np.int64)
-    group[first[1:]] = 1
-    slot = np.empty(len(keys), np.int64)
-    slot[order] = np.cumsum(group)
-    pairs = ordered[first]
-    recipient_at, donor_at = slot[: len(r_recipient)], slot[len(r_recipient) :]
-    recipient_rank = np.zeros(len(pairs), np.int64)
-    recipient_rank[recipient_at] = r_rank
-    donor_rank = np.zeros(len(pairs), np.int64)
-    donor_rank[donor_at] = d_rank
-    expected = np.zeros(len(pairs), np.int64)
-    expected[recipient_at] = r_tenths
-    expected[donor_at] = d_tenths
-    del keys, order, ordered, first, group, slot
-    recipient, donor = np.divmod(pairs, n)
-    del pairs
-    matches = _matches(
-        prepared,
-        donor,
-        recipient,
-        donor_rank,
-        recipient_rank,
-        expected_tenths=expected,
-        workers=workers,
-    )
-    del recipient, donor, donor_rank, recipient_rank, expected
+    matches = merging.merge_blocks(blocks, prepared, workers=workers)
     _return_freed_memory()
     return matches
 
@@ -457,12 +322,12 @@ def score_city(
     row = int(row)
     if as_role == "recipient":
         if not prepared.recipient_ok[row]:
-            return _empty_matches(prepared.n_areas)
+            return merging.empty_matches(prepared.n_areas)
         partners = prepared.donor_rows[prepared.donor_rows != row]
         donor, recipient = partners, np.full(len(partners), row, np.int64)
     else:
         if not prepared.donor_ok[row]:
-            return _empty_matches(prepared.n_areas)
+            return merging.empty_matches(prepared.n_areas)
         partners = prepared.recipient_rows[prepared.recipient_rows != row]
         donor, recipient = np.full(len(partners), row, np.int64), partners
     fits = prepared.fits(donor, recipient)
@@ -474,8 +339,8 @@ def score_city(
     ranks = np.arange(1, len(order) + 1)
     none = np.zeros(len(order), np.int64)
     if as_role == "recipient":
-        return _matches(prepared, donor, recipient, none, ranks, scored=scored)
-    return _matches(prepared, donor, recipient, ranks, none, scored=scored)
+        return merging.matches_of(prepared, donor, recipient, none, ranks, scored=scored)
+    return merging.matches_of(prepared, donor, recipient, ranks, none, scored=scored)
 
 
 def score_pairs(
@@ -499,4 +364,4 @@ def score_pairs(
     fits = prepared.fits(donor, recipient)
     donor, recipient = donor[fits], recipient[fits]
     none = np.zeros(len(donor), np.int64)
-    return _matches(prepared, donor, recipient, none, none)
+    return merging.matches_of(prepared, donor, recipient, none, none)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .kernels import kernel_array
-from .pairs import PairInputs, explain_pairs, score_pairs
+from .pairs import PairInputs, explain_pairs, score_and_explain, score_pairs, score_tenths
 from .types import COMPONENTS, CityArrays, ScoringParams
 
 MAX_LEVEL = 3.0
@@ -55,15 +55,23 @@ def reduced_languages(languages: np.ndarray) -> np.ndarray:
     """
     if languages.shape[1] == 0 or len(languages) == 0:
         return languages[:, :0]
-    # The distinct language profiles, found on packed words (np.unique on bool rows is slow).
-    words = np.unique(pack_bits(languages), axis=0)
-    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")
+    # The distinct language profiles, found on packed words by a sort of the rows (np.unique
+    # on bool rows, or with axis=0 on the words, is several times slower). Their order does not
+    # matter below.
+    words = pack_bits(languages)
+    ordered = words[np.lexsort(words.T)]
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    bits = np.unpackbits(ordered[first].view(np.uint8), axis=1, bitorder="little")
     profiles = bits[:, : languages.shape[1]].astype(bool)
     incidence = profiles.T.astype(np.int64)  # (L, profiles)
     spoken = np.flatnonzero(incidence.any(axis=1))
     incidence = incidence[spoken]
     sizes = incidence.sum(axis=1)
-    inside = (incidence @ incidence.T) == sizes[:, None]  # inside[l, m]: profiles(l) ⊆ profiles(m)
+    # inside[l, m]: profiles(l) ⊆ profiles(m). The counts are small integers, exact in float64
+    # (whose product numpy hands to BLAS; its integer product is a plain loop).
+    shared = incidence.astype(np.float64) @ incidence.T.astype(np.float64)
+    inside = shared == sizes[:, None]
     larger = sizes[None, :] > sizes[:, None]
     index = np.arange(len(spoken))
     same_earlier = (sizes[None, :] == sizes[:, None]) & (index[None, :] < index[:, None])
@@ -187,8 +195,8 @@ class PreparedInputs:
         self.market = self.sector_shares @ relevance
         # Fixed-point copies (see the module docstring): sum_a N_r[a] * q_d[a] <= 3 A 2**q and
         # sum_s q_d[s] q_r[s] <= S 2**2q stay below 2**53, so every sum is exact.
-        # Stored as float32 (half the bytes to gather; 2**23 fits its mantissa exactly) and
-        # widened to float64 before the dot product.
+        # Kept as float32 (2**23 fits its mantissa exactly); the compiled formulas read int32
+        # copies (the same integers), whose products the compiler vectorises.
         self.market_scale = min(_fixed_point_scale(MAX_LEVEL * n_areas), FIXED_POINT_MAX)
         self.market_fixed = np.rint(self.market * self.market_scale).astype(np.float32)
         sector_bits = (_FLOAT64_MANTISSA_BITS - 1 - math.ceil(math.log2(max(n_sectors, 1)))) // 2
@@ -224,8 +232,8 @@ class PreparedInputs:
             need_levels=self._need_int8,
             expertise_levels=kernel_array(expertise, np.int8),
             has_practice=kernel_array(self.has_practice, np.int8),
-            market_fixed=kernel_array(self.market_fixed, np.float32),
-            sector_fixed=kernel_array(self.sector_fixed, np.float32),
+            market_fixed=kernel_array(self.market_fixed, np.int32),
+            sector_fixed=kernel_array(self.sector_fixed, np.int32),
             need_total=kernel_array(self.need_total, np.float64),
             log_population=kernel_array(self.log_population, np.float64),
             give=kernel_array(self.give, np.float64),
@@ -290,9 +298,14 @@ class PreparedInputs:
         """(M, 8) float64 components of the pairs (donors[i], recipients[i]), COMPONENTS order."""
         return self.scored_pairs(donors, recipients)[0]
 
-    def pair_tenths(self, donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
-        """The stored scores of the pairs, in tenths of a point."""
-        return self.scored_pairs(donors, recipients)[1]
+    def pair_tenths(
+        self, donors: np.ndarray, recipients: np.ndarray, *, grouped_by_donor: bool = False
+    ) -> np.ndarray:
+        """The stored scores of the pairs, in tenths of a point (``grouped_by_donor``: a hint
+        for the order of work, see pairs.score_tenths)."""
+        return score_tenths(
+            self.pair_inputs, donors, recipients, band_by_recipient=grouped_by_donor
+        )
 
     def scored_pairs(
         self,
@@ -308,6 +321,27 @@ class PreparedInputs:
         """
         return score_pairs(
             self.pair_inputs, donors, recipients, components=components, tenths=tenths
+        )
+
+    def scored_and_explained(
+        self,
+        donors: np.ndarray,
+        recipients: np.ndarray,
+        *,
+        components: np.ndarray,
+        tenths: np.ndarray,
+        top_areas: np.ndarray,
+        gives_back: np.ndarray,
+    ) -> None:
+        """``scored_pairs`` and ``explanations`` in one pass, into the given outputs."""
+        score_and_explain(
+            self.pair_inputs,
+            donors,
+            recipients,
+            components=components,
+            tenths=tenths,
+            top_areas=top_areas,
+            gives_back=gives_back,
         )
 
     def _tenths_of_columns(self, columns: np.ndarray) -> np.ndarray:

@@ -72,7 +72,8 @@ compiled_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
 _compiled = compiled_kernel
 # Helpers are inlined into the kernels: a call would pass every array of the tuples with its
 # reference counting, per pair.
-_inlined = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+inlined_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+_inlined = inlined_kernel
 
 # Everything below is per (chunk x tile) and stays in cache: rows are recipients of the chunk,
 # columns donors of the tile.
@@ -232,7 +233,18 @@ def _collect_tile(
     # The largest non-linear part each column's pairs can get, with room for the float32
     # roundings of the sums (0 when the scores are complete).
     column_bound = np.zeros(columns, dtype=np.float32)
-    if not complete:
+    # When the terms are cheap to add to a whole row (no exp; language in one word), they are
+    # added in place, row by row, in vectorised loops: the prefilter then tests exact values
+    # (bound 0) and passes only the pairs that reach a threshold, instead of every pair within
+    # the terms' largest value of one. The same float32 additions in the same order as below,
+    # so the same values.
+    terms_in_place = (
+        prune
+        and not complete
+        and not size_by_exp
+        and (not uses_language or recipient_languages.shape[1] == 1)
+    )
+    if not complete and not terms_in_place:
         extra_bound = np.float32(1e-6)
         if size_by_exp:
             extra_bound += np.exp2(-size_log_weight)
@@ -259,6 +271,15 @@ def _collect_tile(
         recipient_row = recipient_rows[local]
         row = scores[index]
         n_passing = 0
+        if terms_in_place:
+            completed += columns
+            recipient_cofund = cofund[local]
+            for column in range(n_kinked):
+                row[column] += _budget_term(
+                    recipient_cofund, kinked_slope[column], kinked_base[column], budget_weight
+                )
+            if uses_language:
+                _add_language(row, local, recipient_languages, donor_languages, language_weight)
         if prefilter:
             for start in range(0, full, PREFILTER_COLUMNS):
                 hits = np.int32(0)
@@ -286,7 +307,7 @@ def _collect_tile(
             column = passing[position]
             value = row[column]
             donor_bar = donor_admission[column]
-            if not complete:
+            if not complete and not terms_in_place:
                 completed += 1
                 if size_by_exp:
                     value += _size_term(recipient_size[local], donor_size[column], size_log_weight)

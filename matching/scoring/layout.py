@@ -116,6 +116,15 @@ def size_expansion(
     return _chebyshev_nodes(low, high, most), error(most)
 
 
+def _column_max_abs(blocks: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """np.abs(features[rows]).max(axis=0) of the features the blocks make, side by side."""
+    maxima = []
+    for block in blocks:
+        values = block[rows]
+        maxima.append(np.maximum(values.max(axis=0), -values.min(axis=0)))
+    return np.concatenate(maxima)
+
+
 class HotLayout:
     """Everything the tile loop reads, built once per PreparedInputs and tile width."""
 
@@ -213,15 +222,18 @@ class HotLayout:
 
         if not recipient_blocks:  # only language weighs: keep a zero column for the GEMM
             add(np.zeros(n), np.zeros(n))
-        recipient_features = np.concatenate(recipient_blocks, axis=1)
-        donor_features = np.concatenate(donor_blocks, axis=1)
         # Subnormal float32 values (far tails of the size Gaussian) make the GEMM ~10x slower
-        # on x86; values this small change no score.
-        for features in (recipient_features, donor_features):
-            features[np.abs(features) < TINY] = 0.0
-        self.recipient_features = recipient_features.astype(np.float32)
-        self.donor_features = donor_features.astype(np.float32)
-        self.n_features = recipient_features.shape[1]
+        # on x86; values this small change no score. Blocks are cleaned one by one (a block
+        # may be a view of the prepared inputs: cleaned in a copy) and concatenated straight
+        # into float32, without a float64 copy of all the features.
+        for blocks in (recipient_blocks, donor_blocks):
+            for number, block in enumerate(blocks):
+                tiny = (block < TINY) & (block > -TINY) & (block != 0.0)
+                if tiny.any():
+                    blocks[number] = np.where(tiny, 0.0, block)
+        self.recipient_features = np.concatenate(recipient_blocks, axis=1, dtype=np.float32)
+        self.donor_features = np.concatenate(donor_blocks, axis=1, dtype=np.float32)
+        self.n_features = self.recipient_features.shape[1]
 
         languages = p.reduced_languages if weights[7] else p.reduced_languages[:, :0]
         self.language_bits = languages.shape[1]
@@ -241,8 +253,8 @@ class HotLayout:
         bound = 0.0
         if len(rows_used) and len(donors_used):
             bound = float(
-                np.abs(recipient_features[rows_used]).max(axis=0)
-                @ np.abs(donor_features[donors_used]).max(axis=0)
+                _column_max_abs(recipient_blocks, rows_used)
+                @ _column_max_abs(donor_blocks, donors_used)
             )
         self.delta = (
             (self.n_features + 2) * FLOAT32_EPS * bound * 1.1

@@ -196,13 +196,23 @@ def probe_donors(layout: HotLayout) -> np.ndarray:
     sample = recipients[np.linspace(0, len(recipients) - 1, probe_rows).astype(int)]
     sample = sorted_unique(sample)
 
+    # The sample's chunks are built once for all tiles, and each thread scores its tiles into
+    # one buffer it keeps (fresh pages cost more than the scores written into them).
+    chunks = [
+        (start, _Chunk(layout, sample[start : start + CHUNK_ROWS]))
+        for start in range(0, len(sample), CHUNK_ROWS)
+    ]
+    buffers = threading.local()
+
     def probe_tile(number: int) -> None:
         tile = layout.tiles[number]
-        work = _Workspace(layout, CHUNK_ROWS)
-        values = np.empty((len(sample), tile.size), dtype=np.float32)
-        for start in range(0, len(sample), CHUNK_ROWS):
-            chunk = _Chunk(layout, sample[start : start + CHUNK_ROWS])
-            values[start : start + chunk.size] = _fitting_scores(work, chunk, tile)
+        if not hasattr(buffers, "values"):
+            buffers.values = np.empty(len(sample) * layout.tile_width, dtype=np.float32)
+        values = _view(buffers.values, len(sample), tile.size)
+        for start, chunk in chunks:
+            scores = values[start : start + chunk.size]
+            np.matmul(chunk.features, tile.features, out=scores)
+            complete_tile(scores, chunk.kernel, tile.kernel, layout.terms, mask_unfit=True)
         kth[tile.positions] = _column_kth_bound(values, k)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -279,9 +289,11 @@ def score_rows(
     # The phase the lists' exact scoring interrupts (it is charged to exact_s).
     running = ["lists_s"]
 
-    def exact(donors: np.ndarray, recipients: np.ndarray) -> np.ndarray:
+    def exact(
+        donors: np.ndarray, recipients: np.ndarray, grouped_by_donor: bool = False
+    ) -> np.ndarray:
         clock.lap(running[0])
-        tenths = prepared.pair_tenths(donors, recipients)
+        tenths = prepared.pair_tenths(donors, recipients, grouped_by_donor=grouped_by_donor)
         counts.exact_pairs += len(tenths)
         clock.lap("exact_s")
         return tenths
@@ -290,7 +302,7 @@ def score_rows(
         return exact(partners, current[0][owners])
 
     def donor_exact(owners: np.ndarray, partners: np.ndarray) -> np.ndarray:
-        return exact(donor_rows[owners], partners)
+        return exact(donor_rows[owners], partners, grouped_by_donor=True)
 
     common = {"k": k, "margin": layout.margin, "delta": layout.delta, "n_rows": n}
     recipient_lists = CandidateLists(

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .kernels import ListArrays
+from .kernels import ListArrays, compiled_kernel, inlined_kernel, kernel_array
 
 # exact(owner indices, partner rows) -> tenths (int64), the stored score of those pairs.
 ExactTenths = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -82,6 +82,73 @@ def ranks_within(owner_sorted: np.ndarray) -> np.ndarray:
     starts = run_starts(owner_sorted)
     lengths = np.diff(starts, append=m)
     return np.arange(m) - np.repeat(starts, lengths) + 1
+
+
+@inlined_kernel
+def bucket_starts(owners_a, owners_b, n_owners):
+    """starts[o]: where owner o's entries begin once those of owners_a and owners_b are
+    grouped by owner; starts[n_owners] is their number."""
+    starts = np.zeros(n_owners + 1, dtype=np.int64)
+    for owner in owners_a:
+        starts[owner + 1] += 1
+    for owner in owners_b:
+        starts[owner + 1] += 1
+    for owner in range(n_owners):
+        starts[owner + 1] += starts[owner]
+    return starts
+
+
+@compiled_kernel
+def _rank_lists(owner, partner, tenths, n_owners, n_rows, k):
+    """Each owner's top k entries by (tenths descending, partner ascending), with their rank.
+
+    Returns (owner, partner, tenths, rank) arrays ordered by owner, then rank. The sort key
+    ``(MAX_TENTHS - tenths) * n_rows + partner`` is that order; entries are distinct pairs.
+    """
+    starts = bucket_starts(owner, owner[:0], n_owners)
+    fill = starts[:-1].copy()
+    keys = np.empty(len(owner), dtype=np.int64)
+    for entry in range(len(owner)):
+        slot = fill[owner[entry]]
+        keys[slot] = (MAX_TENTHS - tenths[entry]) * n_rows + partner[entry]
+        fill[owner[entry]] = slot + 1
+    kept = 0
+    for one in range(n_owners):
+        start, stop = starts[one], starts[one + 1]
+        if stop - start > 1:
+            keys[start:stop].sort()
+        kept += min(stop - start, k)
+    out_owner = np.empty(kept, dtype=np.int64)
+    out_partner = np.empty(kept, dtype=np.int64)
+    out_tenths = np.empty(kept, dtype=np.int64)
+    out_rank = np.empty(kept, dtype=np.int64)
+    position = 0
+    for one in range(n_owners):
+        start = starts[one]
+        for rank in range(min(starts[one + 1] - start, k)):
+            key = keys[start + rank]
+            out_owner[position] = one
+            out_partner[position] = key % n_rows
+            out_tenths[position] = MAX_TENTHS - key // n_rows
+            out_rank[position] = rank + 1
+            position += 1
+    return out_owner, out_partner, out_tenths, out_rank
+
+
+def rank_lists(
+    owner, partner, tenths, k: int, n_rows: int, n_owners: int | None = None
+) -> tuple[np.ndarray, ...]:
+    """Each owner's (< n_owners, by default n_rows) top k of distinct (owner, partner < n_rows)
+    entries, ranked by (tenths descending, partner ascending): (owner, partner, tenths, rank)
+    int64 arrays, by owner then rank."""
+    return _rank_lists(
+        kernel_array(owner, np.int64),
+        kernel_array(partner, np.int64),
+        kernel_array(tenths, np.int64),
+        int(n_rows if n_owners is None else n_owners),
+        int(n_rows),
+        int(k),
+    )
 
 
 class CandidateLists:
@@ -235,8 +302,7 @@ class CandidateLists:
         owners, cols = np.nonzero(keep)
         partners = self.partners[owners, cols].astype(np.int64)
         tenths = self.exact(owners, partners)
-        order = unique_order(rank_key(owners, tenths, partners, self.n_rows))
-        owners, partners, tenths = owners[order], partners[order], tenths[order]
-        rank = ranks_within(owners)
-        top = rank <= self.k
-        return owners[top], partners[top], tenths[top], rank[top]
+        owners, partners, tenths, rank = rank_lists(
+            owners, partners, tenths, self.k, self.n_rows, self.n_owners
+        )
+        return owners, partners, tenths, rank

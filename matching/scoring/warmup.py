@@ -18,9 +18,10 @@ from .kernels import (
     terms_of,
     tile_side,
 )
+from .merging import warm_up_merging
 from .pairs import warm_up_pairs
 
-WARM_UP_STEPS = 4
+WARM_UP_STEPS = 5
 
 
 def warm_up(progress: Callable[[int, int], None] | None = None) -> None:
@@ -94,3 +95,5 @@ def warm_up(progress: Callable[[int, int], None] | None = None) -> None:
         donor_lists=lists[1],
     )
     step(4)
+    warm_up_merging()
+    step(5)
