@@ -109,7 +109,7 @@ def index_run_table(run_id: int) -> None:
             name = connection.ops.quote_name(f"{table}_c{number}")
             cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {name} {definition}")
         for number, definition in enumerate(indexes):
-            # "CREATE INDEX match_run_order ON ONLY public.matching_match USING btree (...)"
+            # "CREATE INDEX match_order ON ONLY public.matching_match USING btree (...)"
             columns = definition[definition.index(" USING ") :]
             unique = "UNIQUE " if definition.startswith("CREATE UNIQUE") else ""
             name = connection.ops.quote_name(f"{table}_i{number}")
