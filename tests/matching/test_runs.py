@@ -408,6 +408,19 @@ def test_on_postgresql_a_run_loads_its_rows_with_ids_reserved_from_the_sequence(
     assert following > ids[-1]
 
 
+def test_on_postgresql_a_run_without_reserved_ids_draws_them_row_by_row(
+    postgres, django_capture_on_commit_callbacks, monkeypatch
+):
+    from matching.services import partitions
+
+    monkeypatch.setattr(partitions, "reserve_ids", lambda count: None)
+    population(12)
+    run = run_now(django_capture_on_commit_callbacks)
+    assert run.status == MatchRun.Status.SUCCEEDED
+    ids = list(Match.objects.filter(run=run).values_list("pk", flat=True))
+    assert len(set(ids)) == len(ids) == run.matches_stored > 0
+
+
 def test_on_postgresql_a_new_partition_has_statistics_of_the_listed_columns(
     postgres, django_capture_on_commit_callbacks
 ):
