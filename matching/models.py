@@ -297,18 +297,20 @@ class Match(models.Model):
         ]
         # One index per order the lists offer, each holding the whole order (tie-breakers
         # included), so a page is read from the front of an index without sorting the run
-        # (tests/matching/api/test_list_plans.py).
+        # (tests/matching/api/test_list_plans.py). Without the run: on PostgreSQL each run's
+        # rows are a partition of their own (services/partitions.py), where a leading run id
+        # is the same in every key and only made each comparison of the index builds' sorts
+        # go one column further; a list reads its run's partition alone.
         indexes = [
-            models.Index(fields=["run", "-score", "recipient", "donor"], name="match_run_order"),
-            models.Index(fields=["run", "recipient", "recipient_rank"], name="match_run_recipient"),
+            models.Index(fields=["-score", "recipient", "donor"], name="match_order"),
+            models.Index(fields=["recipient", "recipient_rank"], name="match_recipient"),
             # A donor's rows are found through unique_match_pair (run, donor, recipient).
             models.Index(
-                fields=["run", "donor_rank", "-score", "recipient", "donor"],
-                name="match_run_donor_rank",
+                fields=["donor_rank", "-score", "recipient", "donor"], name="match_donor_rank"
             ),
             models.Index(
-                fields=["run", "recipient_rank", "-score", "recipient", "donor"],
-                name="match_run_recipient_rank",
+                fields=["recipient_rank", "-score", "recipient", "donor"],
+                name="match_recipient_rank",
             ),
         ]
 

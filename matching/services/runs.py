@@ -341,6 +341,9 @@ def finish_run(*, run_id: int) -> MatchRun | None:
     explained = explain(inputs, matches, partnerships=existing_partnership_pairs())
     bars = bars_of(matches, inputs.ids, params.top_k)
     del matches
+    # The ids of the rows, reserved before the run's transaction (partitions.reserve_ids).
+    is_partitioned = partitions.partitioned()
+    first_id = partitions.reserve_ids(len(explained)) if is_partitioned and len(explained) else None
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Do not wait for this big transaction's WAL to reach the disk: a crash right
@@ -357,10 +360,10 @@ def finish_run(*, run_id: int) -> MatchRun | None:
         # since the inputs were frozen.
         deleted = set(inputs.ids.tolist()) - set(City.objects.values_list("pk", flat=True))
         rows = explained.without_cities(deleted)
-        if partitions.partitioned():
+        if is_partitioned:
             # Load a bare table, index it, attach it as this run's partition (partitions.py).
             table = partitions.create_run_table(run_id)
-            stored = write_matches(rows, run_id=run_id, table=table)
+            stored = write_matches(rows, run_id=run_id, table=table, first_id=first_id)
             partitions.index_run_table(run_id)
             hold_city_set()
             partitions.attach_run_table(run_id)

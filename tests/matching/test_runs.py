@@ -388,6 +388,39 @@ def test_on_postgresql_each_run_lives_in_its_own_partition(
     assert Match.objects.filter(run=kept[-1]).count() == kept[-1].matches_stored
 
 
+def test_on_postgresql_a_run_loads_its_rows_with_ids_reserved_from_the_sequence(
+    postgres, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    from matching.services import partitions
+
+    population(12)
+    run = run_now(django_capture_on_commit_callbacks)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {partitions.run_table(run.pk)} ORDER BY ctid")
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('matching_match', 'id'))")
+        (following,) = cursor.fetchone()
+    # Consecutive in the order they were loaded (the primary key's sort finds them in order),
+    # and the sequence goes on after them.
+    assert ids == list(range(ids[0], ids[0] + run.matches_stored))
+    assert following > ids[-1]
+
+
+def test_on_postgresql_a_run_without_reserved_ids_draws_them_row_by_row(
+    postgres, django_capture_on_commit_callbacks, monkeypatch
+):
+    from matching.services import partitions
+
+    monkeypatch.setattr(partitions, "reserve_ids", lambda count: None)
+    population(12)
+    run = run_now(django_capture_on_commit_callbacks)
+    assert run.status == MatchRun.Status.SUCCEEDED
+    ids = list(Match.objects.filter(run=run).values_list("pk", flat=True))
+    assert len(set(ids)) == len(ids) == run.matches_stored > 0
+
+
 def test_on_postgresql_a_new_partition_has_statistics_of_the_listed_columns(
     postgres, django_capture_on_commit_callbacks
 ):

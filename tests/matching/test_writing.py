@@ -204,3 +204,33 @@ def test_top_areas_refuse_codes_the_text_cannot_hold(code):
 
     with pytest.raises(ValueError, match="top_areas"):
         format_top_areas([{"area": code, "need": 1, "expertise": 1}])
+
+
+def test_reserved_ids_are_consecutive_and_drawn_by_no_one_else(postgres):
+    from matching.services import partitions
+
+    first = partitions.reserve_ids(5)
+    second = partitions.reserve_ids(3)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('matching_match', 'id'))")
+        (following,) = cursor.fetchone()
+    assert second >= first + 5
+    assert following >= second + 3
+    with pytest.raises(ValueError):
+        partitions.reserve_ids(0)
+
+
+def test_a_user_that_may_not_reserve_ids_leaves_them_to_the_sequence(postgres):
+    from matching.services import partitions
+
+    with connection.cursor() as cursor:
+        # Rolled back with the test's transaction, like the role itself.
+        cursor.execute("CREATE ROLE citymatch_test_not_owner")
+        cursor.execute(
+            "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO citymatch_test_not_owner"
+        )
+        cursor.execute("SET LOCAL ROLE citymatch_test_not_owner")
+        try:
+            assert partitions.reserve_ids(5) is None
+        finally:
+            cursor.execute("RESET ROLE")
