@@ -16,6 +16,15 @@ from matching.receivers import warm_up_engine  # noqa: E402
 
 warm_up_engine()
 
+# Without a broker this process rescores profile edits itself (in-process tasks): it reads the
+# profiles now, as a worker does when it starts, so the first edit does not wait for them.
+from django.conf import settings  # noqa: E402
+
+if settings.CELERY_TASK_ALWAYS_EAGER:
+    from matching.receivers import warm_up_rescoring
+
+    warm_up_rescoring()
+
 # Last: everything above lives as long as the process (``toolkit.process``).
 from toolkit.process import freeze_start_up_objects  # noqa: E402
 

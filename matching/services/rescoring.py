@@ -146,10 +146,15 @@ def _inputs_for_rescoring(run: MatchRun, city_ids: list[int]) -> ScoringInputs:
 
 
 def warm_rescoring() -> None:
-    """Read the profiles for rescoring now (a worker starting), not on the first edit."""
+    """Read the profiles for rescoring now (a worker starting), not on the first edit, and
+    the bars to enter each city's lists (read from the run's rows when no shared cache kept
+    them from its activation: a scan of the run)."""
     run = MatchRun.objects.active()
     if run is not None:
         _inputs_for_rescoring(run, [])
+        top_k = params_from_snapshot(run.weights).top_k
+        for side in ROLES:
+            run_bars(run, side, top_k)
 
 
 def forget_rescoring_inputs() -> None:

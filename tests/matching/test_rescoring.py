@@ -388,3 +388,17 @@ def test_a_worker_reads_the_profiles_when_it_starts(scored, monkeypatch):
     services.rescore_cities(city_ids=[city.pk])
     assert full_loads == []
     assert own_rows(stored(run), city.pk) == own_rows(expected(run), city.pk)
+
+
+def test_a_worker_reads_the_runs_bars_when_it_starts(scored):
+    from django.core.cache import cache
+
+    from matching import receivers
+    from matching.services.bars import BARS_KEY
+
+    _, run = scored
+    keys = [BARS_KEY.format(run_id=run.pk, side=side) for side in ("donor", "recipient")]
+    # The bars the run's activation kept live in another process's cache (local memory).
+    cache.delete_many(keys)
+    receivers.warm_up_rescoring()
+    assert all(cache.get(key) is not None for key in keys)

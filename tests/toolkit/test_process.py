@@ -50,3 +50,21 @@ def test_a_worker_process_freezes_after_its_warm_ups():
     names = [getattr(receiver, "__name__", "") for receiver in connected]
     assert names.index("freeze_start_up_objects") > names.index("warm_up_rescoring")
     assert receivers.freeze_start_up_objects in connected
+
+
+def test_a_web_server_without_a_broker_reads_the_profiles_when_it_starts(tmp_path):
+    # Without a broker the web process rescores edits itself. Here its database has no
+    # tables yet: the warm-up says so and the server still starts.
+    script = "import citymatch.wsgi"
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("CELERY_BROKER_URL", "DATABASE_URL")},
+        "DEBUG": "false",
+        "SECRET_KEY": "k" * 60,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Profiles not read at start" in result.stderr
