@@ -32,13 +32,13 @@ from toolkit.filters import (
 )
 
 from .models import Match, MatchRun
+from .querysets import NULLABLE_ORDERINGS, ordering_keys
 
 # A stored ``Match`` or a match scored on the fly (``services.ScoredMatch``): ``filter_list``
 # reads the attributes both have.
 M = TypeVar("M", bound=Any)
 
 MATCH_ORDERINGS = ("score", "donor_rank", "recipient_rank")
-NULLABLE_ORDERINGS = frozenset({"donor_rank", "recipient_rank"})
 
 
 class ScoreFilter(django_filters.NumberFilter):
@@ -62,10 +62,7 @@ class MatchOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs: QuerySet, value) -> QuerySet:
         if not value:
             return qs
-        fields = [param.lstrip("-") for param in value]
-        ordering = [self.get_ordering_value(param) for param in value]
-        if "score" not in fields:
-            ordering.append(F("score").desc())
+        ordering = [self.get_ordering_value(param) for param in ordering_keys(value)]
         return qs.order_by(*ordering, "recipient_id", "donor_id")
 
     def get_ordering_value(self, param: str):
@@ -315,11 +312,9 @@ class MatchFilterSet(LightFilterSet):
 
     def order_list(self, matches: list[M], ordering: list[str] | None) -> list[M]:
         """Sort like MatchOrderingFilter: given fields (nulls last), then score, then ids."""
-        fields = [param.lstrip("-") for param in ordering or []]
-        keys = [*(ordering or []), *([] if "score" in fields else ["-score"])]
         # Stable sorts from the last key to the first give the combined order.
         matches = sorted(matches, key=lambda m: (m.recipient_id, m.donor_id))
-        for param in reversed(keys):
+        for param in reversed(ordering_keys(ordering)):
             field = param.lstrip("-")
             descending = param.startswith("-")
             present = [m for m in matches if getattr(m, field) is not None]

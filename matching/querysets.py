@@ -44,6 +44,18 @@ MATCH_COLUMNS = (
     *(f"recipient__{name}" for name in CITY_COLUMNS),
 )
 
+# The orderings of the match lists whose column holds nulls (a rank outside the top K).
+NULLABLE_ORDERINGS = frozenset({"donor_rank", "recipient_rank"})
+
+
+def ordering_keys(ordering: list[str] | None) -> list[str]:
+    """The orderings asked for, then the score (best first) unless asked for: every list of
+    matches sorts by these, then by the recipient's and the donor's ids."""
+    keys = list(ordering or [])
+    if "score" not in {param.lstrip("-") for param in keys}:
+        keys.append("-score")
+    return keys
+
 
 class MatchRunQuerySet(models.QuerySet):
     def active(self):

@@ -21,6 +21,7 @@ from django.db.models.expressions import RawSQL
 
 from cities.models import City
 
+from ..querysets import NULLABLE_ORDERINGS, ordering_keys
 from ..vocabulary import COMPONENTS
 from .rescoring import explained_city
 from .writing import ExplainedMatches
@@ -133,22 +134,16 @@ def ranked_city_rows(
     return RankedRows(explained, list_order(explained, ordering))
 
 
-# The orderings of MatchOrderingFilter whose column holds nulls (0 in the arrays: not ranked).
-RANKS = ("donor_rank", "recipient_rank")
-
-
 def list_order(explained: ExplainedMatches, ordering: list[str] | None) -> np.ndarray:
     """Row positions in the order ``MatchFilterSet.order_list`` gives the same rows."""
-    fields = [param.lstrip("-") for param in ordering or []]
-    params = [*(ordering or []), *([] if "score" in fields else ["-score"])]
     # np.lexsort sorts by its last key first: the ids break ties, the first param decides.
     keys: list[np.ndarray] = [explained.donor_ids, explained.recipient_ids]
-    for param in reversed(params):
+    for param in reversed(ordering_keys(ordering)):
         field = param.lstrip("-")
         values = np.asarray(getattr(explained, field), dtype=np.float64)
         key = -values if param.startswith("-") else values
-        if field in RANKS:
-            key = np.where(values == 0, np.inf, key)  # not ranked: last either way
+        if field in NULLABLE_ORDERINGS:
+            key = np.where(values == 0, np.inf, key)  # 0, not ranked (null): last either way
         keys.append(key)
     return np.lexsort(keys)
 
